@@ -1,0 +1,4 @@
+"""The admin surface."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

@@ -1,0 +1,4 @@
+"""The api surface."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

@@ -1,0 +1,4 @@
+"""The events surface."""
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)

@@ -1,0 +1,6 @@
+"""The landing page after sign-in: each role's starting points."""
+from flask import Blueprint
+
+bp = Blueprint("home", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,183 @@
+"""The `botram` command: a Flask CLI group (init, seed-demo, create-user, create-token, serve, backup)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .extensions import db
+
+
+def _create_app(*args, **kwargs) -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """BOTRAM: pop-up one-stop public service days (Kabupaten Bekasi)."""
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database and seed the reference data (agencies, services, regions)."""
+    from flask_migrate import upgrade
+
+    from .domain.reference import seed_reference
+
+    upgrade()
+    seed_reference()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("seed-demo")
+@click.option("--password", default=None, help="Password for every demo user (default: printed, random).")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no event yet.")
+@with_appcontext
+def seed_demo_command(password: str | None, if_empty: bool) -> None:
+    """Seed the demo event, desks and users (admin, koordinator, resepsionis, petugas1-5, keuangan)."""
+    import secrets
+
+    from .domain.demo import seed_demo
+    from .models import Event, User
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count(Event.id))):
+        users = db.session.scalars(sa.select(User).order_by(User.id)).all()
+        click.echo("Database already holds events; demo not re-seeded. Existing users:")
+        for user in users:
+            click.echo(f"  {user.username:<14} {user.role}")
+        return
+    password = password or secrets.token_urlsafe(9)
+    logins = seed_demo(password)
+    click.echo("Demo ready: BOTRAM Pasar Bersih Jababeka (today). Logins, all with password "
+               f"'{password}':")
+    for username, name in logins:
+        click.echo(f"  {username:<14} {name}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "koordinator", "resepsionis", "petugas", "keuangan"]))
+@click.option("--agency", default=None, help="Agency code, required for petugas (e.g. DISDUKCAPIL).")
+@click.password_option()
+@with_appcontext
+def create_user_command(username: str, name: str, role: str, agency: str | None, password: str) -> None:
+    """Create a user."""
+    from .domain import DomainError
+    from .domain.users import create_user
+    from .models import Agency
+
+    agency_id = None
+    if agency:
+        agency_id = db.session.scalar(sa.select(Agency.id).where(Agency.code == agency.upper()))
+        if agency_id is None:
+            _fail(f"Unknown agency {agency!r}.")
+    try:
+        create_user(username, name, password, role, agency_id=agency_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"User {username} ({role}) created.")
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="perangkat", help="What the token is for (e.g. 'kiosk pintu masuk').")
+@with_appcontext
+def create_token_command(username: str, name: str) -> None:
+    """Issue a device token for USERNAME; it is printed once and stored hashed."""
+    from .domain import DomainError
+    from .domain.tokens import issue_token
+    from .models import User
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        _fail(f"No user {username!r}.")
+    try:
+        _token, raw = issue_token(user, name)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(raw)
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
+@click.option("--threads", default=lambda: int(os.environ.get("BOTRAM_THREADS", "64")), type=int,
+              show_default="64", help="Worker threads; every open board stream holds one.")
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve BOTRAM with the production WSGI server (waitress)."""
+    from waitress import serve
+
+    app = current_app._get_current_object()
+    click.echo(f"BOTRAM serving on http://{host}:{port}  (threads={threads})")
+    serve(app, host=host, port=port, threads=threads, connection_limit=max(200, threads * 4),
+          channel_timeout=120, ident="botram")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Target file (default: instance/backups/botram-<UTC time>.sqlite or .dump).")
+@with_appcontext
+def backup_command(output: Path | None) -> None:
+    """Back up the database while the app runs (SQLite online backup; PostgreSQL through pg_dump)."""
+    url = db.engine.url
+    stamp = datetime.utcnow().strftime("%Y%m%d-%H%M%S")
+    folder = Path(current_app.instance_path) / "backups"
+    if url.get_backend_name() == "sqlite":
+        target = output or folder / f"botram-{stamp}.sqlite"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(url.database)
+        destination = sqlite3.connect(target)
+        with destination:
+            source.backup(destination)  # consistent copy even while desks are writing
+        destination.close()
+        source.close()
+        click.echo(f"Backup written: {target}")
+        click.echo(f"Restore: stop the server, then copy it over {url.database}.")
+        return
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        _fail("pg_dump not found. Install the PostgreSQL client (apt-get install postgresql-client) "
+              "or run: pg_dump --format=custom --file=botram.dump <database URL>")
+    target = output or folder / f"botram-{stamp}.dump"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    result = subprocess.run([pg_dump, "--format=custom", f"--file={target}", plain_url],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        _fail(f"pg_dump failed: {result.stderr.strip()}")
+    click.echo(f"Backup written: {target}")
+    click.echo("Restore: pg_restore --clean --if-exists --dbname <database URL> " + str(target))
+
+
+COMMANDS = (init_command, seed_demo_command, create_user_command, create_token_command, serve_command,
+            backup_command)
+
+
+def init_app(app: Flask) -> None:
+    """Put the commands on the app's CLI group, where both `botram` and `flask --app botram` find them."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Settings, read from BOTRAM_* environment variables with defaults that point into instance/."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def secret_key(instance_path: str) -> str:
+    """The secret key from BOTRAM_SECRET_KEY, else one generated once into instance/secret_key.
+
+    Generated once, not per start: several worker processes and restarts must share it, or every
+    desk officer is logged out whenever the server restarts.
+    """
+    from_env = os.environ.get("BOTRAM_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def defaults(instance_path: str) -> dict:
+    session_hours = _env_int("BOTRAM_SESSION_HOURS", 12)
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "BOTRAM_DATABASE_URL", f"sqlite:///{Path(instance_path) / 'botram.sqlite'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
+        # Desk pages stay open all day: a 30-minute token would fail mid-shift.
+        "WTF_CSRF_TIME_LIMIT": session_hours * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("BOTRAM_SECURE_COOKIES", "") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "BOTRAM_LOCALES": ["id", "en"],
+        "BOTRAM_TIMEZONE": "Asia/Jakarta",
+        # Queue rules (issue 3): configurable per install.
+        "BOTRAM_MAX_TICKETS_PER_NIK": _env_int("BOTRAM_MAX_TICKETS_PER_NIK", 2),
+        "BOTRAM_PRIORITY_CAP": _env_int("BOTRAM_PRIORITY_CAP", 3),
+        "BOTRAM_NO_SHOW_RECALLS": _env_int("BOTRAM_NO_SHOW_RECALLS", 3),
+        "BOTRAM_NO_SHOW_AFTER_NUMBERS": _env_int("BOTRAM_NO_SHOW_AFTER_NUMBERS", 10),
+        "BOTRAM_REGENCY_CODE": "32.16",
+    }

@@ -1,0 +1,70 @@
+"""Creating and changing users, with the rules every entry point shares (CLI, admin pages)."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Agency, Role, User
+from . import DomainError, audit
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 8
+
+
+def check_password_policy(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", field="password")
+    if password.isdigit() or password.isalpha():
+        raise DomainError("Kata sandi harus memuat huruf dan angka atau simbol.", field="password")
+
+
+def _check(username: str, name: str, role: str, agency_id: int | None, user_id: int | None) -> None:
+    if not USERNAME.match(username or ""):
+        raise DomainError("Nama pengguna 2–40 karakter: huruf kecil, angka, titik, garis bawah, atau tanda hubung.",
+                          field="username")
+    clash = db.session.scalar(sa.select(User.id).where(User.username == username))
+    if clash is not None and clash != user_id:
+        raise DomainError("Nama pengguna sudah dipakai.", field="username", status=409)
+    if not (name or "").strip() or len(name) > 120:
+        raise DomainError("Nama lengkap wajib diisi, paling banyak 120 karakter.", field="name")
+    if role not in {r.value for r in Role}:
+        raise DomainError("Peran tidak dikenal.", field="role")
+    if role == Role.PETUGAS.value:
+        if agency_id is None or db.session.get(Agency, agency_id) is None:
+            raise DomainError("Petugas loket harus terikat pada satu instansi.", field="agency_id")
+
+
+def create_user(username: str, name: str, password: str, role: str, *, agency_id: int | None = None,
+                active: bool = True, by_user_id: int | None = None, enforce_policy: bool = True) -> User:
+    username = (username or "").strip().lower()
+    _check(username, name, role, agency_id, None)
+    if enforce_policy:
+        check_password_policy(password)
+    elif not password:
+        raise DomainError("Kata sandi wajib diisi.", field="password")
+    user = User(username=username, name=name.strip(), role=role, active=active,
+                agency_id=agency_id if role == Role.PETUGAS.value else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", "user", user.id, user_id=by_user_id, role=role)
+    return user
+
+
+def update_user(user: User, *, name: str, role: str, agency_id: int | None, active: bool,
+                password: str | None = None, by_user_id: int | None = None) -> User:
+    _check(user.username, name, role, agency_id, user.id)
+    if by_user_id == user.id and (not active or role != user.role):
+        raise DomainError("Anda tidak dapat menonaktifkan atau mengubah peran akun sendiri.", field="role")
+    if password:
+        check_password_policy(password)
+        user.set_password(password)
+    changed = {k: v for k, v in {"role": role, "active": active}.items() if getattr(user, k) != v}
+    user.name = name.strip()
+    user.role = role
+    user.agency_id = agency_id if role == Role.PETUGAS.value else None
+    user.active = active
+    audit.record("user.update", "user", user.id, user_id=by_user_id, password_changed=bool(password), **changed)
+    return user

@@ -1,0 +1,13 @@
+"""All models, one module per domain; importing this registers every table with the metadata."""
+from .audit import AuditLog
+from .catalog import Agency, LifeEventPackage, PackageService, Requirement, Service
+from .events import Desk, DeskState, Event, EventStatus, desk_service
+from .people import ApiToken, Role, User
+from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
+from .regions import Region
+
+__all__ = [
+    "ACTIVE_STEP_STATES", "Agency", "ApiToken", "AuditLog", "Desk", "DeskState", "Event", "EventStatus",
+    "LifeEventPackage", "PackageService", "Priority", "Region", "Requirement", "Role", "Service", "Step",
+    "StepStatus", "User", "Visit", "desk_service",
+]

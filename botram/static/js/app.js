@@ -1,0 +1,33 @@
+// Small behaviours htmx does not cover: toasts from the server and focus after swaps.
+(function () {
+  "use strict";
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast " + (kind || "ok");
+    el.setAttribute("role", "status");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 5200);
+  }
+  window.botramToast = toast;
+  // Server sends HX-Trigger: {"botram:toast": {"message": "...", "kind": "ok"}}
+  document.addEventListener("botram:toast", function (evt) {
+    var d = evt.detail || {};
+    toast(d.message || d.value, d.kind);
+  });
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr && xhr.status >= 500) toast("Terjadi kesalahan pada server. Coba lagi.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Tidak dapat terhubung ke server. Periksa jaringan.", "error");
+  });
+  // Autofocus inside swapped-in content.
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var target = evt.detail.target;
+    var el = target && target.querySelector && target.querySelector("[autofocus]");
+    if (el) el.focus();
+  });
+})();

@@ -1,0 +1,124 @@
+"""Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db, htmx
+from .security import wants_json
+
+
+def is_fragment_request() -> bool:
+    """An htmx request that wants a fragment (a history restore wants the whole page)."""
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
+    """The same route answers htmx with the fragment and a plain request with the full page."""
+    template = fragment if is_fragment_request() else page
+    response = make_response(render_template(template, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+ERROR_TEXT = {
+    400: ("Permintaan tidak dapat diproses", "Data yang dikirim tidak lengkap atau tidak sesuai."),
+    401: ("Perlu masuk", "Silakan masuk dengan akun Anda untuk melanjutkan."),
+    403: ("Akses ditolak", "Akun Anda tidak memiliki hak untuk membuka halaman ini."),
+    404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada atau sudah dipindahkan."),
+    405: ("Metode tidak diizinkan", "Tindakan ini tidak dapat dilakukan dengan cara tersebut."),
+    409: ("Terjadi bentrokan data", "Data sudah berubah. Muat ulang halaman lalu coba lagi."),
+    422: ("Data tidak valid", "Periksa kembali isian Anda."),
+    429: ("Terlalu banyak percobaan", "Tunggu sebentar sebelum mencoba lagi."),
+    500: ("Terjadi kesalahan pada server", "Kami sudah mencatatnya. Coba lagi sebentar lagi."),
+}
+
+
+def error_response(status: int, detail: str | None = None):
+    if wants_json():
+        return jsonify(error=ERROR_TEXT.get(status, ERROR_TEXT[500])[0], detail=detail), status
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    return render_template("errors/error.html", status=status, title=_(title), text=detail or _(text)), status
+
+
+NAV = [
+    # (endpoint, label, roles)
+    ("events.index", _l("Kegiatan"), {"admin", "koordinator", "keuangan"}),
+    ("reception.index", _l("Pendaftaran"), {"admin", "koordinator", "resepsionis"}),
+    ("desk.index", _l("Loket"), {"admin", "koordinator", "petugas"}),
+    ("admin.users", _l("Pengguna"), {"admin"}),
+    ("admin.agencies", _l("Instansi"), {"admin"}),
+    ("admin.services", _l("Layanan"), {"admin"}),
+    ("admin.packages", _l("Paket layanan"), {"admin"}),
+]
+
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"), "koordinator": _l("Koordinator"), "resepsionis": _l("Resepsionis"),
+    "petugas": _l("Petugas loket"), "keuangan": _l("Keuangan"),
+}
+
+STATUS_LABELS = {
+    # events and desks
+    "draft": _l("Draf"), "open": _l("Dibuka"), "closed": _l("Ditutup"), "paused": _l("Jeda"),
+    # queue steps
+    "waiting": _l("Menunggu"), "called": _l("Dipanggil"), "serving": _l("Dilayani"), "done": _l("Selesai"),
+    "no_show": _l("Tidak hadir"), "transferred": _l("Dialihkan"), "cancelled": _l("Dibatalkan"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def init_app(app: Flask) -> None:
+    # Globals rather than context: macros imported without context need them too.
+    app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code and exc.code >= 500:
+            db.session.rollback()
+        return error_response(exc.code or 500, exc.description if wants_json() else None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        detail = _("Sesi formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.")
+        return error_response(400, detail)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def _navigation():
+        items = []
+        if current_user.is_authenticated:
+            for endpoint, label, roles in NAV:
+                if current_user.role in roles and endpoint in app.view_functions:
+                    items.append((endpoint, str(label)))
+        from .domain.clock import now
+
+        return {"nav_items": items, "now_wib": now, "view_names": app.view_functions}

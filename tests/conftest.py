@@ -1,0 +1,144 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL from BOTRAM_TEST_DATABASE_URL), the app,
+a client that carries the CSRF token like a browser, and an `auth` helper.
+
+The schema is built once per session through the migrations (so they are tested too); every test
+then starts from empty tables plus the reference catalogue.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+import flask_babel
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+
+from botram import create_app
+from botram.domain.reference import seed_reference
+from botram.extensions import db
+
+PASSWORD = "rahasia-123"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("BOTRAM_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'botram-test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    """Drop whatever is there and migrate to head once per session."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def reset_database() -> None:
+    """Empty every table and seed the reference data again."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence") if conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first() else None
+    seed_reference()
+
+
+@pytest.fixture
+def app(_schema, tmp_path):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "INSTANCE_PATH": str(tmp_path),
+                      "SECRET_KEY": "test-secret", "SERVER_NAME": None})
+    with app.app_context():
+        reset_database()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends the CSRF token the way our pages and htmx do (X-CSRFToken)."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = super().open("/login", method="GET").get_data(as_text=True)
+            match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+                re.search(r'"X-CSRFToken": "([^"]+)"', page)
+            assert match, "no CSRF token on the login page"
+            self._token = match.group(1)
+        return self._token
+
+    def open(self, *args, **kwargs):
+        # The app fixture holds one app context for the whole test, and Flask reuses it for every
+        # request, so `g` would carry the signed-in user and the locale from one request to the next.
+        if has_app_context():
+            g.pop("_login_user", None)
+            flask_babel.refresh()
+        method = (kwargs.get("method") or "GET").upper()
+        if method not in ("GET", "HEAD", "OPTIONS") and not kwargs.pop("no_csrf", False):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    app.test_client_class = CsrfClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: CsrfClient):
+        self._client = client
+
+    def login(self, username: str, password: str = PASSWORD):
+        response = self._client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 303, f"login as {username} failed: {response.status_code}"
+        return response
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def htmx_headers() -> dict:
+    return {"HX-Request": "true"}
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
