@@ -32,8 +32,11 @@ def _check(username: str, name: str, role: str, agency_id: int | None, user_id: 
     if role not in {r.value for r in Role}:
         raise DomainError("Peran tidak dikenal.", field="role")
     if role == Role.PETUGAS.value:
-        if agency_id is None or db.session.get(Agency, agency_id) is None:
+        agency = db.session.get(Agency, agency_id) if isinstance(agency_id, int) else None
+        if agency is None:
             raise DomainError("Petugas loket harus terikat pada satu instansi.", field="agency_id")
+        if not agency.active:
+            raise DomainError("Instansi ini nonaktif; pilih instansi yang aktif.", field="agency_id")
 
 
 def create_user(username: str, name: str, password: str, role: str, *, agency_id: int | None = None,
@@ -58,6 +61,11 @@ def update_user(user: User, *, name: str, role: str, agency_id: int | None, acti
     _check(user.username, name, role, agency_id, user.id)
     if by_user_id == user.id and (not active or role != user.role):
         raise DomainError("Anda tidak dapat menonaktifkan atau mengubah peran akun sendiri.", field="role")
+    if user.role == Role.ADMIN.value and user.active and (role != Role.ADMIN.value or not active):
+        others = db.session.scalar(sa.select(sa.func.count(User.id)).where(
+            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id))
+        if not others:
+            raise DomainError("Harus tetap ada paling sedikit satu administrator aktif.", field="role")
     if password:
         check_password_policy(password)
         user.set_password(password)
@@ -68,3 +76,19 @@ def update_user(user: User, *, name: str, role: str, agency_id: int | None, acti
     user.active = active
     audit.record("user.update", "user", user.id, user_id=by_user_id, password_changed=bool(password), **changed)
     return user
+
+
+def list_users(*, q: str = "", role: str | None = None, active: bool | None = None,
+               agency_id: int | None = None) -> list[User]:
+    """Users for the admin list, filtered by a name/username search, role, status and agency."""
+    query = sa.select(User).order_by(User.active.desc(), User.name)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), sa.func.lower(User.username).like(like)))
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    return list(db.session.scalars(query))

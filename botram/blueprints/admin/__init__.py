@@ -1,4 +1,6 @@
-"""The admin surface."""
+"""The admin surface: users and their device tokens, agencies (OPD), the service catalogue, life-event packages."""
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,79 @@
+"""Admin forms. They only carry and coerce input; the rules and their messages live in botram.domain."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, \
+    TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from ...models import Role
+from ...web import ROLE_LABELS
+
+
+def int_or_none(value):
+    """Coerce a submitted id; anything that is not a whole number becomes None (the domain says why)."""
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Nama pengguna"), render_kw={"autocomplete": "off", "autocapitalize": "none",
+                                                           "maxlength": 40})
+    name = StringField(_l("Nama lengkap"), render_kw={"maxlength": 120})
+    role = SelectField(_l("Peran"), choices=[SelectChoice(r.value, ROLE_LABELS[r.value]) for r in Role], validate_choice=False)
+    agency_id = SelectField(_l("Instansi (khusus petugas loket)"), coerce=int_or_none, validate_choice=False)
+    password = PasswordField(_l("Kata sandi"), render_kw={"autocomplete": "new-password"})
+    active = BooleanField(_l("Akun aktif (boleh masuk)"), default=True)
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Nama perangkat"), render_kw={"maxlength": 80,
+                                                        "placeholder": _l("mis. Tombol panggil loket 3")})
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(_l("Kode"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
+    short_name = StringField(_l("Nama singkat"), render_kw={"maxlength": 40})
+    name = StringField(_l("Nama lengkap instansi"), render_kw={"maxlength": 160})
+    color = StringField(_l("Warna"), render_kw={"type": "color"})
+    active = BooleanField(_l("Instansi aktif"), default=True)
+
+
+class ServiceForm(FlaskForm):
+    agency_id = SelectField(_l("Instansi"), coerce=int_or_none, validate_choice=False)
+    code = StringField(_l("Kode layanan"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
+    name = StringField(_l("Nama layanan"), render_kw={"maxlength": 160})
+    ticket_letter = StringField(_l("Huruf antrean"), render_kw={"maxlength": 1, "autocapitalize": "characters"})
+    target_minutes = StringField(_l("Target waktu layanan (menit)"),
+                                 render_kw={"type": "number", "min": 1, "max": 240, "inputmode": "numeric"})
+    records_amount = BooleanField(_l("Mencatat nominal pembayaran (mis. pajak)"))
+    description = TextAreaField(_l("Keterangan untuk petugas"), render_kw={"rows": 2})
+    guidance = TextAreaField(_l("Panduan untuk warga"), render_kw={"rows": 3})
+    active = BooleanField(_l("Layanan aktif"), default=True)
+
+
+class RequirementForm(FlaskForm):
+    text = StringField(_l("Nama dokumen"), render_kw={"maxlength": 255})
+    where_to_get = StringField(_l("Tempat memperoleh"), render_kw={"maxlength": 255})
+    optional = BooleanField(_l("Tidak wajib (bila ada)"))
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField()
+
+
+class PackageForm(FlaskForm):
+    code = StringField(_l("Kode paket"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
+    name = StringField(_l("Nama paket"), render_kw={"maxlength": 160})
+    description = TextAreaField(_l("Keterangan"), render_kw={"rows": 3})
+    services = SelectMultipleField(_l("Layanan dalam paket"), coerce=int_or_none, validate_choice=False)
+    active = BooleanField(_l("Paket aktif (tampil di pendaftaran)"), default=True)
+
+
+class EmptyForm(FlaskForm):
+    """Carries only the CSRF token, for button-only POSTs."""

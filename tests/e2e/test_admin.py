@@ -1,0 +1,73 @@
+"""Admin pages in a real browser: the catalogue, the inline requirement checklist, packages, tokens."""
+from playwright.sync_api import expect
+
+from .conftest import login, screenshot
+
+
+def test_admin_pages_look_finished(live_server, page):
+    login(page, live_server.url, "admin")
+    for path, name in [("/admin/users", "admin-users"), ("/admin/users/new", "admin-user-new"),
+                       ("/admin/agencies", "admin-agencies"), ("/admin/agencies/new", "admin-agency-new"),
+                       ("/admin/services", "admin-services"), ("/admin/packages", "admin-packages"),
+                       ("/admin/packages/1", "admin-package-edit")]:
+        page.goto(live_server.url + path)
+        assert page.locator("h1").is_visible()
+        screenshot(page, name + "-1366")
+
+
+def test_services_filter_by_agency_through_htmx(live_server, page):
+    login(page, live_server.url, "admin")
+    page.goto(live_server.url + "/admin/services")
+    page.get_by_label("Instansi").select_option(label="Bapenda")
+    page.wait_for_url("**agency=*")
+    page.get_by_text("Balik nama (mutasi) SPPT PBB-P2").wait_for()
+    assert page.get_by_text("Akta kematian").count() == 0
+    page.get_by_label("Cari nama atau kode layanan").fill("zzz-tidak-ada")
+    page.get_by_text("Tidak ada layanan yang cocok.").wait_for()
+    screenshot(page, "admin-services-empty-1366")
+
+
+def test_requirement_checklist_is_edited_inline(live_server, page):
+    login(page, live_server.url, "admin")
+    page.goto(live_server.url + "/admin/services")
+    page.get_by_role("link", name="Akta kematian").click()
+    items = page.locator(".req-list > li")
+    assert items.count() == 5
+    # Add: an empty submit shows the message in place, then a real one is appended.
+    page.get_by_role("button", name="+ Tambah").click()
+    page.get_by_text("Nama dokumen wajib diisi.").wait_for()
+    page.get_by_label("Nama dokumen").fill("Surat kuasa, bila pelapor bukan keluarga")
+    page.get_by_label("Tempat memperoleh").fill("Dibuat pelapor, bermeterai")
+    page.get_by_role("button", name="+ Tambah").click()
+    page.locator(".req-list > li", has_text="Surat kuasa").wait_for()
+    expect(items).to_have_count(6)
+    # Move it up, edit it, remove it (the confirm dialog is accepted).
+    page.get_by_role("button", name="Naikkan: Surat kuasa, bila pelapor bukan keluarga").click()
+    expect(items.nth(4)).to_contain_text("Surat kuasa")
+    page.get_by_role("link", name="Ubah: Surat kuasa, bila pelapor bukan keluarga").click()
+    editing = page.locator(".req-item.is-editing")
+    editing.get_by_label("Nama dokumen").fill("Surat kuasa bermeterai")
+    screenshot(page, "admin-service-edit-inline-1366")
+    editing.get_by_role("button", name="Simpan").click()
+    page.locator(".req-list > li", has_text="Surat kuasa bermeterai").wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Hapus: Surat kuasa bermeterai").click()
+    expect(items).to_have_count(5)
+    screenshot(page, "admin-service-edit-1366")
+
+
+def test_token_is_shown_once_and_revoked(live_server, page):
+    login(page, live_server.url, "admin")
+    page.goto(live_server.url + "/admin/users")
+    page.get_by_role("row", name="petugas3").get_by_role("link", name="Token").click()
+    page.get_by_label("Nama perangkat").fill("Tombol panggil loket 3")
+    page.get_by_role("button", name="Buat token").click()
+    raw = page.get_by_label("Token", exact=True).input_value()
+    assert raw.startswith("btr_")
+    screenshot(page, "admin-token-issued-1366")
+    page.goto(page.url)
+    assert raw not in page.content()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cabut").click()
+    page.get_by_text("dicabut").first.wait_for()
+    screenshot(page, "admin-token-revoked-1366")
