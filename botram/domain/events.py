@@ -1,0 +1,327 @@
+"""Events and their desks: the rules a coordinator works within.
+
+Status lifecycle (decided here, tested in tests/test_events_domain.py):
+
+    draft ──open──▶ open ──close──▶ closed          (closed is final: nothing about it changes any more)
+      ▲               │
+      └──back to draft┘  only while no visit (ticket) exists for the event: undoes an accidental opening
+                         without hiding registered citizens.
+
+- An event opens only with at least one desk. Opening sets every desk to `open`; closing or going back to
+  draft sets every desk to `closed` (the desk console pauses and closes single desks during the day).
+- A closed event refuses every edit: its fields, its running text, its desks and their hours.
+- The date of an event changes only while it is a draft, and never to a day before today (WIB); desks keep
+  their wall-clock hours when it moves.
+- Desk hours lie on the event's day (WIB), opening before closing. They may run past the event's planned
+  hours: service hours follow the people (DESIGN.md 1.2), and `set_desk_hours` is the on-the-day change.
+- A desk is removed only while no step has ever been called to it, and an open event keeps at least one desk.
+
+Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to_utc`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Iterable
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
+from . import DomainError, audit
+from .clock import to_wib, today_wib, wib_to_utc
+from .reference import BEKASI_REGENCY
+
+TITLE_MIN, TITLE_MAX = 3, 160
+VENUE_MIN, VENUE_MAX = 3, 200
+LABEL_MIN, LABEL_MAX = 2, 80
+RUNNING_TEXT_MAX = 500
+DESK_NUMBER_MIN, DESK_NUMBER_MAX = 1, 99
+
+# from -> allowed targets
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    EventStatus.DRAFT.value: (EventStatus.OPEN.value,),
+    EventStatus.OPEN.value: (EventStatus.CLOSED.value, EventStatus.DRAFT.value),
+    EventStatus.CLOSED.value: (),
+}
+
+
+@dataclass
+class EventInput:
+    title: str | None
+    date: date | None
+    venue: str | None
+    kecamatan_code: str | None
+    desa_code: str | None
+    opens: time | None
+    closes: time | None
+
+
+@dataclass
+class DeskInput:
+    number: int | None
+    label: str | None
+    agency_id: int | None
+    service_ids: list[int] = field(default_factory=list)
+    opens: time | None = None
+    closes: time | None = None
+
+
+# ---------------------------------------------------------------- regions
+
+def kecamatan_list() -> list[Region]:
+    """The 23 kecamatan of Bekasi Regency (Kemendagri level 3 under 32.16), by name."""
+    return list(db.session.scalars(
+        sa.select(Region).where(Region.level == 3, Region.parent_code == BEKASI_REGENCY).order_by(Region.name)))
+
+
+def desa_list(kecamatan_code: str | None) -> list[Region]:
+    """The desa/kelurahan of one kecamatan, by name; empty for an unknown or missing kecamatan."""
+    if not kecamatan_code:
+        return []
+    return list(db.session.scalars(
+        sa.select(Region).where(Region.level == 4, Region.parent_code == kecamatan_code).order_by(Region.name)))
+
+
+def _check_region(kecamatan_code: str | None, desa_code: str | None) -> tuple[str, str]:
+    kecamatan = db.session.get(Region, kecamatan_code) if kecamatan_code else None
+    if kecamatan is None or kecamatan.level != 3 or kecamatan.parent_code != BEKASI_REGENCY:
+        raise DomainError("Pilih kecamatan di Kabupaten Bekasi.", field="kecamatan_code")
+    desa = db.session.get(Region, desa_code) if desa_code else None
+    if desa is None:
+        raise DomainError("Pilih desa/kelurahan.", field="desa_code")
+    if desa.level != 4 or desa.parent_code != kecamatan.code:
+        raise DomainError("Desa/kelurahan tidak berada di kecamatan yang dipilih.", field="desa_code")
+    return kecamatan.code, desa.code
+
+
+# ---------------------------------------------------------------- events
+
+def _text(value: str | None, name: str, lo: int, hi: int, label: str) -> str:
+    text = " ".join((value or "").split())
+    if not text:
+        raise DomainError(f"{label} wajib diisi.", field=name)
+    if len(text) < lo or len(text) > hi:
+        raise DomainError(f"{label} {lo}–{hi} karakter.", field=name)
+    return text
+
+
+def _hours(day: date, opens: time | None, closes: time | None, prefix: str = "") -> tuple[datetime, datetime]:
+    if opens is None:
+        raise DomainError("Jam buka wajib diisi (JJ:MM).", field=f"{prefix}opens")
+    if closes is None:
+        raise DomainError("Jam tutup wajib diisi (JJ:MM).", field=f"{prefix}closes")
+    if closes <= opens:
+        raise DomainError("Jam tutup harus setelah jam buka, pada hari yang sama.", field=f"{prefix}closes")
+    return wib_to_utc(day, opens), wib_to_utc(day, closes)
+
+
+def _refuse_closed(event: Event) -> None:
+    if event.status == EventStatus.CLOSED.value:
+        raise DomainError("Kegiatan sudah ditutup dan tidak dapat diubah lagi.", status=409)
+
+
+def _validate_event(data: EventInput, event: Event | None) -> dict:
+    title = _text(data.title, "title", TITLE_MIN, TITLE_MAX, "Nama kegiatan")
+    if data.date is None:
+        raise DomainError("Tanggal wajib diisi.", field="date")
+    date_changes = event is None or data.date != event.date
+    if date_changes:
+        if event is not None and event.status != EventStatus.DRAFT.value:
+            raise DomainError("Tanggal hanya dapat diubah selama kegiatan masih draf.", field="date")
+        if data.date < today_wib():
+            raise DomainError("Tanggal tidak boleh sebelum hari ini.", field="date")
+    venue = _text(data.venue, "venue", VENUE_MIN, VENUE_MAX, "Tempat")
+    kecamatan, desa = _check_region(data.kecamatan_code, data.desa_code)
+    opens_at, closes_at = _hours(data.date, data.opens, data.closes)
+    return dict(title=title, date=data.date, venue=venue, kecamatan_code=kecamatan, desa_code=desa,
+                opens_at=opens_at, closes_at=closes_at)
+
+
+def create_event(data: EventInput, *, by_user_id: int | None = None) -> Event:
+    """A new event, always a draft."""
+    values = _validate_event(data, None)
+    event = Event(status=EventStatus.DRAFT.value, running_text="", created_by_id=by_user_id, **values)
+    db.session.add(event)
+    db.session.flush()
+    audit.record("event.create", "event", event.id, user_id=by_user_id, event_id=event.id,
+                 date=event.date.isoformat(), kecamatan=event.kecamatan_code)
+    return event
+
+
+def update_event(event: Event, data: EventInput, *, by_user_id: int | None = None) -> Event:
+    _refuse_closed(event)
+    values = _validate_event(data, event)
+    changed = sorted(k for k, v in values.items() if getattr(event, k) != v)
+    if values["date"] != event.date:
+        for desk in event.desks:
+            desk.opens_at = wib_to_utc(values["date"], to_wib(desk.opens_at).time())
+            desk.closes_at = wib_to_utc(values["date"], to_wib(desk.closes_at).time())
+    for key, value in values.items():
+        setattr(event, key, value)
+    audit.record("event.update", "event", event.id, user_id=by_user_id, event_id=event.id, changed=changed)
+    return event
+
+
+def set_running_text(event: Event, text: str | None, *, by_user_id: int | None = None) -> Event:
+    """The line that scrolls along the bottom of the projector board. May be empty."""
+    _refuse_closed(event)
+    text = " ".join((text or "").split())
+    if len(text) > RUNNING_TEXT_MAX:
+        raise DomainError(f"Teks berjalan paling banyak {RUNNING_TEXT_MAX} karakter.", field="running_text")
+    event.running_text = text
+    event.queue_version = (event.queue_version or 0) + 1  # the board picks it up with its next refresh
+    audit.record("event.running_text", "event", event.id, user_id=by_user_id, event_id=event.id,
+                 length=len(text))
+    return event
+
+
+def has_visits(event: Event) -> bool:
+    return db.session.scalar(sa.select(Visit.id).where(Visit.event_id == event.id).limit(1)) is not None
+
+
+def allowed_transitions(event: Event) -> tuple[str, ...]:
+    return TRANSITIONS.get(event.status, ())
+
+
+def change_status(event: Event, target: str, *, by_user_id: int | None = None) -> Event:
+    """Move an event along draft → open → closed (or open → draft while nobody registered)."""
+    source = event.status
+    if target not in allowed_transitions(event):
+        names = {"draft": "draf", "open": "dibuka", "closed": "ditutup"}
+        raise DomainError(
+            f"Status kegiatan tidak dapat diubah dari {names.get(source, source)} ke {names.get(target, target)}.",
+            field="status", status=409)
+    if target == EventStatus.OPEN.value and not event.desks:
+        raise DomainError("Tambahkan paling sedikit satu loket sebelum membuka kegiatan.", field="status",
+                          status=409)
+    if source == EventStatus.OPEN.value and target == EventStatus.DRAFT.value and has_visits(event):
+        raise DomainError("Sudah ada warga yang terdaftar: kegiatan tidak dapat dikembalikan ke draf.",
+                          field="status", status=409)
+    desk_state = DeskState.OPEN.value if target == EventStatus.OPEN.value else DeskState.CLOSED.value
+    for desk in event.desks:
+        desk.state = desk_state
+    event.status = target
+    event.queue_version = (event.queue_version or 0) + 1
+    audit.record("event.status", "event", event.id, user_id=by_user_id, event_id=event.id,
+                 source=source, target=target)
+    return event
+
+
+# ---------------------------------------------------------------- desks
+
+def parse_ids(values: Iterable[str | int | None], field_name: str, message: str) -> list[int]:
+    """Form values to ids; anything that is not a positive integer is refused with `message`."""
+    ids: list[int] = []
+    for value in values:
+        text = str(value if value is not None else "").strip()
+        if not text.isdigit() or len(text) > 9:
+            raise DomainError(message, field=field_name)
+        if int(text) not in ids:
+            ids.append(int(text))
+    return ids
+
+
+def active_agencies() -> list[Agency]:
+    return list(db.session.scalars(sa.select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))
+
+
+def active_services(agency_id: int | None) -> list[Service]:
+    if not agency_id:
+        return []
+    return list(db.session.scalars(
+        sa.select(Service).where(Service.agency_id == agency_id, Service.active.is_(True)).order_by(Service.name)))
+
+
+def next_desk_number(event: Event) -> int:
+    used = {d.number for d in event.desks}
+    return next((n for n in range(DESK_NUMBER_MIN, DESK_NUMBER_MAX + 1) if n not in used), DESK_NUMBER_MAX)
+
+
+def _validate_desk(event: Event, data: DeskInput, desk: Desk | None) -> dict:
+    if data.number is None:
+        raise DomainError("Nomor loket wajib diisi.", field="number")
+    if not DESK_NUMBER_MIN <= data.number <= DESK_NUMBER_MAX:
+        raise DomainError(f"Nomor loket {DESK_NUMBER_MIN}–{DESK_NUMBER_MAX}.", field="number")
+    clash = db.session.scalar(sa.select(Desk.id).where(Desk.event_id == event.id, Desk.number == data.number))
+    if clash is not None and (desk is None or clash != desk.id):
+        raise DomainError(f"Loket {data.number} sudah ada di kegiatan ini.", field="number", status=409)
+    label = _text(data.label, "label", LABEL_MIN, LABEL_MAX, "Nama loket")
+    agency = db.session.get(Agency, data.agency_id) if data.agency_id else None
+    if agency is None:
+        raise DomainError("Pilih instansi.", field="agency_id")
+    if not agency.active:
+        raise DomainError("Instansi ini tidak aktif.", field="agency_id")
+    if not data.service_ids:
+        raise DomainError("Pilih paling sedikit satu layanan.", field="service_ids")
+    services = list(db.session.scalars(sa.select(Service).where(Service.id.in_(data.service_ids))))
+    if len(services) != len(set(data.service_ids)):
+        raise DomainError("Layanan tidak dikenal.", field="service_ids")
+    for service in services:
+        if service.agency_id != agency.id:
+            raise DomainError(f"Layanan {service.name} bukan layanan {agency.short_name}.", field="service_ids")
+        if not service.active:
+            raise DomainError(f"Layanan {service.name} tidak aktif.", field="service_ids")
+    opens_at, closes_at = _hours(event.date, data.opens, data.closes)
+    return dict(number=data.number, label=label, agency=agency, services=sorted(services, key=lambda s: s.code),
+                opens_at=opens_at, closes_at=closes_at)
+
+
+def add_desk(event: Event, data: DeskInput, *, by_user_id: int | None = None) -> Desk:
+    _refuse_closed(event)
+    values = _validate_desk(event, data, None)
+    state = DeskState.OPEN.value if event.status == EventStatus.OPEN.value else DeskState.CLOSED.value
+    desk = Desk(event=event, state=state, **values)
+    db.session.add(desk)
+    db.session.flush()
+    event.queue_version = (event.queue_version or 0) + 1
+    audit.record("desk.create", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
+                 agency=desk.agency.code, services=[s.code for s in desk.services])
+    return desk
+
+
+def update_desk(desk: Desk, data: DeskInput, *, by_user_id: int | None = None) -> Desk:
+    event = desk.event
+    _refuse_closed(event)
+    values = _validate_desk(event, data, desk)
+    before = {"number": desk.number, "agency": desk.agency.code, "services": [s.code for s in desk.services],
+              "opens": to_wib(desk.opens_at).strftime("%H:%M"), "closes": to_wib(desk.closes_at).strftime("%H:%M")}
+    for key, value in values.items():
+        setattr(desk, key, value)
+    after = {"number": desk.number, "agency": desk.agency.code, "services": [s.code for s in desk.services],
+             "opens": to_wib(desk.opens_at).strftime("%H:%M"), "closes": to_wib(desk.closes_at).strftime("%H:%M")}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    event.queue_version = (event.queue_version or 0) + 1
+    audit.record("desk.update", "desk", desk.id, user_id=by_user_id, event_id=event.id, changes=changes)
+    return desk
+
+
+def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_user_id: int | None = None) -> Desk:
+    """The on-the-day change of one desk's hours (usually: stay open longer). Audited with old and new times."""
+    event = desk.event
+    _refuse_closed(event)
+    opens_at, closes_at = _hours(event.date, opens, closes)
+    old = (to_wib(desk.opens_at).strftime("%H:%M"), to_wib(desk.closes_at).strftime("%H:%M"))
+    desk.opens_at, desk.closes_at = opens_at, closes_at
+    new = (to_wib(opens_at).strftime("%H:%M"), to_wib(closes_at).strftime("%H:%M"))
+    event.queue_version = (event.queue_version or 0) + 1
+    audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
+                 old_opens=old[0], old_closes=old[1], opens=new[0], closes=new[1],
+                 extended=new[1] > old[1])
+    return desk
+
+
+def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
+    event = desk.event
+    _refuse_closed(event)
+    used = db.session.scalar(sa.select(Step.id).where(Step.desk_id == desk.id).limit(1)) is not None
+    if used:
+        raise DomainError("Loket ini sudah melayani warga dan tidak dapat dihapus. Ubah jamnya atau tutup "
+                          "lewat konsol loket.", status=409)
+    if event.status == EventStatus.OPEN.value and len(event.desks) == 1:
+        raise DomainError("Kegiatan yang dibuka memerlukan paling sedikit satu loket.", status=409)
+    audit.record("desk.delete", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
+                 agency=desk.agency.code)
+    event.desks.remove(desk)
+    event.queue_version = (event.queue_version or 0) + 1
+    db.session.flush()
