@@ -1,4 +1,25 @@
-"""The api surface."""
+"""The JSON API under /api/v1 (DESIGN.md section 6): devices and the regency's data portal.
+
+Every route module registers its views on `bp`; add a new module with one line in ROUTE_MODULES and
+describe its routes in `openapi.py` (tests/test_api_openapi.py fails for an undocumented route).
+Auth, CSRF and JSON errors are wired once here for the whole blueprint.
+"""
+from importlib import import_module
+
 from flask import Blueprint
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+ROUTE_MODULES = (
+    "openapi_routes",
+    "events_routes",
+)
+
+from .auth import protect_api_blueprint  # noqa: E402
+from .errors import register_error_handlers  # noqa: E402
+
+protect_api_blueprint(bp)
+register_error_handlers(bp)
+
+for _module in ROUTE_MODULES:
+    import_module(f"{__name__}.{_module}")

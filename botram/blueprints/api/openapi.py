@@ -1,0 +1,282 @@
+"""The OpenAPI 3.1 document of /api/v1, as plain Python data.
+
+To document a new route, append to this module:
+  1. its response/request shapes to SCHEMAS (JSON Schema 2020-12, as OpenAPI 3.1 uses),
+  2. its operation to PATHS under the full path, Flask's `<int:x>` written `{x}`, with
+     `security` (PUBLIC, OPTIONAL_AUTH or SIGNED_IN), `x-botram-roles` for role-protected routes, and the
+     error statuses it can answer via `errors(...)`.
+tests/test_api_openapi.py fails while a route of the blueprint is missing here (or documented but absent),
+when the roles differ from the view's `api_roles`, or when the document is not valid OpenAPI 3.1.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+API_VERSION = "1.0.0"
+
+# --- building blocks -------------------------------------------------------------------------------
+
+PUBLIC: list[dict] = [{}]
+"""No credentials needed."""
+OPTIONAL_AUTH: list[dict] = [{}, {"session": []}, {"bearer": []}]
+"""Public, but a signed-in caller may see more (e.g. draft events for planners)."""
+SIGNED_IN: list[dict] = [{"session": []}, {"bearer": []}]
+"""The session cookie (plus X-CSRFToken on writes) or a device token."""
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": json_content(schema)}
+
+
+def list_of(name: str) -> dict:
+    return {"type": "array", "items": ref(name)}
+
+
+def errors(*statuses: int) -> dict:
+    """References to the shared error responses, e.g. errors(401, 404)."""
+    return {str(s): {"$ref": f"#/components/responses/{ERROR_RESPONSES[s][0]}"} for s in statuses}
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+ISO_DATETIME = {"type": "string", "format": "date-time",
+                "description": "ISO 8601 with the WIB offset, e.g. 2026-11-28T08:00:00+07:00."}
+
+ERROR_RESPONSES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "Malformed JSON, a bad query parameter, or a missing/expired CSRF token on a "
+                        "session-authenticated write."),
+    401: ("Unauthorized", "Not signed in, or the bearer token is unknown, revoked or its user inactive "
+                          "(a bad token is refused even on public routes)."),
+    403: ("Forbidden", "Signed in, but the role may not do this."),
+    404: ("NotFound", "No such resource, or one the caller may not see (a draft event for the public)."),
+    405: ("MethodNotAllowed", "The path exists, the method does not."),
+    409: ("Conflict", "The state changed meanwhile (e.g. the desk already has someone called)."),
+    422: ("Unprocessable", "Well-formed, but a rule was broken; `field` names the input at fault."),
+    429: ("TooManyRequests", "Too many requests; wait and retry."),
+}
+
+# --- schemas: append new ones below their section --------------------------------------------------
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "detail"],
+        "properties": {
+            "error": {"type": "string", "description": "A short stable code: bad_request, unauthorized, "
+                      "forbidden, not_found, method_not_allowed, conflict, invalid, too_many_requests, "
+                      "server_error (errors before routing may carry a short Indonesian title instead).",
+                      "examples": ["not_found"]},
+            "detail": {"description": "Indonesian text for people (usually a string).",
+                       "examples": ["Kegiatan tidak ditemukan."]},
+            "field": {"type": "string", "description": "The request field at fault, when there is one."},
+        },
+    },
+    "AgencyRef": {
+        "type": "object",
+        "description": "An OPD (agency).",
+        "required": ["id", "code", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string", "examples": ["DISDUKCAPIL"]},
+            "name": {"type": "string"},
+            "short_name": {"type": "string", "examples": ["Disdukcapil"]},
+            "color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "description": "Display colour."},
+        },
+    },
+    "ServiceRef": {
+        "type": "object",
+        "required": ["id", "code", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string", "examples": ["AKTA-MATI"]},
+            "name": {"type": "string"},
+        },
+    },
+    "RegionRef": {
+        "type": "object",
+        "description": "A Kemendagri region (kecamatan or desa/kelurahan).",
+        "required": ["code", "name"],
+        "properties": {"code": {"type": "string", "examples": ["32.16.05"]}, "name": {"type": "string"}},
+    },
+    # events (events_routes.py)
+    "EventSummary": {
+        "type": "object",
+        "required": ["id", "title", "date", "status", "venue"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "date": {"type": "string", "format": "date", "description": "yyyy-mm-dd (WIB)."},
+            "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "venue": {"type": "string"},
+            "kecamatan": ref("RegionRef"),
+            "desa": nullable(ref("RegionRef")),
+            "opens_at": ISO_DATETIME,
+            "closes_at": ISO_DATETIME,
+        },
+    },
+    "Desk": {
+        "type": "object",
+        "required": ["id", "label", "agency", "services", "state"],
+        "properties": {
+            "id": {"type": "integer"},
+            "label": {"type": "string", "examples": ["Loket 1 Disdukcapil"]},
+            "agency": ref("AgencyRef"),
+            "services": {"type": "array", "items": ref("ServiceRef")},
+            "state": {"type": "string", "enum": ["open", "paused", "closed"]},
+            "number": {"type": "integer", "minimum": 1},
+            "opens_at": ISO_DATETIME,
+            "closes_at": ISO_DATETIME,
+        },
+    },
+    "EventService": {
+        "type": "object",
+        "required": ["id", "code", "name", "agency"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "agency": ref("AgencyRef"),
+            "open_desks": {"type": "integer", "minimum": 0,
+                           "description": "Desks offering it that are open right now."},
+        },
+    },
+    # queue (queue_routes.py): append Visit, CalledStep, Step ... here
+}
+
+# --- paths: append new operations below their section ----------------------------------------------
+
+EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "tags": ["meta"],
+            "summary": "This document",
+            "security": PUBLIC,
+            "responses": {"200": ok("The OpenAPI 3.1 document.", {"type": "object"}), **errors(401)},
+        },
+    },
+    # events (events_routes.py)
+    "/api/v1/events": {
+        "get": {
+            "operationId": "listEvents",
+            "tags": ["events"],
+            "summary": "The schedule of BOTRAM events",
+            "description": "Public: open and closed events, past and upcoming, by date then opening time. "
+                           "Drafts are not public: they are listed only for a caller signed in as admin, "
+                           "koordinator or keuangan. Filters combine; a bad value answers 400.",
+            "security": OPTIONAL_AUTH,
+            "parameters": [
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["draft", "open", "closed"]}},
+                {"name": "from", "in": "query", "required": False, "description": "Events on or after (yyyy-mm-dd).",
+                 "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "required": False, "description": "Events on or before (yyyy-mm-dd).",
+                 "schema": {"type": "string", "format": "date"}},
+            ],
+            "responses": {"200": ok("Events.", list_of("EventSummary")), **errors(400, 401)},
+        },
+    },
+    "/api/v1/events/{event_id}/desks": {
+        "get": {
+            "operationId": "listEventDesks",
+            "tags": ["events"],
+            "summary": "The desks of an event",
+            "description": "Public for open and closed events (the board shows them); a draft event is 404 "
+                           "unless the caller may see drafts. Ordered by desk number.",
+            "security": OPTIONAL_AUTH,
+            "parameters": [EVENT_ID],
+            "responses": {"200": ok("Desks.", list_of("Desk")), **errors(401, 404)},
+        },
+    },
+    "/api/v1/events/{event_id}/services": {
+        "get": {
+            "operationId": "listEventServices",
+            "tags": ["events"],
+            "summary": "The services offered at an event",
+            "description": "The union of the event's desks' services, each once, in desk order "
+                           "(what a ticket kiosk offers). Same visibility as the desks.",
+            "security": OPTIONAL_AUTH,
+            "parameters": [EVENT_ID],
+            "responses": {"200": ok("Services.", list_of("EventService")), **errors(401, 404)},
+        },
+    },
+    # queue (queue_routes.py): append /api/v1/events/{event_id}/visits, /api/v1/desks/{desk_id}/call-next ...
+}
+
+# --- the document ----------------------------------------------------------------------------------
+
+INFO = {
+    "title": "BOTRAM API",
+    "version": API_VERSION,
+    "summary": "Queue, events and reports of BOTRAM (Berkolaborasi Terus Melayani), Kabupaten Bekasi.",
+    "description": (
+        "Serves devices (ticket kiosk, a desk's call button, an LED running-text display) and the regency's "
+        "data portal.\n\n"
+        "**Auth.** Either the browser session (the `session` cookie after `POST /login`; writes must send the "
+        "`X-CSRFToken` header) or `Authorization: Bearer <token>` with a device token an admin issues to a user "
+        "(`botram create-token USERNAME`); token requests need no CSRF header. A bad token is refused with 401 "
+        "on every route, public ones included.\n\n"
+        "**Errors** are JSON `{\"error\": code, \"detail\": Indonesian text, \"field\"?: name}` with the "
+        "status 400, 401, 403, 404, 405, 409, 422 or 429, never an HTML page.\n\n"
+        "**Time**: dates are `yyyy-mm-dd`; timestamps ISO 8601 with the WIB offset (+07:00). "
+        "Money is integer rupiah. No response carries a citizen's name, NIK or phone unless it says so."
+    ),
+    "license": {"name": "MIT", "identifier": "MIT"},
+}
+
+SECURITY_SCHEMES = {
+    "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                "description": "The signed-in browser session. Writes also need the X-CSRFToken header "
+                               "(the token on every page, `<body hx-headers>`)."},
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "btr_…",
+               "description": "A device token (`botram create-token USERNAME`); acts as that user and role."},
+}
+
+TAGS = [
+    {"name": "meta", "description": "About the API itself."},
+    {"name": "events", "description": "The schedule, desks and services of events."},
+]
+
+
+def _error_responses() -> dict:
+    return {name: ok(text, ref("Error")) for name, text in ERROR_RESPONSES.values()}
+
+
+_document: dict | None = None
+
+
+def build_document() -> dict:
+    """A fresh copy of the whole document (tests mutate nothing shared)."""
+    return {
+        "openapi": "3.1.0",
+        "info": copy.deepcopy(INFO),
+        "servers": [{"url": "/", "description": "This BOTRAM server."}],
+        "tags": copy.deepcopy(TAGS),
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "responses": _error_responses(),
+            "securitySchemes": copy.deepcopy(SECURITY_SCHEMES),
+        },
+    }
+
+
+def document() -> dict:
+    """The document served at /api/v1/openapi.json, built once per process."""
+    global _document
+    if _document is None:
+        _document = build_document()
+    return _document
