@@ -1,4 +1,6 @@
-"""The public surface (routes land with the queue and board issues)."""
+"""The public surface: the citizen's ticket status page (no sign-in, no personal data)."""
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,109 @@
+"""The citizen's ticket status page: `/status/<token>` is printed as a QR code, so the URL is stable.
+
+No name, NIK or phone ever appears here. The page polls a fragment every 10 s with the event's queue
+version; an unchanged version answers 204 with no body (htmx 2 keeps the old content).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from ...domain import queue
+from ...extensions import db
+from ...models import Desk, Event, Step, Visit
+from ...web import is_fragment_request, render_page_or_fragment, status_label
+from . import bp
+
+
+FINAL_STATES = {"done", "no_show", "transferred", "cancelled"}
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/status/<token>")
+def status(token: str):
+    if len(token) > 64:
+        return _not_found()
+    version = db.session.scalar(
+        sa.select(Event.queue_version).join(Visit, Visit.event_id == Event.id).where(Visit.public_token == token))
+    if version is None:
+        return _not_found()
+    if is_fragment_request() and request.args.get("v", type=int) == version:
+        return _no_store(current_app.response_class(status=204))
+
+    visit = db.session.scalar(
+        sa.select(Visit).where(Visit.public_token == token)
+        .options(selectinload(Visit.steps).selectinload(Step.desk).selectinload(Desk.agency),
+                 selectinload(Visit.steps).selectinload(Step.service), selectinload(Visit.event)))
+    info = queue.visit_status(token)
+    if info is None:
+        return _not_found()
+    desks = db.session.scalars(
+        sa.select(Desk).where(Desk.event_id == visit.event_id).order_by(Desk.number)
+        .options(selectinload(Desk.services), selectinload(Desk.agency))).all()
+    desks_by_service: dict[int, list[Desk]] = {}
+    for desk in desks:
+        for service in desk.services:
+            desks_by_service.setdefault(service.id, []).append(desk)
+    steps = [_describe(view, visit, desks_by_service) for view in info.steps]
+    active = any(view.status not in FINAL_STATES for view in info.steps)
+    response = render_page_or_fragment(
+        "public/status.html", "public/_status.html", visit=visit, event=visit.event, steps=steps,
+        version=info.queue_version, active=active, token=token)
+    return _no_store(response)
+
+
+def _desk_words(desk: Desk) -> str:
+    return _("Loket %(number)d (%(agency)s)", number=desk.number, agency=desk.agency.short_name)
+
+
+def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> dict:
+    """One service of the ticket in plain Indonesian: its state, and where to go."""
+    step = next(s for s in visit.steps if s.id == view.step_id)
+    agency = step.service.agency
+    sentence, where = "", ""
+    if view.status == "waiting":
+        if view.people_ahead == 0:
+            sentence = _("Menunggu — Anda berikutnya")
+        elif view.estimated_minutes:
+            sentence = _("Menunggu — %(n)d orang di depan Anda, sekitar %(m)d menit",
+                         n=view.people_ahead, m=view.estimated_minutes)
+        else:
+            sentence = _("Menunggu — %(n)d orang di depan Anda", n=view.people_ahead)
+        numbers = [str(d.number) for d in desks_by_service.get(view.service_id, [])]
+        if numbers:
+            where = _("Saat nomor Anda dipanggil, datang ke Loket %(numbers)s (%(agency)s).",
+                      numbers=_(" atau ").join(numbers), agency=agency.short_name)
+        if visit.busy_desk_id is not None:
+            where = (where + " " if where else "") + _("Tempat Anda tetap aman selama dilayani di loket lain.")
+    elif view.status == "called" and step.desk is not None:
+        sentence = _("Dipanggil ke %(desk)s", desk=_desk_words(step.desk))
+        where = _("Segera datang ke loket.")
+    elif view.status == "serving" and step.desk is not None:
+        sentence = _("Sedang dilayani di %(desk)s", desk=_desk_words(step.desk))
+    elif view.status == "done":
+        sentence = {"incomplete": _("Selesai — berkas belum lengkap"),
+                    "referred": _("Selesai — dirujuk")}.get(view.outcome or "", _("Selesai"))
+    elif view.status == "no_show":
+        sentence = _("Tidak hadir saat dipanggil")
+        where = _("Hubungi meja pendaftaran untuk kembali ke antrean.")
+    elif view.status == "transferred":
+        sentence = _("Dialihkan ke layanan lain")
+    elif view.status == "cancelled":
+        sentence = _("Dibatalkan")
+    else:
+        sentence = status_label(view.status)
+    return {"service_name": view.service_name, "agency_name": agency.short_name, "agency_color": agency.color,
+            "status": view.status, "sentence": sentence, "where": where}
+
+
+def _not_found():
+    """A friendly page for a mistyped or unknown ticket address."""
+    return _no_store(current_app.response_class(render_template("public/not_found.html"), status=404,
+                                                mimetype="text/html"))

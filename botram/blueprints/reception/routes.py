@@ -1,0 +1,271 @@
+"""Reception: register a visitor by keyboard, print the ticket, cancel or restore today's tickets.
+
+Thin on purpose: the form only parses, `botram.domain.queue` holds every rule.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import segno
+import sqlalchemy as sa
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from ...domain import DomainError
+from ...domain import queue
+from ...extensions import db
+from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
+from ...security import roles_required
+from ...web import is_fragment_request, render_page_or_fragment
+from . import bp
+
+from .forms import PRIORITY_CHOICES, ActionForm, VisitForm, priority_label
+
+ROLES = ("resepsionis", "koordinator", "admin")
+TODAY_LIMIT = 40
+
+
+@dataclass
+class Catalog:
+    """What reception can offer at one event: services grouped by agency, packages, and desk numbers."""
+
+    groups: list[tuple[Agency, list]] = field(default_factory=list)
+    services: dict[int, object] = field(default_factory=dict)
+    desks: dict[int, list[Desk]] = field(default_factory=dict)
+    packages: list[tuple[LifeEventPackage, list[int]]] = field(default_factory=list)
+
+    def desk_numbers(self, service_id: int) -> str:
+        return ", ".join(str(d.number) for d in self.desks.get(service_id, []))
+
+
+def _event_or_404(event_id: int) -> Event:
+    """The event, or 404."""
+    return db.get_or_404(Event, event_id)
+
+
+def _catalog(event: Event) -> Catalog:
+    """Services offered by this event's desks (by agency), their desks, and packages available here."""
+    catalog = Catalog()
+    desks = db.session.scalars(
+        sa.select(Desk).where(Desk.event_id == event.id).order_by(Desk.number)
+        .options(selectinload(Desk.services), selectinload(Desk.agency))
+    ).all()
+    for desk in desks:
+        for service in desk.services:
+            if not service.active:
+                continue
+            catalog.services.setdefault(service.id, service)
+            catalog.desks.setdefault(service.id, []).append(desk)
+    by_agency: dict[int, tuple[Agency, list]] = {}
+    for service in sorted(catalog.services.values(), key=lambda s: (s.agency.name, s.code)):
+        by_agency.setdefault(service.agency_id, (service.agency, []))[1].append(service)
+    order = {desk.agency_id: i for i, desk in reversed(list(enumerate(desks)))}
+    catalog.groups = sorted(by_agency.values(), key=lambda g: order.get(g[0].id, 999))
+    for group in catalog.groups:
+        group[1].sort(key=lambda s: (min(d.number for d in catalog.desks[s.id]), s.name))
+    packages = db.session.scalars(
+        sa.select(LifeEventPackage).where(LifeEventPackage.active.is_(True)).order_by(LifeEventPackage.name)
+        .options(selectinload(LifeEventPackage.items).selectinload(PackageService.service))
+    ).all()
+    for package in packages:
+        ids = [item.service_id for item in package.items if item.service_id in catalog.services]
+        if ids:
+            catalog.packages.append((package, ids))
+    return catalog
+
+
+def _today(event: Event) -> list[Visit]:
+    return db.session.scalars(
+        sa.select(Visit).where(Visit.event_id == event.id).order_by(Visit.created_at.desc(), Visit.id.desc())
+        .limit(TODAY_LIMIT).options(selectinload(Visit.steps).selectinload(Step.service))
+    ).all()
+
+
+def _requested_services(form: VisitForm, catalog: Catalog) -> list[int]:
+    """Packages first (their services in the package's order), then the ticked services; duplicates kept
+    out. A package checkbox sent alone (no JavaScript) expands here to its services."""
+    wanted: list[int] = []
+    packages = dict((p.id, ids) for p, ids in catalog.packages)
+    for package_id in form.packages.data or []:
+        if package_id not in packages:
+            raise DomainError(_("Paket layanan tidak dikenal atau tidak tersedia di kegiatan ini."),
+                              field="packages")
+        wanted.extend(packages[package_id])
+    wanted.extend(form.services.data or [])
+    seen: set[int] = set()
+    return [s for s in wanted if not (s in seen or seen.add(s))]
+
+
+def _ticket_context(visit: Visit, catalog: Catalog | None = None) -> dict:
+    catalog = catalog or _catalog(visit.event)
+    status_url = url_for("public.status", token=visit.public_token, _external=True)
+    rows = []
+    for step in visit.steps:
+        rows.append({
+            "step": step,
+            "service": step.service,
+            "desks": catalog.desk_numbers(step.service_id),
+            "ahead": queue.people_ahead(step.id) if step.status == "waiting" else None,
+        })
+    return {
+        "visit": visit, "rows": rows, "status_url": status_url,
+        "qr_svg": segno.make(status_url, error="m").svg_inline(
+            scale=4, omitsize=True, title=_("Kode QR status tiket %(code)s", code=visit.code)),
+        "priority_text": priority_label(visit.priority) if visit.priority != "none" else "",
+    }
+
+
+def _toast(response, message: str, kind: str = "ok"):
+    response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": message, "kind": kind}})
+    return response
+
+
+def _screen(event: Event, form: VisitForm, *, catalog: Catalog, issued=None, warnings=None,
+            error: str | None = None, status: int = 200):
+    """The reception screen (page) or its workspace (htmx fragment: form + result panel + today's list)."""
+    context = {
+        "event": event, "form": form, "catalog": catalog, "priorities": PRIORITY_CHOICES,
+        "warnings": warnings or [], "error": error, "today": _today(event), "open": event.status == "open",
+        "version": event.queue_version, "priority_label": priority_label, "action_form": ActionForm(),
+    }
+    if issued is not None:
+        context.update(_ticket_context(issued, catalog))
+        context["issued"] = issued
+    response = render_page_or_fragment("reception/event.html", "reception/_workspace.html", **context)
+    response.status_code = status
+    return response
+
+
+@bp.get("/")
+@roles_required(*ROLES)
+def index():
+    events = db.session.scalars(
+        sa.select(Event).where(Event.status == EventStatus.OPEN.value).order_by(Event.date, Event.title)
+    ).all()
+    if len(events) == 1:
+        return redirect(url_for("reception.event", event_id=events[0].id))
+    return render_template("reception/index.html", events=events)
+
+
+@bp.route("/<int:event_id>", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def event(event_id: int):
+    event = _event_or_404(event_id)
+    catalog = _catalog(event)
+    if request.method == "GET":
+        form = VisitForm(formdata=None)
+        issued = None
+        shown = request.args.get("visit", type=int)
+        if shown:
+            issued = db.session.get(Visit, shown)
+            if issued is None or issued.event_id != event.id:
+                issued = None
+        return _screen(event, form, catalog=catalog, issued=issued)
+
+    form = VisitForm()
+    if not form.validate():
+        if form.csrf_token.errors:
+            abort(400)
+        return _screen(event, form, catalog=catalog, status=422)
+    try:
+        service_ids = _requested_services(form, catalog)
+        result = queue.issue_visit(
+            event.id, service_ids, priority=form.priority.data or "none", name=form.name.data or None,
+            nik=form.nik.data or None, phone=form.phone.data or None, by_user_id=current_user.id,
+            max_per_nik=current_app.config["BOTRAM_MAX_TICKETS_PER_NIK"])
+    except DomainError as exc:
+        db.session.rollback()
+        error = None
+        if exc.field in ("services", "packages", "priority", "name", "nik", "phone"):
+            form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
+        else:
+            error = exc.message
+        if exc.status == 404:
+            abort(404)
+        return _screen(event, form, catalog=catalog, error=error, status=exc.status)
+
+    visit = result.visit
+    if not is_fragment_request():
+        return redirect(url_for("reception.event", event_id=event.id, visit=visit.id), 303)
+    db.session.refresh(event)
+    response = _screen(event, VisitForm(formdata=None), catalog=catalog, issued=visit,
+                       warnings=result.warnings)
+    return _toast(response, _("Tiket %(code)s dibuat.", code=visit.code))
+
+
+@bp.get("/<int:event_id>/visits")
+@roles_required(*ROLES)
+def today(event_id: int):
+    """Today's tickets; htmx polls it with `v` (the queue version) and gets 204 when nothing changed."""
+    event = _event_or_404(event_id)
+    if is_fragment_request() and request.args.get("v", type=int) == event.queue_version:
+        return "", 204
+    if not is_fragment_request():
+        return redirect(url_for("reception.event", event_id=event.id), 303)
+    return render_template("reception/_today.html", event=event, today=_today(event),
+                           version=event.queue_version, priority_label=priority_label,
+                           action_form=ActionForm())
+
+
+def _after_action(event: Event, message: str, error: DomainError | None = None):
+    """After cancel/restore: htmx gets today's list (with the error above it), a plain form a redirect."""
+    if error is not None and error.status == 404:
+        abort(404)
+    if is_fragment_request():
+        db.session.refresh(event)
+        response = current_app.make_response(render_template(
+            "reception/_today.html", event=event, today=_today(event), version=event.queue_version,
+            priority_label=priority_label, action_form=ActionForm(),
+            list_error=error.message if error else None))
+        if error is not None:
+            response.status_code = error.status
+            return response
+        return _toast(response, message)
+    if error is not None:
+        return _screen(event, VisitForm(formdata=None), catalog=_catalog(event), error=error.message,
+                       status=error.status)
+    return redirect(url_for("reception.event", event_id=event.id), 303)
+
+
+@bp.post("/visits/<int:visit_id>/cancel")
+@roles_required(*ROLES)
+def cancel(visit_id: int):
+    visit = db.get_or_404(Visit, visit_id)
+    event, code = visit.event, visit.code
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        queue.cancel_visit(visit.id, by_user_id=current_user.id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _after_action(event, "", error=exc)
+    return _after_action(event, _("Tiket %(code)s dibatalkan.", code=code))
+
+
+@bp.post("/steps/<int:step_id>/restore")
+@roles_required(*ROLES)
+def restore(step_id: int):
+    step = db.get_or_404(Step, step_id)
+    event, code = step.visit.event, step.visit.code
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        queue.restore_step(step.id, by_user_id=current_user.id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _after_action(event, "", error=exc)
+    return _after_action(event, _("Tiket %(code)s kembali ke antrean.", code=code))
+
+
+@bp.get("/visits/<int:visit_id>/ticket")
+@roles_required(*ROLES)
+def ticket(visit_id: int):
+    """The printable ticket (58 or 80 mm roll); `?print=1` opens the print dialog at once."""
+    visit = db.get_or_404(Visit, visit_id)
+    width = 58 if request.args.get("w") == "58" else 80
+    context = _ticket_context(visit)
+    return render_template("reception/ticket.html", width=width, autoprint=request.args.get("print") == "1",
+                           **context)
