@@ -80,6 +80,8 @@ def test_every_operation_documents_json_responses_and_errors(app):
                 assert "404" in operation["responses"], f"{method} {path} can answer 404"
             if method != "get":
                 assert "400" in operation["responses"], f"{method} {path}: malformed JSON / CSRF answer 400"
+                names = {p.get("name") for p in operation.get("parameters", [])}
+                assert "X-CSRFToken" in names, f"{method} {path}: add openapi.CSRF_HEADER to its parameters"
 
 
 def test_schemas_list_the_stable_fields_of_design_section_6():

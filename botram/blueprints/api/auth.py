@@ -58,7 +58,15 @@ def protect_api_blueprint(bp: Blueprint) -> Blueprint:
     """Wire the API's credential and CSRF rules into `bp` (the API blueprint, or one a test builds)."""
     csrf.exempt(bp)  # the app-wide check would refuse every device write; _check_credentials replaces it
     bp.before_request(_check_credentials)
+    bp.after_request(_vary_by_caller)
     return bp
+
+
+def _vary_by_caller(response):
+    """Answers differ by caller (drafts for planners): no shared cache may hand one caller's answer to another."""
+    response.vary.add("Authorization")
+    response.vary.add("Cookie")
+    return response
 
 
 def api_roles(*roles: str | Role) -> Callable:

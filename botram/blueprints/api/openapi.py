@@ -4,7 +4,7 @@ To document a new route, append to this module:
   1. its response/request shapes to SCHEMAS (JSON Schema 2020-12, as OpenAPI 3.1 uses),
   2. its operation to PATHS under the full path, Flask's `<int:x>` written `{x}`, with
      `security` (PUBLIC, OPTIONAL_AUTH or SIGNED_IN), `x-botram-roles` for role-protected routes, and the
-     error statuses it can answer via `errors(...)`.
+     error statuses it can answer via `errors(...)` (writes: CSRF_HEADER in `parameters`, and 400).
 tests/test_api_openapi.py fails while a route of the blueprint is missing here (or documented but absent),
 when the roles differ from the view's `api_roles`, or when the document is not valid OpenAPI 3.1.
 """
@@ -157,6 +157,10 @@ SCHEMAS: dict[str, dict] = {
 # --- paths: append new operations below their section ----------------------------------------------
 
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "Required when the write is authenticated by the session cookie; not needed "
+                              "with a bearer token."}
+"""Add to the `parameters` of every write (POST/PUT/PATCH/DELETE) operation."""
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/openapi.json": {
