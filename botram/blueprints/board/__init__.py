@@ -1,4 +1,6 @@
-"""The board surface (routes land with the queue and board issues)."""
+"""The projector board: public, live, no personal data."""
 from flask import Blueprint
 
-bp = Blueprint("board", __name__)
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,66 @@
+import time
+
+from flask import Response, abort, current_app, render_template, request
+
+from ...board_watch import watcher
+from ...domain.board import board_state, current_version, public_event
+from ...extensions import db
+from . import bp
+
+KEEPALIVE_SECONDS = 15
+STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever by a forgotten tab
+MIN_GAP_SECONDS = 0.25  # coalesces bursts: ten calls in a second give at most four refreshes
+
+
+def _event_or_404(event_id: int):
+    event = public_event(event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.route("/<int:event_id>")
+def show(event_id: int):
+    event = _event_or_404(event_id)
+    return render_template("board/show.html", state=board_state(event), event=event)
+
+
+@bp.route("/<int:event_id>/panel")
+def panel(event_id: int):
+    """The live part of the board; 204 (nothing to swap) when the caller already has this version."""
+    known = request.args.get("v", type=int)
+    version = current_version(event_id)
+    if version is None:
+        abort(404)
+    if known is not None and known == version:
+        return Response(status=204, headers={"Cache-Control": "no-store"})
+    event = _event_or_404(event_id)
+    response = Response(render_template("board/_panel.html", state=board_state(event)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:event_id>/stream")
+def stream(event_id: int):
+    """Server-sent events: `update` with the new version whenever the queue changes."""
+    _event_or_404(event_id)
+    known = request.args.get("v", type=int)
+    app = current_app._get_current_object()
+    db.session.remove()  # hold no database connection while the stream waits
+
+    def events():
+        nonlocal known
+        yield ": connected\n\n"  # flush headers at once
+        started = time.monotonic()
+        while time.monotonic() - started < STREAM_SECONDS:
+            version = watcher(app, event_id).wait(known, KEEPALIVE_SECONDS)
+            if version is None or version == known:
+                yield ": keep-alive\n\n"
+                continue
+            known = version
+            yield f"event: update\ndata: {version}\n\n"
+            time.sleep(MIN_GAP_SECONDS)
+        yield "event: reconnect\ndata: \n\n"
+
+    return Response(events(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,74 @@
+"""Wakes server-sent-event streams when an event's queue version changes.
+
+The version lives in the database, so this works with several server processes: each process runs one
+watcher thread per watched event that reads the version (one primary-key SELECT) every POLL seconds and
+wakes its waiting streams. Fifty boards on one process cost one small query per interval, not fifty.
+A watcher stops itself when no stream has asked for a while.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Flask
+
+POLL = 0.1
+IDLE_STOP = 60.0
+
+
+class _Watcher:
+    def __init__(self, app: Flask, event_id: int):
+        self.app = app
+        self.event_id = event_id
+        self.version: int | None = None
+        self.changed = threading.Condition()
+        self.last_interest = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name=f"board-watch-{event_id}", daemon=True)
+        self.stopped = False
+
+    def _read(self) -> int | None:
+        from .domain.board import current_version
+        from .extensions import db
+
+        with self.app.app_context():
+            try:
+                return current_version(self.event_id)
+            finally:
+                db.session.remove()
+
+    def _run(self) -> None:
+        while time.monotonic() - self.last_interest < IDLE_STOP:
+            try:
+                version = self._read()
+            except Exception:  # a database hiccup must not kill the watcher; streams keep their timeout
+                self.app.logger.warning("board watcher could not read the queue version", exc_info=True)
+                time.sleep(1)
+                continue
+            if version != self.version:
+                with self.changed:
+                    self.version = version
+                    self.changed.notify_all()
+            time.sleep(POLL)
+        self.stopped = True
+
+    def wait(self, known: int | None, timeout: float) -> int | None:
+        """Block until the version differs from `known` or `timeout` passes; return the version seen."""
+        self.last_interest = time.monotonic()
+        with self.changed:
+            self.changed.wait_for(lambda: self.version is not None and self.version != known, timeout)
+            return self.version
+
+
+_watchers: dict[int, _Watcher] = {}
+_lock = threading.Lock()
+
+
+def watcher(app: Flask, event_id: int) -> _Watcher:
+    with _lock:
+        current = _watchers.get(event_id)
+        if current is None or current.stopped or current.app is not app:
+            current = _Watcher(app, event_id)
+            _watchers[event_id] = current
+            current.thread.start()
+        current.last_interest = time.monotonic()
+        return current

@@ -1,0 +1,184 @@
+"""What the projector board shows: desks and their current calls, the latest calls, waiting counts and
+estimated waits per service, the running text. Never a name, NIK or phone.
+
+The state is computed once per (event, queue version) per process and shared by every board and the
+public API, so fifty boards refreshing after a call cost one computation.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Step, StepStatus, Visit
+from .clock import to_wib
+
+RECENT_CALLS = 8
+
+
+@dataclass(frozen=True)
+class BoardCall:
+    step_id: int
+    code: str
+    service: str
+    desk_number: int
+    desk_label: str
+    agency: str
+    agency_color: str
+    called_at: str  # ISO 8601 UTC
+    called_at_wib: str  # HH.MM
+    recall_count: int
+    state: str
+
+    @property
+    def key(self) -> str:
+        """Identifies one announcement: a recall is a new key, a reload is not."""
+        return f"{self.step_id}:{self.recall_count}"
+
+
+@dataclass(frozen=True)
+class BoardDesk:
+    id: int
+    number: int
+    label: str
+    agency: str
+    agency_color: str
+    state: str
+    opens_at_wib: str
+    closes_at_wib: str
+    current: BoardCall | None
+
+
+@dataclass(frozen=True)
+class BoardService:
+    id: int
+    code: str
+    name: str
+    agency: str
+    agency_color: str
+    waiting: int
+    estimated_minutes: int | None
+
+
+@dataclass(frozen=True)
+class BoardState:
+    event_id: int
+    title: str
+    venue: str
+    date: str
+    status: str
+    running_text: str
+    version: int
+    opens_at_wib: str
+    closes_at_wib: str
+    desks: list[BoardDesk] = field(default_factory=list)
+    latest: BoardCall | None = None
+    recent: list[BoardCall] = field(default_factory=list)
+    services: list[BoardService] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for call in [data["latest"], *data["recent"], *(d["current"] for d in data["desks"])]:
+            if call:
+                call["key"] = f"{call['step_id']}:{call['recall_count']}"
+        return data
+
+
+def _hhmm(value: datetime) -> str:
+    return to_wib(value).strftime("%H.%M")
+
+
+def public_event(event_id: int) -> Event | None:
+    """The event if the public may see its board: open or closed, never a draft."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.status == EventStatus.DRAFT.value:
+        return None
+    return event
+
+
+def current_version(event_id: int) -> int | None:
+    """One indexed primary-key read: what a poll or a stream checks before doing anything else."""
+    return db.session.scalar(sa.select(Event.queue_version).where(Event.id == event_id))
+
+
+_cache: "OrderedDict[tuple[int, int], BoardState]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def board_state(event: Event) -> BoardState:
+    key = (event.id, event.queue_version)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    state = _compute(event)
+    with _cache_lock:
+        _cache[key] = state
+        while len(_cache) > 64:
+            _cache.popitem(last=False)
+    return state
+
+
+def _call(step: Step, desks: dict[int, Desk]) -> BoardCall:
+    desk = desks[step.desk_id]
+    return BoardCall(step_id=step.id, code=step.visit.code, service=step.service.name, desk_number=desk.number,
+                     desk_label=desk.label, agency=desk.agency.short_name, agency_color=desk.agency.color,
+                     called_at=step.called_at.isoformat(), called_at_wib=_hhmm(step.called_at),
+                     recall_count=step.recall_count, state=step.status)
+
+
+def _compute(event: Event) -> BoardState:
+    from .queue import service_times_today
+
+    desks = {d.id: d for d in db.session.scalars(
+        sa.select(Desk).where(Desk.event_id == event.id)
+        .options(joinedload(Desk.agency), selectinload(Desk.services)).order_by(Desk.number))}
+    with_visit = (joinedload(Step.visit).load_only(Visit.code), joinedload(Step.service))
+    active = db.session.scalars(
+        sa.select(Step).where(Step.event_id == event.id, Step.status.in_(ACTIVE_STEP_STATES))
+        .options(*with_visit)).all()
+    current_by_desk = {s.desk_id: s for s in active if s.desk_id in desks}
+    recent_steps = db.session.scalars(
+        sa.select(Step).where(Step.event_id == event.id, Step.called_at.is_not(None), Step.desk_id.is_not(None))
+        .order_by(Step.called_at.desc(), Step.id.desc()).limit(RECENT_CALLS).options(*with_visit)).all()
+    recent = [_call(s, desks) for s in recent_steps if s.desk_id in desks]
+
+    waiting = dict(db.session.execute(
+        sa.select(Step.service_id, sa.func.count()).where(Step.event_id == event.id,
+                                                          Step.status == StepStatus.WAITING.value)
+        .group_by(Step.service_id)).all())
+    minutes = service_times_today(event.id)
+    services = {}
+    for desk in desks.values():
+        for service in desk.services:
+            services.setdefault(service.id, (service, desk.agency))
+    open_desks = {sid: sum(1 for d in desks.values() if d.state == DeskState.OPEN.value
+                           and any(s.id == sid for s in d.services)) for sid in services}
+    board_services = []
+    for sid, (service, agency) in sorted(services.items(), key=lambda kv: (kv[1][1].short_name, kv[1][0].code)):
+        count = waiting.get(sid, 0)
+        # a desk that closes tickets in seconds still takes a citizen about a minute to reach it
+        per_person = max(1.0, minutes.get(sid) or service.target_minutes)
+        estimate = None
+        if open_desks[sid]:
+            estimate = round(count * per_person / open_desks[sid])
+        board_services.append(BoardService(id=sid, code=service.code, name=service.name,
+                                           agency=agency.short_name, agency_color=agency.color,
+                                           waiting=count, estimated_minutes=estimate))
+
+    board_desks = [BoardDesk(id=d.id, number=d.number, label=d.label, agency=d.agency.short_name,
+                             agency_color=d.agency.color, state=d.state, opens_at_wib=_hhmm(d.opens_at),
+                             closes_at_wib=_hhmm(d.closes_at),
+                             current=_call(current_by_desk[d.id], desks) if d.id in current_by_desk else None)
+                   for d in desks.values()]
+    latest_candidates = [d.current for d in board_desks if d.current] + recent[:1]
+    latest = max(latest_candidates, key=lambda c: c.called_at, default=None)
+    return BoardState(event_id=event.id, title=event.title, venue=event.venue, date=event.date.isoformat(),
+                      status=event.status, running_text=event.running_text or "", version=event.queue_version,
+                      opens_at_wib=_hhmm(event.opens_at), closes_at_wib=_hhmm(event.closes_at),
+                      desks=board_desks, latest=latest, recent=recent, services=board_services)

@@ -1,0 +1,159 @@
+// The projector board: live updates (server-sent events with a slow poll as a safety net),
+// an offline marker, the clock, and the chime + Indonesian voice call for every new call or recall.
+(function () {
+  "use strict";
+  var board = document.getElementById("board");
+  if (!board) return;
+  var panel = document.getElementById("board-panel");
+  var offline = document.getElementById("board-offline");
+  var soundButton = document.getElementById("board-sound");
+  var eventId = board.dataset.event;
+  var storeKey = "botram.board." + eventId + ".announced";
+  var soundKey = "botram.board.sound";
+  var POLL_MS = 10000;
+
+  function version() {
+    var live = panel.querySelector("[data-version]");
+    return live ? parseInt(live.dataset.version, 10) : -1;
+  }
+
+  // ---- announced calls survive a reload so old calls are not spoken again
+  var announced = {};
+  try { JSON.parse(localStorage.getItem(storeKey) || "[]").forEach(function (k) { announced[k] = true; }); } catch (e) {}
+  function remember(key) {
+    announced[key] = true;
+    var keys = Object.keys(announced).slice(-200);
+    try { localStorage.setItem(storeKey, JSON.stringify(keys)); } catch (e) {}
+  }
+
+  // ---- speech
+  var DIGITS = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"];
+  var UNITS = ["", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh", "sebelas"];
+  function numberWords(n) {
+    if (n < 12) return UNITS[n];
+    if (n < 20) return UNITS[n - 10] + " belas";
+    if (n < 100) return UNITS[Math.floor(n / 10)] + " puluh" + (n % 10 ? " " + UNITS[n % 10] : "");
+    return String(n);
+  }
+  function spellCode(code) {
+    // "A-047" -> "A nol empat tujuh": digit by digit so it is understood in a noisy hall
+    return code.split("").map(function (ch) {
+      if (/[0-9]/.test(ch)) return DIGITS[+ch];
+      if (/[A-Za-z]/.test(ch)) return ch.toUpperCase();
+      return "";
+    }).filter(Boolean).join(" ");
+  }
+  function sentence(call) {
+    return "Nomor antrean " + spellCode(call.code) + ", silakan ke loket " +
+      numberWords(parseInt(call.desk, 10)) + ", " + call.agency;
+  }
+  var soundOn = localStorage.getItem(soundKey) === "on";
+  var queue = [];
+  var speaking = false;
+  var audio = null;
+  function chime(done) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var t = audio.currentTime;
+      [659.25, 523.25].forEach(function (freq, i) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.frequency.value = freq; osc.type = "sine";
+        gain.gain.setValueAtTime(0.0001, t + i * 0.45);
+        gain.gain.exponentialRampToValueAtTime(0.35, t + i * 0.45 + 0.03);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.45 + 0.42);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(t + i * 0.45); osc.stop(t + i * 0.45 + 0.45);
+      });
+      setTimeout(done, 950);
+    } catch (e) { done(); }
+  }
+  function speakNext() {
+    if (speaking || !queue.length) return;
+    var call = queue.shift();
+    if (!soundOn || !("speechSynthesis" in window)) { speakNext(); return; }
+    speaking = true;
+    chime(function () {
+      var u = new SpeechSynthesisUtterance(sentence(call));
+      u.lang = "id-ID"; u.rate = 0.9;
+      var voice = speechSynthesis.getVoices().filter(function (v) { return /^id/i.test(v.lang); })[0];
+      if (voice) u.voice = voice;
+      var finished = false;
+      function end() { if (finished) return; finished = true; speaking = false; setTimeout(speakNext, 400); }
+      u.onend = end; u.onerror = end;
+      setTimeout(end, 12000);  // some engines never fire onend; never block the queue
+      speechSynthesis.speak(u);
+    });
+  }
+
+  function collectCalls(first) {
+    var calls = Array.prototype.slice.call(panel.querySelectorAll("[data-call-key]")).map(function (el) {
+      return { key: el.dataset.callKey, state: el.dataset.callState, code: el.dataset.code, desk: el.dataset.desk,
+               agency: el.dataset.agency, at: el.dataset.calledAt, el: el };
+    }).sort(function (a, b) { return a.at < b.at ? -1 : 1; });
+    calls.forEach(function (call) {
+      if (announced[call.key]) return;
+      remember(call.key);
+      if (first || call.state !== "called") return;  // a reload does not repeat calls
+      call.el.classList.add("pulse");
+      queue.push(call);
+    });
+    var latest = panel.querySelector("[data-latest-key]");
+    if (latest && !first && board.dataset.latest !== latest.dataset.latestKey) latest.classList.add("pulse");
+    if (latest) board.dataset.latest = latest.dataset.latestKey;
+    speakNext();
+  }
+
+  // ---- live updates
+  var fetching = false, again = false;
+  function setOnline(ok) { offline.hidden = ok; }
+  function refresh() {
+    if (fetching) { again = true; return; }
+    fetching = true;
+    fetch(board.dataset.panelUrl + "?v=" + version(), { cache: "no-store", headers: { "HX-Request": "true" } })
+      .then(function (r) {
+        setOnline(true);
+        if (r.status === 204) return null;
+        if (!r.ok) throw new Error("status " + r.status);
+        return r.text();
+      })
+      .then(function (html) { if (html !== null) { panel.innerHTML = html; collectCalls(false); } })
+      .catch(function () { setOnline(false); })
+      .then(function () { fetching = false; if (again) { again = false; refresh(); } });
+  }
+  var source = null;
+  function connect() {
+    if (!window.EventSource) return;
+    source = new EventSource(board.dataset.streamUrl + "?v=" + version());
+    source.addEventListener("open", function () { setOnline(true); refresh(); });
+    source.addEventListener("update", refresh);
+    source.addEventListener("reconnect", function () { source.close(); setTimeout(connect, 200); });
+    source.addEventListener("error", function () {
+      setOnline(false);
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    });
+  }
+  setInterval(refresh, POLL_MS);
+  window.addEventListener("online", refresh);
+
+  // ---- clock (WIB)
+  var clock = document.getElementById("board-clock");
+  var fmt = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", hour12: false });
+  function tick() { clock.textContent = fmt.format(new Date()).replace(":", "."); }
+  setInterval(tick, 1000); tick();
+
+  // ---- sound: browsers need one click before audio; remembered for the next start
+  function showSound() {
+    soundButton.classList.toggle("is-on", soundOn);
+    if (soundOn) soundButton.textContent = soundButton.dataset.onLabel;
+  }
+  soundButton.addEventListener("click", function () {
+    soundOn = true;
+    localStorage.setItem(soundKey, "on");
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) {}
+    showSound();
+  });
+  showSound();
+
+  collectCalls(true);
+  connect();
+})();

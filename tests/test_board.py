@@ -1,0 +1,130 @@
+"""The projector board: public, live, and free of personal data."""
+from datetime import timedelta
+
+import pytest
+
+from botram.domain.board import board_state, current_version
+from botram.domain.clock import now
+from botram.extensions import db
+from botram.models import Desk, Event, Step, Visit
+
+from .factories import make_desk, make_event, service
+
+NAME, NIK, PHONE = "Siti Aminah", "3216014508950001", "081234567890"
+
+
+def _visit(event, code, service_codes, *, name=None, nik=None, phone=None, minutes_ago=10):
+    arrived = now() - timedelta(minutes=minutes_ago)
+    visit = Visit(event_id=event.id, code=code, letter=code[0], seq=int(code[2:]), name=name, nik=nik,
+                  phone=phone, public_token=f"tok-{code}", created_at=arrived)
+    for position, c in enumerate(service_codes):
+        visit.steps.append(Step(event_id=event.id, service_id=service(c).id, position=position, arrived_at=arrived))
+    db.session.add(visit)
+    db.session.commit()
+    return visit
+
+
+def _call(step, desk, minutes_ago=1):
+    step.status = "called"
+    step.desk_id = desk.id
+    step.called_at = now() - timedelta(minutes=minutes_ago)
+    step.visit.busy_desk_id = desk.id
+    desk.event.queue_version += 1
+    db.session.commit()
+
+
+@pytest.fixture
+def hall(app):
+    event = make_event(title="BOTRAM Papan Uji")
+    desk1 = make_desk(event, 1, "DISDUKCAPIL", ["AKTA-MATI", "KK"])
+    desk3 = make_desk(event, 3, "BAPENDA", ["PBB-BAYAR"])
+    return event, desk1, desk3
+
+
+def test_board_shows_calls_and_never_personal_data(client, hall):
+    event, desk1, desk3 = hall
+    first = _visit(event, "A-001", ["AKTA-MATI", "PBB-BAYAR"], name=NAME, nik=NIK, phone=PHONE)
+    _visit(event, "A-002", ["KK"], name="Budi Santoso", minutes_ago=5)
+    _call(first.steps[0], desk1)
+    page = client.get(f"/board/{event.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "A-001" in html and "Panggilan terakhir" in html and "BOTRAM Papan Uji" in html
+    for secret in (NAME, NIK, PHONE, "Budi Santoso", "3216", "0812"):
+        assert secret not in html
+    assert 'data-call-key="%d:0"' % first.steps[0].id in html
+
+
+def test_board_of_a_draft_or_unknown_event_is_not_found(client, app):
+    draft = make_event(status="draft")
+    assert client.get(f"/board/{draft.id}").status_code == 404
+    assert client.get("/board/999999").status_code == 404
+    assert client.get("/board/999999/panel?v=0").status_code == 404
+
+
+def test_panel_answers_204_when_the_version_is_unchanged(client, hall):
+    event, desk1, _ = hall
+    version = current_version(event.id)
+    assert client.get(f"/board/{event.id}/panel?v={version}").status_code == 204
+    visit = _visit(event, "A-001", ["KK"])
+    _call(visit.steps[0], desk1)
+    fresh = client.get(f"/board/{event.id}/panel?v={version}")
+    assert fresh.status_code == 200
+    assert f'data-version="{version + 1}"' in fresh.get_data(as_text=True)
+
+
+def test_state_counts_waiting_and_estimates_per_service(hall):
+    event, desk1, desk3 = hall
+    for i in range(1, 5):
+        _visit(event, f"A-00{i}", ["KK"], minutes_ago=30 - i)
+    _visit(event, "B-001", ["PBB-BAYAR"])
+    desk3.state = "closed"
+    db.session.commit()
+    state = board_state(event)
+    by_code = {s.code: s for s in state.services}
+    assert by_code["KK"].waiting == 4
+    # no service measured today yet: the target time of the service, over one open desk
+    assert by_code["KK"].estimated_minutes == 4 * service("KK").target_minutes
+    assert by_code["PBB-BAYAR"].waiting == 1 and by_code["PBB-BAYAR"].estimated_minutes is None
+    assert state.latest is None and state.recent == []
+
+
+def test_latest_call_and_recent_calls_in_order(hall):
+    event, desk1, desk3 = hall
+    a = _visit(event, "A-001", ["KK"])
+    b = _visit(event, "B-001", ["PBB-BAYAR"])
+    _call(a.steps[0], desk1, minutes_ago=3)
+    _call(b.steps[0], desk3, minutes_ago=1)
+    state = board_state(db.session.get(type(event), event.id))
+    assert state.latest.code == "B-001" and state.latest.desk_number == 3
+    assert [c.code for c in state.recent] == ["B-001", "A-001"]
+    tiles = {d.number: d for d in state.desks}
+    assert tiles[1].current.code == "A-001" and tiles[3].current.agency == "Bapenda"
+    json = state.as_json()
+    assert json["latest"]["key"] == f"{b.steps[0].id}:0"
+
+
+def test_stream_announces_a_version_change(client, hall, app):
+    event, desk1, _ = hall
+    event_id, desk_id = event.id, desk1.id
+    version = current_version(event_id)
+    # the stream releases the database session before it waits, detaching this test's objects too
+    response = client.get(f"/board/{event_id}/stream?v={version}", buffered=False)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Cache-Control"] == "no-cache"
+    chunks = iter(response.response)
+
+    def text(chunk):
+        return chunk.decode() if isinstance(chunk, bytes) else chunk
+
+    assert text(next(chunks)).startswith(": connected")
+    visit = _visit(db.session.get(Event, event_id), "A-001", ["KK"])
+    _call(visit.steps[0], db.session.get(Desk, desk_id))
+    assert text(next(chunks)) == f"event: update\ndata: {version + 1}\n\n"
+    response.close()
+
+
+def test_stream_of_a_draft_event_is_not_found(client, app):
+    draft = make_event(status="draft")
+    assert client.get(f"/board/{draft.id}/stream").status_code == 404
