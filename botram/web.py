@@ -50,6 +50,8 @@ NAV = [
     ("events.index", _l("Kegiatan"), {"admin", "koordinator", "keuangan"}),
     ("reception.index", _l("Pendaftaran"), {"admin", "koordinator", "resepsionis"}),
     ("desk.index", _l("Loket"), {"admin", "koordinator", "petugas"}),
+    ("sponsors.index", _l("Pendanaan"), {"admin", "koordinator", "keuangan"}),
+    ("reports.index", _l("Laporan"), {"admin", "koordinator", "keuangan"}),
     ("admin.users", _l("Pengguna"), {"admin"}),
     ("admin.agencies", _l("Instansi"), {"admin"}),
     ("admin.services", _l("Layanan"), {"admin"}),

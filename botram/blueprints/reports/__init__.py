@@ -1,0 +1,4 @@
+"""The reports surface."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

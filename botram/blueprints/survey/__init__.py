@@ -1,0 +1,4 @@
+"""The survey surface."""
+from flask import Blueprint
+
+bp = Blueprint("survey", __name__)
