@@ -2,6 +2,8 @@
 from .audit import AuditLog
 from .catalog import Agency, LifeEventPackage, PackageService, Requirement, Service
 from .events import Desk, DeskState, Event, EventStatus, desk_service
+from .funding import (BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
+                      ContributionStatus, FundingTarget, InKindCategory, Sponsor, SponsorKind)
 from .people import ApiToken, Role, User
 from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
 from .regions import Region
@@ -10,4 +12,6 @@ __all__ = [
     "ACTIVE_STEP_STATES", "Agency", "ApiToken", "AuditLog", "Desk", "DeskState", "Event", "EventStatus",
     "LifeEventPackage", "PackageService", "Priority", "Region", "Requirement", "Role", "Service", "Step",
     "StepStatus", "User", "Visit", "desk_service",
+    "BudgetCategory", "BudgetLine", "Contribution", "ContributionForm", "ContributionItem", "ContributionStatus",
+    "FundingTarget", "InKindCategory", "Sponsor", "SponsorKind",
 ]
