@@ -1,0 +1,334 @@
+"""Desk console routes: thin. Load and authorise, parse the form, call botram.domain.queue, render the console.
+
+Every action answers htmx with the whole console fragment (and a toast in HX-Trigger); a plain POST is
+redirected (303) back to the console. Broken rules come back as an alert inside the fragment with the
+domain's status (409/422), never a 500.
+"""
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...domain import DomainError, audit, queue
+from ...domain.guidance import build_guidance, services_offered_at
+from ...domain.nik import mask_nik
+from ...extensions import db
+from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Service, Step
+from ...security import roles_required
+from ...web import is_fragment_request
+from . import bp
+from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm
+
+DESK_ROLES = ("admin", "koordinator", "petugas")
+RECENT_LIMIT = 4
+
+def _priority_labels() -> dict[str, str]:
+    return {Priority.LANSIA.value: _("Lansia"), Priority.DISABILITAS.value: _("Disabilitas"),
+            Priority.HAMIL.value: _("Ibu hamil/anak")}
+
+
+def _may_open(agency_id: int, event_status: str) -> bool:
+    """A petugas opens only their own agency's desks at open events; koordinator and admin open any."""
+    if current_user.role != "petugas":
+        return True
+    return agency_id == current_user.agency_id and event_status == EventStatus.OPEN.value
+
+
+def get_desk(desk_id: int) -> Desk:
+    """The desk, or 404; 403 when the signed-in officer may not work at it."""
+    desk = db.get_or_404(Desk, desk_id)
+    if not _may_open(desk.agency_id, desk.event.status):
+        abort(403)
+    return desk
+
+
+def get_step(desk: Desk, step_id: int) -> Step:
+    """A step served at this desk: 404 when unknown or of another event, 403 when at another desk."""
+    step = db.session.get(Step, step_id)
+    if step is None or step.event_id != desk.event_id:
+        abort(404)
+    if step.desk_id != desk.id:
+        abort(403)
+    return step
+
+
+def _transfer_choices(desk: Desk, current: Step | None) -> list[tuple[str, list[Service]]]:
+    """Services offered at the event other than the current one, grouped by agency."""
+    ids = services_offered_at(desk.event_id)
+    if current is not None:
+        ids.discard(current.service_id)
+    if not ids:
+        return []
+    services = db.session.scalars(sa.select(Service).where(Service.id.in_(ids)).order_by(Service.agency_id,
+                                                                                          Service.name)).all()
+    groups: dict[str, list[Service]] = {}
+    for service in services:
+        groups.setdefault(service.agency.short_name, []).append(service)
+    return list(groups.items())
+
+
+def _recent(desk: Desk) -> list[Step]:
+    return list(db.session.scalars(
+        sa.select(Step).where(Step.desk_id == desk.id, Step.finished_at.is_not(None))
+        .order_by(Step.finished_at.desc(), Step.id.desc()).limit(RECENT_LIMIT)))
+
+
+def console_context(desk: Desk, *, revealed: bool = False, error: str | None = None,
+                    errors: dict | None = None, finish: dict | None = None, transfer: dict | None = None,
+                    last: Step | None = None) -> dict:
+    # The version first: data read after it is at least that fresh, so a poll never misses a change.
+    version = db.session.scalar(sa.select(Event.queue_version).where(Event.id == desk.event_id))
+    current = queue.desk_current(desk.id)
+    waiting = queue.waiting_for_desk(desk.id)
+    return {
+        "desk": desk, "event": desk.event, "version": version, "current": current, "waiting": waiting,
+        "revealed": revealed and current is not None, "nik_masked": mask_nik(current.visit.nik) if current else "",
+        "error": error, "errors": errors or {}, "finish": finish or {}, "transfer": transfer or {},
+        "transfer_choices": _transfer_choices(desk, current), "recent": _recent(desk), "last": last,
+        "outcomes": OUTCOMES, "priority_labels": _priority_labels(),
+    }
+
+
+def _toast_header(message: str, kind: str = "ok") -> str:
+    return json.dumps({"botram:toast": {"message": message, "kind": kind}})
+
+
+def console_response(desk: Desk, *, status: int = 200, toast: str | None = None, toast_kind: str = "ok",
+                     **context):
+    """The console fragment for htmx, the page for a plain GET; a plain successful POST redirects (303)."""
+    if request.method == "POST" and not is_fragment_request() and status < 300:
+        if toast:
+            flash(toast, "ok" if toast_kind == "ok" else "info")
+        return redirect(url_for(".console", desk_id=desk.id), 303)
+    template = "desk/_console.html" if is_fragment_request() else "desk/console.html"
+    response = make_response(render_template(template, **console_context(desk, **context)), status)
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    if toast:
+        response.headers["HX-Trigger"] = _toast_header(toast, toast_kind)
+    return response
+
+
+def domain_failure(desk: Desk, exc: DomainError, **context):
+    """A broken rule: nothing saved, the console with the message, the domain's status."""
+    db.session.rollback()
+    errors = {exc.field: exc.message} if exc.field else {}
+    return console_response(desk, status=exc.status, error=None if exc.field else exc.message, errors=errors,
+                            toast=exc.message, toast_kind="error", **context)
+
+
+def form_failure(desk: Desk, form, **context):
+    errors = {name: field.errors[0] for name, field in form._fields.items() if field.errors}
+    if "csrf_token" in errors:
+        abort(400)
+    message = _("Periksa kembali isian: %(message)s", message=next(iter(errors.values())))
+    return console_response(desk, status=422, errors=errors, toast=message, toast_kind="error", **context)
+
+
+# ----------------------------------------------------------------- pages
+
+@bp.route("/")
+@roles_required(*DESK_ROLES)
+def index():
+    """The desks the signed-in user may open at open events; straight to the console when there is one."""
+    query = (sa.select(Desk).join(Event).where(Event.status == EventStatus.OPEN.value)
+             .order_by(Event.date, Event.id, Desk.number))
+    if current_user.role == "petugas":
+        query = query.where(Desk.agency_id == (current_user.agency_id or -1))
+    desks = db.session.scalars(query).all()
+    if len(desks) == 1:
+        return redirect(url_for(".console", desk_id=desks[0].id))
+    events: dict[int, tuple[Event, list[Desk]]] = {}
+    for desk in desks:
+        events.setdefault(desk.event_id, (desk.event, []))[1].append(desk)
+    return render_template("desk/index.html", events=list(events.values()))
+
+
+@bp.route("/<int:desk_id>")
+@roles_required(*DESK_ROLES)
+def console(desk_id: int):
+    desk = get_desk(desk_id)
+    return console_response(desk)
+
+
+@bp.route("/<int:desk_id>/waiting")
+@roles_required(*DESK_ROLES)
+def waiting(desk_id: int):
+    """The live waiting list, polled every 3 s with the last seen queue version.
+
+    Unchanged version: 204 and no body, after one small query. Changed: the waiting list; when the desk's
+    current visitor or state changed elsewhere (API call button, another tab, the coordinator), the whole
+    console instead (HX-Retarget).
+    """
+    row = db.session.execute(
+        sa.select(Event.queue_version, Event.status, Desk.agency_id, Desk.state)
+        .join(Desk, Desk.event_id == Event.id).where(Desk.id == desk_id)).first()
+    if row is None:
+        abort(404)
+    if not _may_open(row.agency_id, row.status):
+        abort(403)
+    if request.args.get("v") == str(row.queue_version):
+        return "", 204
+    desk = db.session.get(Desk, desk_id)
+    current = queue.desk_current(desk.id)
+    seen_current = request.args.get("current", "0")
+    if seen_current != str(current.id if current else 0) or request.args.get("state") != desk.state:
+        response = console_response(desk)
+        response.headers["HX-Retarget"] = "#desk-console"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    response = make_response(render_template(
+        "desk/_waiting.html", desk=desk, version=row.queue_version, current=current,
+        waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:desk_id>/guidance/<int:step_id>")
+@roles_required(*DESK_ROLES)
+def guidance(desk_id: int, step_id: int):
+    """The printable A4 guidance sheet. Before finishing, `ada` carries the ticked requirement ids."""
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    presented = None
+    if step.status in ACTIVE_STEP_STATES:
+        raw = request.args.getlist("ada")
+        if any(not value.isdigit() or len(value) > 12 for value in raw):
+            abort(400)
+        presented = [int(value) for value in raw]
+    sheet = build_guidance(step, presented)
+    return render_template("desk/guidance.html", desk=desk, sheet=sheet)
+
+
+# ----------------------------------------------------------------- actions
+
+@bp.post("/<int:desk_id>/call-next")
+@roles_required(*DESK_ROLES)
+def call_next(desk_id: int):
+    desk = get_desk(desk_id)
+    try:
+        step = queue.call_next(desk.id, by_user_id=current_user.id,
+                               priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    if step is None:
+        return console_response(desk, toast=_("Tidak ada yang menunggu untuk loket ini."), toast_kind="info")
+    return console_response(desk, toast=_("%(code)s dipanggil ke loket %(number)s.", code=step.visit.code,
+                                          number=desk.number))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/recall")
+@roles_required(*DESK_ROLES)
+def recall(desk_id: int, step_id: int):
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    try:
+        step = queue.recall(step.id, by_user_id=current_user.id,
+                            max_recalls=current_app.config["BOTRAM_NO_SHOW_RECALLS"])
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    return console_response(desk, toast=_("%(code)s dipanggil ulang (%(count)d×).", code=step.visit.code,
+                                          count=step.recall_count))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/start")
+@roles_required(*DESK_ROLES)
+def start(desk_id: int, step_id: int):
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    try:
+        step = queue.start(step.id, by_user_id=current_user.id)
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    return console_response(desk, toast=_("Mulai melayani %(code)s.", code=step.visit.code))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/finish")
+@roles_required(*DESK_ROLES)
+def finish(desk_id: int, step_id: int):
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    form = FinishForm()
+    entered = {"outcome": form.outcome.data, "requirements": form.requirements.data or [],
+               "amount": form.amount.data or "", "note": form.note.data or ""}
+    if not form.validate_on_submit():
+        return form_failure(desk, form, finish=entered)
+    try:
+        step = queue.finish(step.id, outcome=form.outcome.data, by_user_id=current_user.id,
+                            requirements_presented=form.requirements.data or [], amount=form.amount_value,
+                            note=(form.note.data or "").strip() or None)
+    except DomainError as exc:
+        return domain_failure(desk, exc, finish=entered)
+    code = step.visit.code
+    messages = {"done": _("%(code)s selesai dilayani.", code=code),
+                "incomplete": _("%(code)s: persyaratan belum lengkap. Cetak surat panduan.", code=code),
+                "referred": _("%(code)s dirujuk.", code=code)}
+    return console_response(desk, toast=messages.get(step.outcome, messages["done"]), last=step)
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/no-show")
+@roles_required(*DESK_ROLES)
+def no_show(desk_id: int, step_id: int):
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    try:
+        step = queue.no_show(step.id, by_user_id=current_user.id)
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    return console_response(desk, toast=_("%(code)s ditandai tidak hadir.", code=step.visit.code))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/transfer")
+@roles_required(*DESK_ROLES)
+def transfer(desk_id: int, step_id: int):
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    form = TransferForm()
+    entered = {"service": form.service.data or "", "note": form.note.data or "", "open": True}
+    if not form.validate_on_submit():
+        return form_failure(desk, form, transfer=entered)
+    try:
+        new_step = queue.transfer(step.id, form.service_id, by_user_id=current_user.id,
+                                  note=(form.note.data or "").strip() or None)
+    except DomainError as exc:
+        if exc.field == "service_id":
+            exc.field = "service"
+        return domain_failure(desk, exc, transfer=entered)
+    return console_response(desk, toast=_("%(code)s dialihkan ke %(service)s.", code=new_step.visit.code,
+                                          service=new_step.service.name))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/reveal-nik")
+@roles_required(*DESK_ROLES)
+def reveal_nik(desk_id: int, step_id: int):
+    """Show the current visitor's NIK in clear on this console once; the look is audited (never the NIK)."""
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    if step.status not in ACTIVE_STEP_STATES:
+        return console_response(desk, status=409, error=_("Pengunjung ini tidak sedang dilayani di loket ini."))
+    if not step.visit.nik:
+        return console_response(desk, status=422, error=_("Pengunjung ini tidak mencantumkan NIK."))
+    audit.record("visit.reveal_nik", "visit", step.visit_id, user_id=current_user.id, event_id=desk.event_id,
+                 step_id=step.id, desk_id=desk.id)
+    db.session.commit()
+    return console_response(desk, revealed=True)
+
+
+@bp.post("/<int:desk_id>/state")
+@roles_required(*DESK_ROLES)
+def set_state(desk_id: int):
+    desk = get_desk(desk_id)
+    form = DeskStateForm()
+    if not form.validate_on_submit():
+        return form_failure(desk, form)
+    try:
+        desk = queue.set_desk_state(desk.id, form.state.data, by_user_id=current_user.id)
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    message = _("Loket dijeda. Tekan P untuk melanjutkan.") if desk.state == DeskState.PAUSED.value \
+        else _("Loket dibuka. Silakan panggil berikutnya.")
+    return console_response(desk, toast=message)

@@ -1,0 +1,92 @@
+// Desk console: keyboard shortcuts, the transfer dialog, the guidance link, and letting htmx show
+// 409/422 answers (alerts inside the console fragment). Every shortcut clicks its button so htmx does the work.
+(function () {
+  "use strict";
+
+  var TEXT_INPUTS = ["text", "search", "email", "number", "tel", "url", "password", "date", "time"];
+
+  function isTyping(el) {
+    if (!el || !el.tagName) return false;
+    if (el.isContentEditable) return true;
+    var tag = el.tagName.toUpperCase();
+    if (tag === "TEXTAREA" || tag === "SELECT") return true;
+    if (tag === "INPUT") return TEXT_INPUTS.indexOf((el.type || "text").toLowerCase()) !== -1;
+    return false;
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.repeat) return;
+    if (isTyping(evt.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    var key = (evt.key || "").toLowerCase();
+    if (!/^[a-z]$/.test(key)) return;
+    var button = document.querySelector('#desk-console [data-shortcut="' + key + '"]');
+    if (!button || button.disabled) return;
+    evt.preventDefault();
+    button.click();
+  });
+
+  function openDialog(dialog) {
+    if (!dialog || dialog.open || !dialog.showModal) return;
+    dialog.showModal();
+    var first = dialog.querySelector("[aria-invalid='true'], select, input, textarea");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", function (evt) {
+    var target = evt.target;
+    if (!target || !target.closest) return;
+    var opener = target.closest("[data-open-dialog]");
+    if (opener) {
+      openDialog(document.getElementById(opener.getAttribute("data-open-dialog")));
+      return;
+    }
+    var closer = target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+      return;
+    }
+    var guide = target.closest("a[data-guidance]");
+    if (guide) {
+      // The sheet lists what is still missing: pass the boxes ticked so far.
+      var form = document.getElementById(guide.getAttribute("data-guidance"));
+      var url = new URL(guide.href, window.location.href);
+      url.searchParams.delete("ada");
+      if (form) {
+        form.querySelectorAll("input[name='requirements']:checked").forEach(function (box) {
+          url.searchParams.append("ada", box.value);
+        });
+      }
+      guide.href = url.toString();
+      return;
+    }
+    if (target.closest("[data-print]")) window.print();
+  });
+
+  // htmx 2 does not swap 4xx answers; the console's 409/422 fragments carry the message to show.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr.status;
+    var target = evt.detail.target;
+    if ((status === 409 || status === 422) && target && target.id === "desk-console") {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr && evt.detail.xhr.status;
+    if (!window.botramToast || evt.detail.requestConfig && evt.detail.requestConfig.verb === "get") return;
+    if (status === 403) window.botramToast("Akses ditolak untuk tindakan ini.", "error");
+    if (status === 404) window.botramToast("Data tidak ditemukan. Muat ulang halaman.", "error");
+    if (status === 400) window.botramToast("Sesi formulir kedaluwarsa. Muat ulang halaman.", "error");
+  });
+
+  // A transfer refused by the server comes back with its dialog flagged open.
+  function reopen(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("dialog[data-open='true']").forEach(openDialog);
+  }
+  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { reopen(document); });
+})();

@@ -1,0 +1,154 @@
+"""The desk console in a real browser at 1366x768: keyboard-driven calling and finishing, the live waiting
+list, the transfer dialog, and the printable guidance sheet."""
+import json
+import re
+import subprocess
+import sys
+
+from playwright.sync_api import expect
+
+from .conftest import login, screenshot
+
+# Seeds waiting visitors through the queue domain, as reception would (its UI is another issue).
+SEED = """
+import json, sys
+import sqlalchemy as sa
+from botram import create_app
+from botram.domain import queue
+from botram.extensions import db
+from botram.models import Event, Service, User
+
+app = create_app()
+with app.app_context():
+    event = db.session.scalar(sa.select(Event).where(Event.title == "BOTRAM Pasar Bersih Jababeka"))
+    by = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
+    codes = []
+    for services, fields in json.loads(sys.argv[1]):
+        ids = [db.session.scalar(sa.select(Service.id).where(Service.code == c)) for c in services]
+        codes.append(queue.issue_visit(event.id, ids, by_user_id=by, **fields).visit.code)
+    print(json.dumps(codes))
+"""
+
+
+def seed(live_server, visitors) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", SEED, json.dumps(visitors)], check=True, capture_output=True,
+                            text=True, env=live_server.databases.env(live_server.database_url))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def open_desk(page, live_server, number: int) -> None:
+    page.goto(live_server.url + "/desk/")
+    page.get_by_role("link", name=re.compile(rf"^{number}\b")).click()
+    expect(page.locator("#desk-console")).to_be_visible()
+
+
+def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
+    codes = seed(live_server, [
+        [["KTP-REKAM", "KK"], {"priority": "lansia", "name": "Sutarni", "nik": "3216014501500001"}],
+        [["KTP-CETAK"], {}],
+        [["KIA", "KK"], {"priority": "hamil"}],
+        [["KTP-REKAM"], {}],
+    ])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    waiting = page.locator("#desk-waiting")
+    for code in codes:
+        expect(waiting).to_contain_text(code)
+
+    page.keyboard.press("n")
+    card = page.locator(".visitor-card")
+    expect(card.locator("#visitor-code")).to_have_text(codes[0])  # lansia first
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} dipanggil")
+    expect(card).to_contain_text("Sutarni")
+    expect(card).to_contain_text("3216********0001")
+    expect(card).not_to_contain_text("3216014501500001")
+    # The main actions fit the laptop screen without scrolling.
+    for name in ("Selesai", "Belum lengkap", "Dirujuk"):
+        box = page.get_by_role("button", name=name, exact=False).first.bounding_box()
+        assert box and box["y"] + box["height"] <= 768, f"{name} is below the fold: {box}"
+    page.wait_for_timeout(300)
+    screenshot(page, "desk-console-called-1366")
+
+    # A citizen registers at reception meanwhile: the waiting list updates by itself.
+    late = seed(live_server, [[["KTP-CETAK"], {}]])[0]
+    expect(waiting).to_contain_text(late, timeout=8000)
+
+    # The shortcut is ignored while typing a note.
+    page.get_by_label(re.compile("^Catatan")).fill("dokumen lengkap")
+    page.keyboard.press("n")
+    expect(page.get_by_label(re.compile("^Catatan"))).to_have_value("dokumen lengkapn")
+    page.get_by_label(re.compile("^Catatan")).fill("dokumen lengkap")
+    page.locator("input[name='requirements']").first.check()
+    page.locator("input[name='requirements']").first.focus()  # on a checkbox shortcuts still work
+    page.keyboard.press("s")
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} selesai dilayani")
+    expect(page.locator(".recent")).to_contain_text(codes[0])
+    expect(page.locator(".visitor-card")).to_have_count(0)
+
+    # Serve the rest with the keyboard until the queue is empty.
+    for _ in range(len(codes) + 1):
+        page.keyboard.press("n")
+        expect(page.locator(".visitor-card")).to_be_visible()
+        page.keyboard.press("s")
+        expect(page.locator(".visitor-card")).to_have_count(0)
+    page.keyboard.press("n")
+    expect(page.locator("#toasts")).to_contain_text("Tidak ada yang menunggu")
+    expect(page.locator(".visitor-empty")).to_be_visible()
+    page.wait_for_timeout(300)
+    screenshot(page, "desk-console-empty-1366")
+
+
+def test_conflict_pause_and_transfer_dialog(live_server, page):
+    codes = seed(live_server, [[["KTP-REKAM"], {}], [["KK"], {}]])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    page.keyboard.press("n")  # still serving: refused with a message, not a crash
+    expect(page.locator(".desk-alert")).to_contain_text("selesaikan dulu")
+
+    page.keyboard.press("t")
+    dialog = page.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    page.wait_for_timeout(200)
+    screenshot(page, "desk-console-transfer-1366")
+    dialog.get_by_role("button", name="Alihkan").click()  # nothing chosen
+    expect(page.locator("#transfer-dialog")).to_be_visible()
+    expect(page.locator("#transfer-dialog")).to_contain_text("Pilih layanan tujuan.")
+    page.locator("#transfer-service").select_option(label="Pemutakhiran data DTKS")
+    page.locator("#transfer-dialog").get_by_role("button", name="Alihkan").click()
+    expect(page.locator("#toasts")).to_contain_text("dialihkan ke Pemutakhiran data DTKS")
+    expect(page.locator(".visitor-card")).to_have_count(0)
+
+    page.keyboard.press("p")
+    expect(page.locator(".desk-bar")).to_contain_text("Jeda")
+    expect(page.locator("button.call-next")).to_be_disabled()
+    page.keyboard.press("p")
+    expect(page.locator("button.call-next")).to_be_enabled()
+
+
+def test_guidance_sheet_for_a_death_in_the_family(live_server, page):
+    seed(live_server, [[["AKTA-MATI", "KK", "DTKS"], {"name": "Rohmah", "nik": "3216015203700002"}]])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 2)
+    page.keyboard.press("n")
+    expect(page.locator(".visitor-card")).to_contain_text("Akta kematian")
+    boxes = page.locator("input[name='requirements']")
+    boxes.nth(1).check()
+    boxes.nth(3).check()
+    page.get_by_role("button", name="Belum lengkap").click()
+    expect(page.locator("#toasts")).to_contain_text("belum lengkap")
+    with page.expect_popup() as popup:
+        page.locator(".last-banner").get_by_role("link", name="Cetak surat panduan").click()
+    sheet = popup.value
+    sheet.set_viewport_size({"width": 1366, "height": 768})
+    expect(sheet.locator(".a4-sheet")).to_contain_text("Surat Panduan Layanan")
+    expect(sheet.locator(".a4-sheet")).to_contain_text("Surat keterangan kematian")
+    expect(sheet.locator(".a4-sheet")).to_contain_text("30 hari")
+    expect(sheet.locator(".a4-sheet")).to_contain_text("BPJS Ketenagakerjaan")
+    expect(sheet.locator(".a4-sheet")).to_contain_text("3216********0002")
+    expect(sheet.locator(".a4-sheet")).not_to_contain_text("3216015203700002")
+    sheet.wait_for_timeout(300)
+    screenshot(sheet, "desk-guidance-sheet")
+    sheet.emulate_media(media="print")
+    screenshot(sheet, "desk-guidance-sheet-print")

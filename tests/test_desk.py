@@ -1,0 +1,597 @@
+"""The desk console: who may open which desk, every action with good and bad input, NIK masking and the
+audited reveal, the cheap live poll, and the guidance sheet page."""
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from botram.domain import queue
+from botram.extensions import db
+from botram.models import AuditLog, Desk, Event, Step, Visit
+
+from .conftest import count
+from .factories import make_desk, make_event, make_user, service
+
+NIK = "3216014501900001"  # Bekasi Regency, woman born 5 Jan 1990
+
+
+@pytest.fixture
+def world(app):
+    """An open event with two Disdukcapil desks and a Bapenda desk, a closed event, and one user per role."""
+    # Only the users most tests need: password hashing is the slow part of a test.
+    users = {
+        "resepsionis": make_user("resepsionis"),
+        "petugas": make_user("petugas", "petugas1", "DISDUKCAPIL"),
+        "bapenda": make_user("petugas", "petugas3", "BAPENDA"),
+    }
+    event = make_event("BOTRAM Uji")
+    desk = make_desk(event, 1, "DISDUKCAPIL", ["AKTA-MATI", "KK"])
+    other = make_desk(event, 2, "DISDUKCAPIL", ["KTP-REKAM", "KTP-CETAK"])
+    pbb = make_desk(event, 3, "BAPENDA", ["PBB-BAYAR", "PBB-MUTASI"])
+    closed = make_event("BOTRAM Lalu", status="closed")
+    closed_desk = make_desk(closed, 1, "DISDUKCAPIL", ["AKTA-MATI"], state="closed")
+    return {"users": users, "event": event, "desk": desk, "other": other, "pbb": pbb, "closed": closed,
+            "closed_desk": closed_desk}
+
+
+def issue(world, codes, **kwargs):
+    """A waiting visitor for the given service codes, issued through the queue domain like reception does."""
+    ids = [service(c).id for c in codes]
+    return queue.issue_visit(world["event"].id, ids, by_user_id=world["users"]["resepsionis"].id, **kwargs).visit
+
+
+def call(world, desk_key="desk") -> Step:
+    return queue.call_next(world[desk_key].id, by_user_id=world["users"]["petugas"].id)
+
+
+def toast(response) -> dict:
+    return json.loads(response.headers["HX-Trigger"])["botram:toast"]
+
+
+def version(world) -> int:
+    db.session.expire_all()
+    return db.session.get(Event, world["event"].id).queue_version
+
+
+# ------------------------------------------------------------------ who may open what
+
+@pytest.mark.parametrize("role", ["petugas", "koordinator", "admin"])
+def test_console_opens_for_desk_roles(client, auth, world, role):
+    auth.login(world["users"]["petugas"].username if role == "petugas" else make_user(role).username)
+    response = client.get(f"/desk/{world['desk'].id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Panggil berikutnya" in html and 'data-shortcut="n"' in html
+    assert 'hx-trigger="every 3s"' in html
+
+
+@pytest.mark.parametrize("role", ["resepsionis", "keuangan"])
+def test_console_refuses_other_roles(client, auth, world, role):
+    auth.login(world["users"]["resepsionis"].username if role == "resepsionis" else make_user(role).username)
+    assert client.get(f"/desk/{world['desk'].id}").status_code == 403
+    assert client.get("/desk/").status_code == 403
+    assert client.post(f"/desk/{world['desk'].id}/call-next").status_code == 403
+
+
+def test_anonymous_goes_to_login_and_htmx_gets_hx_redirect(client, world):
+    response = client.get(f"/desk/{world['desk'].id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    poll = client.get(f"/desk/{world['desk'].id}/waiting?v=0", headers={"HX-Request": "true"})
+    assert poll.status_code == 401 and poll.headers["HX-Redirect"].startswith("/login")
+
+
+def test_petugas_of_another_agency_gets_403(client, auth, world):
+    auth.login("petugas3")  # Bapenda
+    assert client.get(f"/desk/{world['desk'].id}").status_code == 403
+    assert client.post(f"/desk/{world['desk'].id}/call-next").status_code == 403
+    assert client.get(f"/desk/{world['desk'].id}/waiting?v=0").status_code == 403
+    assert client.get(f"/desk/{world['pbb'].id}").status_code == 200
+
+
+def test_petugas_cannot_open_a_desk_of_a_closed_event(client, auth, world):
+    auth.login("petugas1")
+    assert client.get(f"/desk/{world['closed_desk'].id}").status_code == 403
+    assert client.post(f"/desk/{world['closed_desk'].id}/call-next").status_code == 403
+
+
+def test_koordinator_may_open_a_desk_of_a_closed_event(client, auth, world):
+    auth.login(make_user("koordinator").username)
+    assert client.get(f"/desk/{world['closed_desk'].id}").status_code == 200
+
+
+def test_unknown_desk_is_404(client, auth, world):
+    auth.login("petugas1")
+    assert client.get("/desk/9999").status_code == 404
+    assert client.post("/desk/9999/call-next").status_code == 404
+
+
+def test_index_lists_own_desks_at_open_events(client, auth, world):
+    auth.login("petugas1")
+    html = client.get("/desk/").get_data(as_text=True)
+    assert "Loket 1 Disdukcapil" in html and "Loket 2 Disdukcapil" in html
+    assert "Bapenda" not in html.split("<main", 1)[1].split("</main>")[0] or "Loket 3" not in html
+    assert "BOTRAM Lalu" not in html
+
+
+def test_index_redirects_when_exactly_one_desk(client, auth, world):
+    auth.login("petugas3")
+    response = client.get("/desk/")
+    assert response.status_code == 302 and response.headers["Location"] == f"/desk/{world['pbb'].id}"
+
+
+def test_index_for_koordinator_lists_every_desk(client, auth, world):
+    auth.login(make_user("koordinator").username)
+    html = client.get("/desk/").get_data(as_text=True)
+    assert "Loket 1 Disdukcapil" in html and "Loket 3 Bapenda" in html
+
+
+def test_index_for_petugas_without_desks_says_so(client, auth, world):
+    make_user("petugas", "petugas5", "DINKES")
+    auth.login("petugas5")
+    response = client.get("/desk/")
+    assert response.status_code == 200 and "Belum ada loket untuk Anda" in response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ call next, recall, start, no-show
+
+def test_call_next_calls_the_oldest_and_toasts(client, auth, world, htmx_headers):
+    first = issue(world, ["AKTA-MATI"])
+    issue(world, ["KK"])
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/call-next", headers=htmx_headers)
+    assert response.status_code == 200
+    assert toast(response) == {"message": f"{first.code} dipanggil ke loket 1.", "kind": "ok"}
+    html = response.get_data(as_text=True)
+    assert 'id="desk-console"' in html and "<html" not in html
+    assert first.code in html and "Akta kematian" in html
+    step = db.session.scalar(sa.select(Step).where(Step.visit_id == first.id))
+    assert step.status == "called" and step.desk_id == world["desk"].id
+
+
+def test_call_next_with_empty_queue(client, auth, world, htmx_headers):
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/call-next", headers=htmx_headers)
+    assert response.status_code == 200
+    assert toast(response)["message"] == "Tidak ada yang menunggu untuk loket ini."
+    assert "Belum ada pengunjung di loket ini" in response.get_data(as_text=True)
+
+
+def test_call_next_while_serving_is_a_409_alert(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    second = issue(world, ["KK"])
+    call(world)
+    before = version(world)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/call-next", headers=htmx_headers)
+    assert response.status_code == 409
+    assert "selesaikan dulu" in response.get_data(as_text=True)
+    assert toast(response)["kind"] == "error"
+    assert db.session.scalar(sa.select(Step.status).where(Step.visit_id == second.id)) == "waiting"
+    assert version(world) == before
+
+
+def test_call_next_on_paused_desk_is_refused(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    world["desk"].state = "paused"
+    db.session.commit()
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/call-next", headers=htmx_headers)
+    assert response.status_code == 422
+    assert "dijeda" in response.get_data(as_text=True)
+    assert count(Step, Step.status == "called") == 0
+
+
+def test_plain_post_redirects_303_back_to_console(client, auth, world):
+    issue(world, ["AKTA-MATI"])
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/call-next")
+    assert response.status_code == 303 and response.headers["Location"] == f"/desk/{world['desk'].id}"
+
+
+def test_call_next_without_csrf_is_400(client, auth, world):
+    issue(world, ["AKTA-MATI"])
+    auth.login("petugas1")
+    assert client.post(f"/desk/{world['desk'].id}/call-next", no_csrf=True).status_code == 400
+    assert count(Step, Step.status == "called") == 0
+
+
+def test_recall_counts_and_stops_at_the_configured_limit(client, auth, world, app, htmx_headers):
+    app.config["BOTRAM_NO_SHOW_RECALLS"] = 1
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login("petugas1")
+    url = f"/desk/{world['desk'].id}/steps/{step.id}/recall"
+    first = client.post(url, headers=htmx_headers)
+    assert first.status_code == 200 and "dipanggil ulang (1×)" in toast(first)["message"]
+    second = client.post(url, headers=htmx_headers)
+    assert second.status_code == 422 and "tandai tidak hadir" in second.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).recall_count == 1
+
+
+def test_start_then_finish(client, auth, world, htmx_headers):
+    issue(world, ["KK"])
+    step = call(world)
+    auth.login("petugas1")
+    started = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/start", headers=htmx_headers)
+    assert started.status_code == 200 and "Dilayani" in started.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "serving"
+    again = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/start", headers=htmx_headers)
+    assert again.status_code in (409, 422)
+
+
+def test_no_show_frees_the_desk(client, auth, world, htmx_headers):
+    visit = issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/no-show", headers=htmx_headers)
+    assert response.status_code == 200 and toast(response)["message"] == f"{visit.code} ditandai tidak hadir."
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "no_show"
+    assert db.session.get(Visit, visit.id).busy_desk_id is None
+
+
+# ------------------------------------------------------------------ finish
+
+def test_finish_done_with_requirements(client, auth, world, htmx_headers):
+    visit = issue(world, ["AKTA-MATI", "KK"])
+    step = call(world)
+    req_ids = [r.id for r in step.service.requirements]
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done", "requirements": req_ids[:3], "note": "  lengkap  "})
+    assert response.status_code == 200
+    assert toast(response)["message"] == f"{visit.code} selesai dilayani."
+    db.session.expire_all()
+    done = db.session.get(Step, step.id)
+    assert (done.status, done.outcome, done.note) == ("done", "done", "lengkap")
+    assert sorted(done.requirements_presented) == sorted(req_ids[:3])
+
+
+def test_finish_incomplete_offers_the_guidance_sheet(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "incomplete"})
+    assert response.status_code == 200
+    assert "Cetak surat panduan" in toast(response)["message"]
+    assert f"/desk/{world['desk'].id}/guidance/{step.id}" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, field_message", [
+    ({}, "Pilih hasil layanan"),
+    ({"outcome": "hilang"}, "Hasil layanan harus selesai, belum lengkap, atau dirujuk."),
+    ({"outcome": "done", "requirements": ["abc"]}, "Daftar persyaratan tidak valid."),
+    ({"outcome": "done", "note": "x" * 1001}, "Catatan paling banyak 1000 karakter."),
+])
+def test_finish_refuses_bad_form_input(client, auth, world, htmx_headers, data, field_message):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    before = version(world)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers, data=data)
+    assert response.status_code == 422
+    assert field_message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+    assert version(world) == before
+
+
+def test_finish_refuses_requirement_of_another_service(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    foreign = service("PBB-BAYAR").requirements[0].id
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done", "requirements": [foreign]})
+    assert response.status_code == 422
+    assert "bukan milik layanan ini" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+
+
+def test_finish_keeps_what_the_officer_entered_on_error(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    req = step.service.requirements[1].id
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "zzz", "requirements": [req], "note": "saksi kurang"})
+    html = response.get_data(as_text=True)
+    assert f'value="{req}"\n                         checked' in html or f'value="{req}" checked' in " ".join(html.split())
+    assert "saksi kurang" in html
+
+
+def test_finish_records_amount_parsed_from_rupiah_text(client, auth, world, htmx_headers):
+    issue(world, ["PBB-BAYAR"])
+    step = queue.call_next(world["pbb"].id, by_user_id=world["users"]["bapenda"].id)
+    auth.login("petugas3")
+    page = client.get(f"/desk/{world['pbb'].id}").get_data(as_text=True)
+    assert 'name="amount"' in page
+    response = client.post(f"/desk/{world['pbb'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done", "amount": "1,5 jt"})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).amount == 1_500_000
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("banyak sekali", "Jumlah tidak dapat dibaca"),
+    ("-5000", "Jumlah tidak boleh negatif."),
+    ("1,5", "Jumlah harus dalam rupiah penuh"),
+    ("2 jutaan", "Jumlah harus pasti"),
+    ("99999999999999", "Jumlah terlalu besar"),
+    ("1" * 41, "Jumlah terlalu panjang"),
+])
+def test_finish_refuses_unclear_amounts(client, auth, world, htmx_headers, amount, message):
+    issue(world, ["PBB-BAYAR"])
+    step = queue.call_next(world["pbb"].id, by_user_id=world["users"]["bapenda"].id)
+    auth.login("petugas3")
+    response = client.post(f"/desk/{world['pbb'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done", "amount": amount})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'id="amount-error"' in html  # next to the field
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+
+
+def test_finish_refuses_amount_on_a_service_without_amounts(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login("petugas1")
+    page = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
+    assert 'name="amount"' not in page
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done", "amount": "Rp 50.000"})
+    assert response.status_code == 422
+    assert "tidak mencatat nominal" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).amount is None and db.session.get(Step, step.id).status == "called"
+
+
+# ------------------------------------------------------------------ steps that are not this desk's
+
+def test_actions_on_unknown_step_are_404(client, auth, world, htmx_headers):
+    auth.login("petugas1")
+    for action in ("recall", "start", "finish", "no-show", "transfer", "reveal-nik"):
+        response = client.post(f"/desk/{world['desk'].id}/steps/99999/{action}", headers=htmx_headers,
+                               data={"outcome": "done", "service": service("KK").id})
+        assert response.status_code == 404, action
+    assert client.get(f"/desk/{world['desk'].id}/guidance/99999").status_code == 404
+
+
+def test_actions_on_a_step_of_another_desk_are_403(client, auth, world, htmx_headers):
+    issue(world, ["KTP-REKAM"])
+    step = call(world, "other")
+    auth.login("petugas1")
+    for action in ("recall", "start", "finish", "no-show", "transfer", "reveal-nik"):
+        response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/{action}", headers=htmx_headers,
+                               data={"outcome": "done", "service": service("KK").id})
+        assert response.status_code == 403, action
+    assert client.get(f"/desk/{world['desk'].id}/guidance/{step.id}").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+
+
+def test_actions_on_a_waiting_step_are_403(client, auth, world, htmx_headers):
+    visit = issue(world, ["AKTA-MATI"])
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{visit.steps[0].id}/finish", headers=htmx_headers,
+                           data={"outcome": "done"})
+    assert response.status_code == 403
+    assert db.session.get(Step, visit.steps[0].id).status == "waiting"
+
+
+def test_actions_on_a_step_of_another_event_are_404(client, auth, world, htmx_headers):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login(make_user("koordinator").username)
+    response = client.post(f"/desk/{world['closed_desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
+                           data={"outcome": "done"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+
+
+def test_finishing_twice_is_a_conflict(client, auth, world, htmx_headers):
+    issue(world, ["KK"])
+    step = call(world)
+    auth.login("petugas1")
+    url = f"/desk/{world['desk'].id}/steps/{step.id}/finish"
+    assert client.post(url, headers=htmx_headers, data={"outcome": "done"}).status_code == 200
+    again = client.post(url, headers=htmx_headers, data={"outcome": "referred"})
+    assert again.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).outcome == "done"
+
+
+# ------------------------------------------------------------------ transfer
+
+def test_transfer_to_a_service_at_the_event(client, auth, world, htmx_headers):
+    visit = issue(world, ["AKTA-MATI"])
+    step = call(world)
+    auth.login("petugas1")
+    page = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
+    assert 'id="transfer-dialog"' in page and "Balik nama (mutasi) SPPT PBB-P2" in page
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/transfer", headers=htmx_headers,
+                           data={"service": service("PBB-MUTASI").id, "note": "waris"})
+    assert response.status_code == 200
+    assert toast(response)["message"] == f"{visit.code} dialihkan ke Balik nama (mutasi) SPPT PBB-P2."
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "transferred"
+    moved = db.session.scalar(sa.select(Step).where(Step.transferred_from_id == step.id))
+    assert moved.service.code == "PBB-MUTASI" and moved.status == "waiting"
+
+
+@pytest.mark.parametrize("target, message", [
+    ("", "Pilih layanan tujuan."),
+    ("abc", "Layanan tujuan tidak dikenal."),
+    ("999999", "Layanan tujuan tidak"),
+    ("CEK-KESEHATAN", "tidak tersedia di acara ini"),
+    ("AKTA-MATI", "berbeda dari layanan sekarang"),
+])
+def test_transfer_refuses_bad_targets(client, auth, world, htmx_headers, target, message):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    value = service(target).id if target.isupper() else target
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/transfer", headers=htmx_headers,
+                           data={"service": value})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'data-open="true"' in html  # the dialog comes back open with the message
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+    assert count(Step, Step.transferred_from_id == step.id) == 0
+
+
+# ------------------------------------------------------------------ pause / resume
+
+def test_pause_and_resume(client, auth, world, htmx_headers):
+    auth.login("petugas1")
+    url = f"/desk/{world['desk'].id}/state"
+    paused = client.post(url, headers=htmx_headers, data={"state": "paused"})
+    assert paused.status_code == 200 and "Loket dijeda" in toast(paused)["message"]
+    assert "Lanjutkan melayani" in paused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Desk, world["desk"].id).state == "paused"
+    resumed = client.post(url, headers=htmx_headers, data={"state": "open"})
+    assert resumed.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Desk, world["desk"].id).state == "open"
+    assert count(AuditLog, AuditLog.action == "desk.state") == 2
+
+
+@pytest.mark.parametrize("state", ["", "closed", "tutup"])
+def test_state_refuses_other_values(client, auth, world, htmx_headers, state):
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/state", headers=htmx_headers, data={"state": state})
+    assert response.status_code == 422
+    assert "Status loket" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Desk, world["desk"].id).state == "open"
+
+
+# ------------------------------------------------------------------ NIK
+
+def test_nik_is_masked_until_revealed_and_the_reveal_is_audited(client, auth, world, htmx_headers):
+    visit = issue(world, ["AKTA-MATI"], nik=NIK, name="Siti Aminah")
+    step = call(world)
+    auth.login("petugas1")
+    page = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
+    assert NIK not in page and "3216********0001" in page and "Siti Aminah" in page
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/reveal-nik", headers=htmx_headers)
+    assert response.status_code == 200 and NIK in response.get_data(as_text=True)
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "visit.reveal_nik"))
+    assert (entry.entity, entry.entity_id, entry.user_id, entry.event_id) == (
+        "visit", visit.id, world["users"]["petugas"].id, world["event"].id)
+    assert NIK not in json.dumps(entry.detail) and "Siti" not in json.dumps(entry.detail)
+    # The next render masks it again.
+    assert NIK not in client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
+
+
+def test_reveal_refused_for_a_finished_step(client, auth, world, htmx_headers):
+    issue(world, ["KK"], nik=NIK)
+    step = call(world)
+    queue.finish(step.id, outcome="done", by_user_id=world["users"]["petugas"].id)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/reveal-nik", headers=htmx_headers)
+    assert response.status_code == 409 and NIK not in response.get_data(as_text=True)
+    assert count(AuditLog, AuditLog.action == "visit.reveal_nik") == 0
+
+
+def test_nik_never_in_the_waiting_list(client, auth, world):
+    issue(world, ["AKTA-MATI"], nik=NIK, name="Siti Aminah")
+    auth.login("petugas1")
+    html = client.get(f"/desk/{world['desk'].id}/waiting?v=-1&current=0&state=open").get_data(as_text=True)
+    assert NIK not in html and "Siti" not in html
+
+
+# ------------------------------------------------------------------ live poll
+
+def test_poll_answers_204_while_the_version_is_unchanged(client, auth, world):
+    auth.login("petugas1")
+    v = version(world)
+    url = f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.get_data() == b""
+
+
+def test_poll_returns_the_list_when_reception_issues_a_ticket(client, auth, world):
+    auth.login("petugas1")
+    v = version(world)
+    visit = issue(world, ["KK"], priority="lansia")
+    response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="desk-waiting"' in html and visit.code in html and "Lansia" in html
+    assert f"v={version(world)}" in html
+    assert "HX-Retarget" not in response.headers
+
+
+def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere(client, auth, world):
+    auth.login("petugas1")
+    issue(world, ["KK"])
+    v = version(world)
+    call(world)  # e.g. the desk's hardware call button through the API
+    response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#desk-console"
+    assert 'id="desk-console"' in response.get_data(as_text=True)
+
+
+def test_waiting_list_shows_priority_time_and_other_services(client, auth, world):
+    old = issue(world, ["AKTA-MATI", "PBB-MUTASI"])
+    issue(world, ["KK"], priority="hamil")
+    auth.login("petugas1")
+    html = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
+    assert "Ibu hamil/anak" in html and "PBB-MUTASI" in html and old.code in html
+
+
+# ------------------------------------------------------------------ guidance page
+
+def test_guidance_sheet_for_an_incomplete_death_registration(client, auth, world):
+    issue(world, ["AKTA-MATI"], nik=NIK, name="Budi Santoso")
+    step = call(world)
+    reqs = step.service.requirements
+    queue.finish(step.id, outcome="incomplete", by_user_id=world["users"]["petugas"].id,
+                 requirements_presented=[reqs[1].id, reqs[2].id])
+    auth.login("petugas1")
+    response = client.get(f"/desk/{world['desk'].id}/guidance/{step.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Surat Panduan Layanan" in html and "PEMERINTAH KABUPATEN BEKASI" in html
+    assert reqs[0].text in html and reqs[0].where_to_get in html  # missing, with where to get it
+    assert "30 hari" in html
+    assert NIK not in html and "3216********0001" in html and "Budi Santoso" in html
+    for follow_up in ("Perubahan Kartu Keluarga", "Pemutakhiran data DTKS", "Balik nama (mutasi) SPPT PBB-P2",
+                      "BPJS Ketenagakerjaan", "BPJS Kesehatan", "pensiun"):
+        assert follow_up in html
+
+
+def test_guidance_before_finishing_uses_the_ticked_boxes(client, auth, world):
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    reqs = step.service.requirements
+    auth.login("petugas1")
+    ticked = "&".join(f"ada={r.id}" for r in reqs[:4])
+    html = client.get(f"/desk/{world['desk'].id}/guidance/{step.id}?{ticked}").get_data(as_text=True)
+    missing = html.split("Dokumen yang perlu dilengkapi", 1)[1].split("</table>", 1)[0]
+    assert reqs[4].text in missing and reqs[0].text not in missing
+    assert client.get(f"/desk/{world['desk'].id}/guidance/{step.id}?ada=x").status_code == 400
+
+
+def test_guidance_without_name_or_nik(client, auth, world):
+    issue(world, ["KK"])
+    step = call(world)
+    auth.login("petugas1")
+    html = client.get(f"/desk/{world['desk'].id}/guidance/{step.id}").get_data(as_text=True)
+    assert ">Nama<" not in html and ">NIK<" not in html
+    assert "BPJS" not in html  # not a death case
