@@ -4,6 +4,7 @@ from .catalog import Agency, LifeEventPackage, PackageService, Requirement, Serv
 from .events import Desk, DeskState, Event, EventStatus, desk_service
 from .funding import (BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
                       ContributionStatus, FundingTarget, InKindCategory, Sponsor, SponsorKind)
+from .feedback import UNSUR_KEYS, SurveyChannel, SurveyResponse
 from .people import ApiToken, Role, User
 from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
 from .regions import Region
@@ -14,4 +15,5 @@ __all__ = [
     "StepStatus", "User", "Visit", "desk_service",
     "BudgetCategory", "BudgetLine", "Contribution", "ContributionForm", "ContributionItem", "ContributionStatus",
     "FundingTarget", "InKindCategory", "Sponsor", "SponsorKind",
+    "UNSUR_KEYS", "SurveyChannel", "SurveyResponse",
 ]

@@ -1,0 +1,478 @@
+"""SKM / IKM: the public-service satisfaction survey of Permenpan RB No. 14/2017.
+
+- Nine elements (unsur), each scored 1..4 by the respondent (`UNSUR_KEYS`, in the regulation's order).
+- NRR per element = the mean score of the respondents. IKM = (Σ NRR × 1/9) × 25, so 25..100.
+  The weight is exactly 1/9 (computed with fractions, not the 0.111 some spreadsheets use), and the IKM is
+  rounded half-up to two decimals *before* it is graded, so 88.305 → 88.31 → A.
+- Grades (mutu pelayanan): A Sangat Baik 88.31–100, B Baik 76.61–88.30, C Kurang Baik 65.00–76.60,
+  D Tidak Baik 25.00–64.99. Per element the same intervals apply to NRR × 25 (the regulation's
+  "nilai interval konversi").
+- Sample size: the regulation refers to the Krejcie–Morgan table; we compute it with the formula the table
+  comes from, n = X²·N·P(1−P) / (d²(N−1) + X²·P(1−P)) with X² = 3.841, P = 0.5, d = 0.05, rounded
+  to the nearest whole respondent as the published table is (N=50 → 44, 100 → 80, 1000 → 278),
+  where N (population) is the number of visits (tickets) of the event — or, per agency/service, the visits
+  served there.
+- Attribution: a response belongs to one visit. For the per-agency and per-service IKM it counts for every
+  service (and agency) of that visit's *done* steps, once per agency even if the visit had two services there.
+
+Submitting: `submit_survey` (by the ticket's public token: the QR on the ticket) and `submit_survey_by_code`
+(kiosk and paper entry: the ticket code within an event) validate everything first, save one row, write an
+audit entry (no personal data; the comment is not copied) and commit. A broken rule raises DomainError
+(422, with `field`), NotFound (404, unknown ticket) or Conflict (409, already answered) and saves nothing.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    Agency, Event, EventStatus, Region, Service, Step, StepStatus, SurveyChannel, SurveyResponse, UNSUR_KEYS,
+    Visit,
+)
+from ..sqlite_tuning import write_transaction
+from . import Conflict, DomainError, NotFound, audit
+from .reference import BEKASI_REGENCY
+
+WEIGHT = Fraction(1, 9)
+COMMENT_MAX = 1000
+TWO_PLACES = Decimal("0.01")
+
+# key -> (short label, question in plain Indonesian, the four answers from 1 to 4)
+UNSUR: dict[str, tuple[str, str, tuple[str, str, str, str]]] = {
+    "persyaratan": ("Persyaratan", "Apakah persyaratan yang diminta sesuai dengan jenis layanannya?",
+                    ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    "prosedur": ("Prosedur", "Seberapa mudah alur (prosedur) pelayanan di sini?",
+                 ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
+    "waktu": ("Waktu pelayanan", "Seberapa cepat Anda dilayani?",
+              ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
+    "biaya": ("Biaya/tarif", "Bagaimana biaya atau tarif layanan ini?",
+              ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
+    "produk": ("Produk layanan", "Apakah hasil layanan sesuai dengan yang dijanjikan?",
+               ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    "kompetensi": ("Kompetensi petugas", "Bagaimana kemampuan petugas dalam melayani?",
+                   ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
+    "perilaku": ("Perilaku petugas", "Apakah petugas sopan dan ramah?",
+                 ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
+    "sarana": ("Sarana dan prasarana", "Bagaimana kualitas tempat dan perlengkapan layanan?",
+               ("Buruk", "Cukup", "Baik", "Sangat baik")),
+    "pengaduan": ("Penanganan pengaduan", "Bagaimana penanganan pengaduan atau keluhan di sini?",
+                  ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+}
+assert tuple(UNSUR) == UNSUR_KEYS
+
+SEXES = {"L": "Laki-laki", "P": "Perempuan"}
+AGE_BANDS = {"<20": "Di bawah 20 tahun", "20-29": "20–29 tahun", "30-39": "30–39 tahun", "40-49": "40–49 tahun",
+             "50-59": "50–59 tahun", "60+": "60 tahun ke atas"}
+EDUCATIONS = {"sd": "SD atau di bawahnya", "smp": "SMP", "sma": "SMA/SMK", "diploma": "D1–D4", "s1": "S1",
+              "s2": "S2 ke atas"}
+OCCUPATIONS = {"pns": "PNS/ASN", "tni-polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
+               "pelajar": "Pelajar/mahasiswa", "irt": "Ibu rumah tangga", "lainnya": "Lainnya"}
+PROFILE_CHOICES = {"sex": SEXES, "age_band": AGE_BANDS, "education": EDUCATIONS, "occupation": OCCUPATIONS}
+
+
+# ---------------------------------------------------------------------------------------------- grades
+
+@dataclass(frozen=True)
+class Grade:
+    letter: str
+    label: str  # kinerja unit pelayanan
+
+
+GRADES = (  # lowest IKM (two decimals) for the grade, best first
+    (Decimal("88.31"), Grade("A", "Sangat Baik")),
+    (Decimal("76.61"), Grade("B", "Baik")),
+    (Decimal("65.00"), Grade("C", "Kurang Baik")),
+    (Decimal("25.00"), Grade("D", "Tidak Baik")),
+)
+
+
+def round2(value: Fraction | Decimal | float | int) -> Decimal:
+    """Half-up to two decimals, exactly (a Fraction is divided out in Decimal with ample precision)."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    elif isinstance(value, float):
+        value = Decimal(repr(value))
+    return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def grade(ikm: Decimal | float | int | str) -> Grade:
+    """The grade of an IKM value; the value is first rounded to two decimals (88.305 → 88.31 → A)."""
+    value = round2(Decimal(str(ikm)) if not isinstance(ikm, Decimal) else ikm)
+    if value < Decimal("25.00") or value > Decimal("100.00"):
+        raise ValueError(f"IKM {value} outside 25..100")
+    for lowest, result in GRADES:
+        if value >= lowest:
+            return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sample_size(population: int, *, chi2: float = 3.841, p: float = 0.5, d: float = 0.05) -> int:
+    """Krejcie–Morgan: n = X²·N·P(1−P) / (d²(N−1) + X²·P(1−P)), to the nearest whole (as the table); 0 for N=0."""
+    if population <= 0:
+        return 0
+    n = chi2 * population * p * (1 - p) / (d * d * (population - 1) + chi2 * p * (1 - p))
+    return min(population, int(Decimal(repr(n)).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+# ---------------------------------------------------------------------------------------------- IKM
+
+@dataclass
+class ElementScore:
+    key: str
+    label: str
+    nrr: Decimal          # mean score, 1..4, three decimals for display
+    converted: Decimal    # NRR × 25, two decimals
+    grade: Grade
+    weak: bool = False    # below "Baik" (grade C or D): what the OPD must fix
+    lowest: bool = False  # among the lowest-scoring elements
+
+
+@dataclass
+class IkmResult:
+    respondents: int
+    ikm: Decimal | None            # two decimals; None without respondents
+    grade: Grade | None
+    elements: list[ElementScore] = field(default_factory=list)
+    population: int = 0
+    sample_required: int = 0
+
+    @property
+    def sample_met(self) -> bool:
+        return self.respondents >= self.sample_required
+
+    @property
+    def lowest(self) -> list[ElementScore]:
+        return [e for e in self.elements if e.lowest]
+
+    @property
+    def weak(self) -> list[ElementScore]:
+        return [e for e in self.elements if e.weak]
+
+    def as_dict(self) -> dict:
+        return {
+            "respondents": self.respondents,
+            "ikm": float(self.ikm) if self.ikm is not None else None,
+            "grade": self.grade.letter if self.grade else None,
+            "grade_label": self.grade.label if self.grade else None,
+            "population": self.population,
+            "sample_required": self.sample_required,
+            "nrr": {e.key: float(e.nrr) for e in self.elements},
+            "lowest": [e.key for e in self.lowest],
+        }
+
+
+def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowest_count: int = 3) -> IkmResult:
+    """IKM of a set of responses (each a mapping of the nine keys to 1..4). Exact 1/9 weights.
+
+    The `lowest_count` elements with the lowest NRR are marked `lowest` (ties at the cut included);
+    elements whose NRR × 25 grades C or D are marked `weak`."""
+    totals = Counter()
+    n = 0
+    for row in rows:
+        n += 1
+        for key in UNSUR_KEYS:
+            totals[key] += int(row[key])
+    sample = sample_size(population)
+    if n == 0:
+        return IkmResult(respondents=0, ikm=None, grade=None, elements=[], population=population,
+                         sample_required=sample)
+    nrr = {key: Fraction(totals[key], n) for key in UNSUR_KEYS}
+    ikm = round2(sum(value * WEIGHT for value in nrr.values()) * 25)
+    elements = []
+    for key in UNSUR_KEYS:
+        converted = round2(nrr[key] * 25)
+        element_grade = grade(converted)
+        elements.append(ElementScore(
+            key=key, label=UNSUR[key][0],
+            nrr=(Decimal(nrr[key].numerator) / Decimal(nrr[key].denominator)).quantize(
+                Decimal("0.001"), rounding=ROUND_HALF_UP),
+            converted=converted, grade=element_grade, weak=element_grade.letter in ("C", "D")))
+    if lowest_count:
+        cut = sorted(nrr.values())[min(lowest_count, len(nrr)) - 1]
+        best = max(nrr.values())
+        for element in elements:
+            # Only highlight an element that is actually below the others.
+            element.lowest = nrr[element.key] <= cut and nrr[element.key] < best
+    return IkmResult(respondents=n, ikm=ikm, grade=grade(ikm), elements=elements, population=population,
+                     sample_required=sample)
+
+
+# ---------------------------------------------------------------------------------------------- reads
+
+def _responses(event_id: int) -> list[SurveyResponse]:
+    return list(db.session.scalars(
+        sa.select(SurveyResponse).where(SurveyResponse.event_id == event_id).order_by(SurveyResponse.id)))
+
+
+def _done_services(event_id: int) -> dict[int, set[int]]:
+    """visit id -> ids of the services of its done steps."""
+    rows = db.session.execute(
+        sa.select(Step.visit_id, Step.service_id)
+        .where(Step.event_id == event_id, Step.status == StepStatus.DONE.value))
+    served: dict[int, set[int]] = defaultdict(set)
+    for visit_id, service_id in rows:
+        served[visit_id].add(service_id)
+    return served
+
+
+def event_visit_count(event_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Visit).where(Visit.event_id == event_id)) or 0
+
+
+def ikm_for_event(event_id: int) -> IkmResult:
+    """The event's IKM over every response, against the sample its visits require."""
+    return compute_ikm([r.scores() for r in _responses(event_id)], population=event_visit_count(event_id))
+
+
+@dataclass
+class GroupIkm:
+    id: int
+    name: str
+    color: str | None
+    agency_name: str | None
+    result: IkmResult
+
+
+def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
+    """(per agency, per service) IKM of the event. A response counts for every service/agency of its visit's
+    done steps; the population of a group is the number of visits served there."""
+    responses = _responses(event_id)
+    served = _done_services(event_id)
+    services = {s.id: s for s in db.session.scalars(
+        sa.select(Service).where(Service.id.in_({sid for ids in served.values() for sid in ids})))}
+    agencies = {a.id: a for a in db.session.scalars(sa.select(Agency))}
+    by_service: dict[int, list[dict]] = defaultdict(list)
+    by_agency: dict[int, list[dict]] = defaultdict(list)
+    pop_service: Counter = Counter()
+    pop_agency: Counter = Counter()
+    for visit_id, service_ids in served.items():
+        for sid in service_ids:
+            pop_service[sid] += 1
+        for aid in {services[sid].agency_id for sid in service_ids}:
+            pop_agency[aid] += 1
+    for response in responses:
+        service_ids = served.get(response.visit_id, set())
+        for sid in service_ids:
+            by_service[sid].append(response.scores())
+        for aid in {services[sid].agency_id for sid in service_ids}:
+            by_agency[aid].append(response.scores())
+    agency_rows = [GroupIkm(aid, agencies[aid].short_name, agencies[aid].color, None,
+                            compute_ikm(by_agency[aid], population=pop_agency[aid]))
+                   for aid in sorted(pop_agency, key=lambda a: agencies[a].short_name)]
+    service_rows = [GroupIkm(sid, services[sid].name, services[sid].agency.color, services[sid].agency.short_name,
+                             compute_ikm(by_service[sid], population=pop_service[sid]))
+                    for sid in sorted(pop_service, key=lambda s: (services[s].agency.short_name, services[s].name))]
+    return agency_rows, service_rows
+
+
+def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
+    """Counts per profile answer (as the regulation's report tabulates respondents), labels in Indonesian."""
+    responses = _responses(event_id)
+    result = {}
+    for name, choices in PROFILE_CHOICES.items():
+        counts = Counter(getattr(r, name) for r in responses)
+        rows = [(label, counts.get(code, 0)) for code, label in choices.items()]
+        rows.append(("Tidak diisi", counts.get(None, 0)))
+        result[name] = rows
+    return result
+
+
+@dataclass
+class NextLocation:
+    code: str
+    desa: str
+    kecamatan: str
+    requests: int
+
+
+def next_location_tally(event_id: int | None = None, limit: int | None = None) -> list[NextLocation]:
+    """Where citizens asked BOTRAM to go next, most requested first (one event, or every event)."""
+    query = (sa.select(SurveyResponse.next_desa_code, sa.func.count())
+             .where(SurveyResponse.next_desa_code.is_not(None)).group_by(SurveyResponse.next_desa_code))
+    if event_id is not None:
+        query = query.where(SurveyResponse.event_id == event_id)
+    counts = dict(db.session.execute(query).all())
+    if not counts:
+        return []
+    regions = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(counts)))}
+    parents = {r.code: r for r in db.session.scalars(
+        sa.select(Region).where(Region.code.in_({r.parent_code for r in regions.values()})))}
+    rows = [NextLocation(code, regions[code].label, parents[regions[code].parent_code].name, n)
+            for code, n in counts.items()]
+    rows.sort(key=lambda r: (-r.requests, r.kecamatan, r.desa))
+    return rows[:limit] if limit else rows
+
+
+def comments(event_id: int, limit: int = 50) -> list[SurveyResponse]:
+    return list(db.session.scalars(
+        sa.select(SurveyResponse).where(SurveyResponse.event_id == event_id, SurveyResponse.comment.is_not(None))
+        .order_by(SurveyResponse.created_at.desc()).limit(limit)))
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+def validate_scores(scores: Mapping | None) -> dict[str, int]:
+    """All nine elements, each an integer 1..4; anything else names the element that is wrong."""
+    if not isinstance(scores, Mapping):
+        raise DomainError("Jawaban survei tidak lengkap: isi kesembilan pertanyaan.", field="scores")
+    unknown = sorted(str(k) for k in scores if k not in UNSUR)
+    if unknown:
+        raise DomainError(f"Unsur survei tidak dikenal: {', '.join(unknown)[:100]}.", field="scores")
+    clean: dict[str, int] = {}
+    for key in UNSUR_KEYS:
+        label = UNSUR[key][0]
+        value = scores.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise DomainError(f"Pertanyaan \u201c{label}\u201d belum dijawab.", field=key)
+        if isinstance(value, bool):
+            raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value.isdigit() or len(value) > 2:
+                raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or not 1 <= value <= 4:
+            raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+        clean[key] = value
+    return clean
+
+
+def _choice(value: str | None, name: str, message: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or value.strip() not in PROFILE_CHOICES[name]:
+        raise DomainError(message, field=name)
+    return value.strip()
+
+
+def _next_desa(code: str | None) -> str | None:
+    if code is None or (isinstance(code, str) and not code.strip()):
+        return None
+    if not isinstance(code, str) or len(code.strip()) > 13:
+        raise DomainError("Desa/kelurahan tidak dikenal.", field="next_desa_code")
+    region = db.session.get(Region, code.strip())
+    if region is None or region.level != 4 or not region.code.startswith(BEKASI_REGENCY + "."):
+        raise DomainError("Pilih desa/kelurahan di Kabupaten Bekasi.", field="next_desa_code")
+    return region.code
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise DomainError("Komentar harus berupa teks.", field="comment")
+    text = comment.strip()
+    if len(text) > COMMENT_MAX:
+        raise DomainError(f"Komentar paling banyak {COMMENT_MAX} karakter.", field="comment")
+    return text or None
+
+
+def _check_visit(visit: Visit) -> None:
+    event = db.session.get(Event, visit.event_id)
+    if event.status == EventStatus.DRAFT.value:
+        raise DomainError("Survei belum dibuka untuk kegiatan ini.", status=409)
+    served = db.session.scalar(sa.select(Step.id).where(
+        Step.visit_id == visit.id, Step.status == StepStatus.DONE.value).limit(1))
+    if served is None:
+        raise DomainError("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket.",
+                          status=409)
+    if db.session.scalar(sa.select(SurveyResponse.id).where(SurveyResponse.visit_id == visit.id)) is not None:
+        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!")
+
+
+def can_answer(visit: Visit) -> str | None:
+    """None when this visit may answer the survey now, else the Indonesian reason it may not."""
+    try:
+        _check_visit(visit)
+    except DomainError as exc:
+        return exc.message
+    return None
+
+
+def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
+          entered_by_id) -> SurveyResponse:
+    if channel not in {c.value for c in SurveyChannel}:
+        raise DomainError("Saluran survei tidak dikenal.", field="channel")
+    if channel in (SurveyChannel.PAPER.value, SurveyChannel.KIOSK.value) and entered_by_id is None:
+        raise DomainError("Survei kios dan kertas dicatat oleh petugas yang masuk.", field="channel", status=403)
+    clean = validate_scores(scores)
+    values = dict(
+        sex=_choice(sex, "sex", "Jenis kelamin tidak dikenal."),
+        age_band=_choice(age_band, "age_band", "Kelompok usia tidak dikenal."),
+        education=_choice(education, "education", "Pendidikan tidak dikenal."),
+        occupation=_choice(occupation, "occupation", "Pekerjaan tidak dikenal."),
+        comment=_clean_comment(comment), next_desa_code=_next_desa(next_desa_code))
+    _check_visit(visit)
+    response = SurveyResponse(visit_id=visit.id, event_id=visit.event_id, channel=channel,
+                              entered_by_id=entered_by_id, **clean, **values)
+    db.session.add(response)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!") from None
+    audit.record("survey.submit", "survey_response", response.id, user_id=entered_by_id, event_id=visit.event_id,
+                 visit=visit.code, channel=channel)
+    return response
+
+
+def _unit(fn, *args) -> SurveyResponse:
+    if db.session().in_transaction():
+        db.session.commit()
+    write_transaction(db.session)
+    try:
+        result = fn(*args)
+        db.session.commit()
+        return result
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def visit_for_token(token: str | None) -> Visit | None:
+    if not token or not isinstance(token, str) or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(Visit).where(Visit.public_token == token))
+
+
+def visit_for_code(event_id: int, code: str | None) -> Visit | None:
+    """A ticket by its printed code within an event; accepts `a047`, `A 047`, `A-47`."""
+    text = "".join((code or "").upper().split()).replace("-", "")
+    if len(text) < 2 or len(text) > 8 or not text[0].isalpha() or not text[1:].isdigit():
+        return None
+    normalised = f"{text[0]}-{int(text[1:]):03d}"
+    return db.session.scalar(sa.select(Visit).where(Visit.event_id == event_id, Visit.code == normalised))
+
+
+def submit_survey(token: str, scores: Mapping, comment: str | None = None, *, sex: str | None = None,
+                  age_band: str | None = None, education: str | None = None, occupation: str | None = None,
+                  next_desa_code: str | None = None, channel: str = SurveyChannel.QR.value,
+                  entered_by_id: int | None = None) -> SurveyResponse:
+    """The citizen's answers for the visit with this public token (the QR on the ticket). Once per visit."""
+    visit = visit_for_token(token)
+    if visit is None:
+        raise NotFound("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda.")
+    return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
+                 entered_by_id)
+
+
+def submit_survey_by_code(event_id: int, code: str, scores: Mapping, comment: str | None = None, *,
+                          channel: str, entered_by_id: int, sex: str | None = None, age_band: str | None = None,
+                          education: str | None = None, occupation: str | None = None,
+                          next_desa_code: str | None = None) -> SurveyResponse:
+    """Kiosk and paper entry: the ticket is named by its printed code within the event."""
+    if db.session.get(Event, event_id) is None:
+        raise NotFound("Kegiatan tidak ditemukan.")
+    visit = visit_for_code(event_id, code)
+    if visit is None:
+        raise DomainError("Nomor tiket tidak ditemukan di kegiatan ini.", field="code", status=404)
+    return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
+                 entered_by_id)
