@@ -376,3 +376,21 @@ def test_closed_event_desks_cannot_change(client, koordinator, htmx_headers):
         assert response.status_code == 409 and "sudah ditutup" in response.get_data(as_text=True), url
     assert count(Desk) == 1 and to_wib(db.session.get(Desk, desk.id).closes_at).time() == time(16)
     assert client.post(f"/events/{event.id}/running-text", data={"running_text": "x"}).status_code == 409
+
+
+def test_quick_extend_buttons(client, koordinator, htmx_headers):
+    event = make_event(status="open", closes=time(23, 30))
+    desk = make_desk(event)
+    response = client.post(f"/events/{event.id}/desks/{desk.id}/hours", data={"extend": "30"}, headers=htmx_headers)
+    assert response.status_code == 422
+    # 23:30 + 30 minutes crosses midnight: refused with the rule's message, nothing changed
+    assert "Jam tutup harus setelah jam buka" in response.get_data(as_text=True)
+    assert to_wib(db.session.get(Desk, desk.id).closes_at).time() == time(23, 30)
+    other = make_event("Lain", status="open")
+    desk2 = make_desk(other)
+    ok = client.post(f"/events/{other.id}/desks/{desk2.id}/hours", data={"extend": "60"}, headers=htmx_headers)
+    assert ok.status_code == 200 and to_wib(db.session.get(Desk, desk2.id).closes_at).time() == time(17)
+    assert client.post(f"/events/{other.id}/desks/{desk2.id}/hours", data={"extend": "999"}).status_code == 400
+    no_csrf = client.post(f"/events/{other.id}/desks/{desk2.id}/hours", data={"extend": "30"}, no_csrf=True)
+    assert no_csrf.status_code == 400
+    assert to_wib(db.session.get(Desk, desk2.id).closes_at).time() == time(17)

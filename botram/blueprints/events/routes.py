@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -89,10 +90,19 @@ def index():
     totals = dict(db.session.execute(sa.select(Event.status, sa.func.count()).group_by(Event.status)).all())
     response = render_page_or_fragment(
         "events/index.html", "events/_list.html", events=events, desk_counts=desk_counts, totals=totals,
-        status=status, month=month, errors=errors, can_edit=can_edit())
+        status=status, month=month, months=_month_choices(month if "month" not in errors else ""), errors=errors,
+        can_edit=can_edit())
     if errors:
         response.status_code = 422
     return response
+
+
+def _month_choices(selected: str) -> list[tuple[str, str]]:
+    """Months that hold an event, newest first, as ("2026-11", "November 2026")."""
+    months = {(d.year, d.month) for d in db.session.scalars(sa.select(Event.date).distinct())}
+    if selected:
+        months.add((int(selected[:4]), int(selected[5:7])))
+    return [(f"{y:04d}-{m:02d}", format_date(date(y, m, 1), "MMMM y")) for y, m in sorted(months, reverse=True)]
 
 
 # ---------------------------------------------------------------- create / edit
@@ -265,7 +275,7 @@ def _desk_input(form: DeskForm) -> rules.DeskInput:
 
 def _desks_response(event: Event, status: int = 200, toast: str | None = None, **extra):
     """The desks section: a fragment for htmx, the detail page otherwise."""
-    context = _detail_context(event, **extra)
+    context = _detail_context(event, oob=is_fragment_request(), **extra)
     if extra.get("desk_form") is not None:
         context["desk_services"] = _desk_choices(extra["desk_form"])
     response = render_page_or_fragment("events/detail.html", "events/_desks.html", **context)
@@ -384,7 +394,16 @@ def desk_hours(event_id: int, desk_id: int):
     if request.method == "GET":
         form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
         return _desks_response(event, hours_form=form, hours_desk=desk)
-    if form.validate_on_submit():
+    extend = request.form.get("extend", "")
+    if extend:  # the quick buttons: close 30/60 minutes later than now planned
+        if extend not in ("30", "60"):
+            abort(400)
+        form = DeskHoursForm(formdata=None)
+        form.opens.data = _wib(desk.opens_at)
+        form.closes.data = _wib(desk.closes_at + timedelta(minutes=int(extend)))
+        if to_wib(desk.closes_at + timedelta(minutes=int(extend))).date() != event.date:
+            form.closes.data = time(0, 0)  # past midnight: the rule refuses it with its message
+    if (extend and EmptyForm().validate_on_submit()) or form.validate_on_submit():
         try:
             rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
             db.session.commit()
