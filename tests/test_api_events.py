@@ -153,8 +153,9 @@ def test_desks_of_an_event_without_desks_is_empty(client):
 def test_unknown_event_is_404_json(client, path):
     body = assert_json_error(client.get(f"/api/v1/events/999999/{path}"), 404, "not_found")
     assert body["detail"] == "Kegiatan tidak ditemukan."
-    assert client.get(f"/api/v1/events/abc/{path}").is_json  # not an int: no route, still JSON
-    assert client.get(f"/api/v1/events/abc/{path}").status_code == 404
+    for bad in ("abc", "0", "-1", "2147483648", "9" * 40):  # not an id any column holds: 404, never a 500
+        response = client.get(f"/api/v1/events/{bad}/{path}")
+        assert response.status_code == 404 and response.is_json, bad
 
 
 @pytest.mark.parametrize("path", ["desks", "services"])

@@ -12,7 +12,7 @@ from ...models import Desk, DeskState, Event, EventStatus, Role, Service
 from . import bp
 from .auth import api_public
 from .errors import ApiError
-from .params import query_choice, query_date
+from .params import get_or_404, query_choice, query_date
 from .serialize import agency_ref, desk_json, event_summary
 
 # Roles that plan events and therefore also see drafts (the same roles that see the events pages).
@@ -25,8 +25,8 @@ def sees_drafts() -> bool:
 
 def visible_event_or_404(event_id: int) -> Event:
     """The event, if the caller may see it; a draft is 'not found' to the public (its existence is not news)."""
-    event = db.session.get(Event, event_id)
-    if event is None or (event.status == EventStatus.DRAFT.value and not sees_drafts()):
+    event = get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
+    if event.status == EventStatus.DRAFT.value and not sees_drafts():
         raise ApiError(404, _("Kegiatan tidak ditemukan."))
     return event
 

@@ -7,7 +7,18 @@ from typing import Iterable
 from flask import request
 from flask_babel import gettext as _
 
+from ...extensions import db
 from .errors import ApiError
+
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`; a larger id in a URL would make the database raise
+
+
+def get_or_404(model, ident: int, detail: str | None = None):
+    """The row with primary key `ident`, or a 404 JSON error (also for ids no column could hold)."""
+    row = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+    if row is None:
+        raise ApiError(404, detail)
+    return row
 
 
 def json_body() -> dict:
