@@ -85,4 +85,7 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
             user.active = True
         logins.append((username, name))
     db.session.commit()
+    from .funding_demo import seed_demo_funding
+
+    seed_demo_funding()
     return logins

@@ -1,0 +1,90 @@
+"""Exports of contributions for a period (CSV and XLSX): one row per contribution, voided ones included
+with their status, amounts as integer rupiah so spreadsheets can sum them."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from ..models import Contribution
+from . import DomainError
+from .funding import (FORMS, IN_KIND_CATEGORIES, SPONSOR_KINDS, STATUSES, ContributionFilter, list_contributions,
+                      status_key)
+
+HEADER = ["No. catatan", "Tanggal buku", "Sponsor", "Jenis sponsor", "Sektor", "Kegiatan", "Tanggal kegiatan",
+          "Bentuk", "Jenis barang/jasa", "Keterangan", "Status", "Nilai dibukukan (Rp)",
+          "Nilai menurut sponsor (Rp)", "Tanggal janji", "Tanggal diterima", "No. tanda terima", "No. BAST",
+          "Dasar penilaian", "Alasan pembatalan"]
+AMOUNT_COLUMNS = (11, 12)  # zero-based
+MAX_DAYS = 366 * 5
+
+
+def check_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    if date_from is None:
+        raise DomainError("Tanggal awal wajib diisi.", field="date_from")
+    if date_to is None:
+        raise DomainError("Tanggal akhir wajib diisi.", field="date_to")
+    if date_to < date_from:
+        raise DomainError("Tanggal akhir tidak boleh sebelum tanggal awal.", field="date_to")
+    if (date_to - date_from).days > MAX_DAYS:
+        raise DomainError("Rentang ekspor paling lama 5 tahun.", field="date_to")
+    return date_from, date_to
+
+
+def _row(c: Contribution) -> list:
+    return [
+        c.id, c.book_date, c.sponsor.name, SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind), c.sponsor.sector,
+        c.event.title if c.event else "Program BOTRAM (tanpa kegiatan)", c.event.date if c.event else None,
+        FORMS.get(c.form, c.form), IN_KIND_CATEGORIES.get(c.category or "", ""), c.description,
+        STATUSES[status_key(c)], c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
+        c.bast_number, c.valuation_basis, c.void_reason or c.cancelled_reason,
+    ]
+
+
+def export_rows(date_from: date | None, date_to: date | None) -> list[list]:
+    """Contributions whose book date (received, else pledged) lies in the period, oldest first."""
+    start, end = check_period(date_from, date_to)
+    rows = list_contributions(ContributionFilter(date_from=start, date_to=end))
+    rows.sort(key=lambda c: (c.book_date, c.id))
+    return [_row(c) for c in rows]
+
+
+def to_csv(rows: list[list]) -> bytes:
+    """UTF-8 with a byte-order mark so Excel reads the Indonesian text right; ISO dates."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[list], title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Sumbangan"
+    sheet.append(HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="0F4C5C")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in rows:
+        sheet.append(row)
+    for index, width in enumerate([10, 13, 32, 16, 16, 34, 14, 13, 20, 36, 22, 18, 18, 13, 14, 20, 16, 30, 30], 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for column in AMOUNT_COLUMNS:
+            row[column].number_format = '"Rp" #,##0'
+        for column in (1, 6, 13, 14):
+            row[column].number_format = "dd/mm/yyyy"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    workbook.properties.title = title
+    workbook.properties.creator = "BOTRAM Kabupaten Bekasi"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
