@@ -318,6 +318,25 @@ def comments(event_id: int, limit: int = 50) -> list[SurveyResponse]:
 
 # ---------------------------------------------------------------------------------------------- writes
 
+def _score(key: str, value) -> int:
+    label = UNSUR[key][0]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DomainError(f"Pertanyaan \u201c{label}\u201d belum dijawab.", field=key)
+    wrong = DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+    if isinstance(value, bool):
+        raise wrong
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit() or len(value) > 2:
+            raise wrong
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= 4:
+        raise wrong
+    return value
+
+
 def validate_scores(scores: Mapping | None) -> dict[str, int]:
     """All nine elements, each an integer 1..4; anything else names the element that is wrong."""
     if not isinstance(scores, Mapping):
@@ -325,25 +344,18 @@ def validate_scores(scores: Mapping | None) -> dict[str, int]:
     unknown = sorted(str(k) for k in scores if k not in UNSUR)
     if unknown:
         raise DomainError(f"Unsur survei tidak dikenal: {', '.join(unknown)[:100]}.", field="scores")
-    clean: dict[str, int] = {}
+    return {key: _score(key, scores.get(key)) for key in UNSUR_KEYS}
+
+
+def score_problems(scores: Mapping) -> dict[str, str]:
+    """Every unanswered or invalid element at once (a form shows them all), key -> Indonesian message."""
+    problems = {}
     for key in UNSUR_KEYS:
-        label = UNSUR[key][0]
-        value = scores.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise DomainError(f"Pertanyaan \u201c{label}\u201d belum dijawab.", field=key)
-        if isinstance(value, bool):
-            raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
-        if isinstance(value, str):
-            value = value.strip()
-            if not value.isdigit() or len(value) > 2:
-                raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
-            value = int(value)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int) or not 1 <= value <= 4:
-            raise DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
-        clean[key] = value
-    return clean
+        try:
+            _score(key, scores.get(key))
+        except DomainError as exc:
+            problems[key] = exc.message
+    return problems
 
 
 def _choice(value: str | None, name: str, message: str) -> str | None:
