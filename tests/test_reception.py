@@ -319,3 +319,27 @@ def test_restore_no_show_step(client, auth, setup):
     again = client.post(f"/reception/steps/{step.id}/restore", headers={"HX-Request": "true"})
     assert again.status_code == 409 and "tidak dapat dikembalikan" in again.get_data(as_text=True)
     assert client.post("/reception/steps/9999/restore").status_code == 404
+
+
+# ------------------------------------------------------------------------------------ live NIK check
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("123", "NIK tidak valid. NIK harus terdiri dari 16 digit angka."),
+    (OTHER_REGENCY_NIK, "di luar Kabupaten Bekasi"),
+    (GOOD_NIK, "Struktur NIK benar."),
+    ("", ""),
+])
+def test_live_nik_check(client, auth, setup, raw, expected):
+    auth.login("resepsionis")
+    response = client.post("/reception/nik", data={"nik": raw}, headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and expected in body
+    assert raw == "" or raw not in body
+    assert count(Visit) == 0
+
+
+def test_live_nik_check_roles(client, auth, setup):
+    assert client.post("/reception/nik", data={"nik": GOOD_NIK}).status_code == 302
+    auth.login("keuangan")
+    assert client.post("/reception/nik", data={"nik": GOOD_NIK}).status_code == 403

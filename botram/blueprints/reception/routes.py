@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ...domain import DomainError
+from ...domain import nik as nik_rules
 from ...domain import queue
 from ...extensions import db
 from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
@@ -194,6 +195,23 @@ def event(event_id: int):
     response = _screen(event, VisitForm(formdata=None), catalog=catalog, issued=visit,
                        warnings=result.warnings)
     return _toast(response, _("Tiket %(code)s dibuat.", code=visit.code))
+
+
+@bp.post("/nik")
+@roles_required(*ROLES)
+def check_nik():
+    """Live check while typing (htmx): the same rule the ticket applies, shown under the field."""
+    raw = (request.form.get("nik") or "").strip()[:40]
+    context = {"nik_error": None, "nik_warnings": [], "nik_ok": False}
+    if raw:
+        try:
+            checked = nik_rules.check_nik(raw, current_app.config["BOTRAM_REGENCY_CODE"])
+        except DomainError as exc:
+            context["nik_error"] = exc.message
+        else:
+            context["nik_warnings"] = checked.warnings
+            context["nik_ok"] = True
+    return render_template("reception/_nik_feedback.html", **context)
 
 
 @bp.get("/<int:event_id>/visits")

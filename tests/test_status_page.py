@@ -1,0 +1,96 @@
+"""The citizen's status page /status/<token>: states in words, no personal data, cheap polling."""
+import pytest
+
+from botram.domain import queue
+from botram.extensions import db
+from botram.models import Event
+
+from .factories import make_desk, make_event, make_user, service
+
+NIK = "3216061203900001"
+
+
+@pytest.fixture
+def world(app):
+    event = make_event()
+    desk1 = make_desk(event, 1, "DISDUKCAPIL", ["KK", "KTP-REKAM"])
+    desk3 = make_desk(event, 3, "BAPENDA", ["PBB-BAYAR"])
+    user = make_user("resepsionis")
+    officer = make_user("petugas", "petugas1")
+    return {"event": event, "desk1": desk1, "desk3": desk3, "user": user, "officer": officer}
+
+
+def issue(world, *codes, **kwargs):
+    kwargs.setdefault("by_user_id", world["user"].id)
+    return queue.issue_visit(world["event"].id, [service(c).id for c in codes], **kwargs).visit
+
+
+def test_unknown_token_is_a_friendly_404(client, app):
+    for token in ("tidak-ada", "x" * 80):
+        response = client.get(f"/status/{token}")
+        assert response.status_code == 404
+        body = response.get_data(as_text=True)
+        assert "Tiket tidak ditemukan" in body and "Pindai ulang kode QR" in body
+
+
+def test_status_shows_code_states_people_ahead_and_desks_without_personal_data(client, world):
+    issue(world, "KK")
+    visit = issue(world, "KK", "PBB-BAYAR", name="Budi Santoso", nik=NIK, phone="081234567890",
+                  priority="none")
+    response = client.get(f"/status/{visit.public_token}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "A-002" in body and "BOTRAM Uji" in body
+    assert "Menunggu — 1 orang di depan Anda, sekitar 10 menit" in body
+    assert "Menunggu — Anda berikutnya" in body  # PBB-BAYAR: nobody ahead
+    assert "datang ke Loket 1 (Disdukcapil)" in body and "Loket 3 (Bapenda)" in body
+    for secret in ("Budi", "Santoso", NIK, "3216****", "0812", "3456"):
+        assert secret not in body
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'hx-trigger="every 10s"' in body
+
+
+def test_unchanged_version_answers_204_and_a_change_sends_the_fragment(client, world):
+    visit = issue(world, "KK")
+    version = db.session.get(Event, world["event"].id).queue_version
+    headers = {"HX-Request": "true"}
+    unchanged = client.get(f"/status/{visit.public_token}?v={version}", headers=headers)
+    assert unchanged.status_code == 204 and unchanged.get_data() == b""
+    issue(world, "KK", priority="lansia")  # a priority visitor goes ahead: the version moves
+    changed = client.get(f"/status/{visit.public_token}?v={version}", headers=headers)
+    body = changed.get_data(as_text=True)
+    assert changed.status_code == 200 and "<html" not in body
+    assert "1 orang di depan Anda" in body and f"v={version + 1}" in body
+    # A plain request with an old version still gets the whole page.
+    assert client.get(f"/status/{visit.public_token}?v={version + 1}").status_code == 200
+
+
+def test_called_serving_and_done_in_words_and_polling_stops(client, world):
+    visit = issue(world, "KK")
+    url = f"/status/{visit.public_token}"
+    step = queue.call_next(world["desk1"].id, by_user_id=world["officer"].id)
+    assert step.visit_id == visit.id
+    assert "Dipanggil ke Loket 1 (Disdukcapil)" in client.get(url).get_data(as_text=True)
+    queue.start(step.id, by_user_id=world["officer"].id)
+    assert "Sedang dilayani di Loket 1 (Disdukcapil)" in client.get(url).get_data(as_text=True)
+    queue.finish(step.id, outcome="done", by_user_id=world["officer"].id)
+    body = client.get(url).get_data(as_text=True)
+    assert "Selesai" in body and "hx-trigger" not in body
+    assert "Semua layanan untuk tiket ini sudah selesai" in body
+
+
+def test_no_show_and_cancelled_in_words(client, world):
+    visit = issue(world, "KK", "PBB-BAYAR")
+    step = queue.call_next(world["desk1"].id, by_user_id=world["officer"].id)
+    queue.no_show(step.id, by_user_id=world["officer"].id)
+    body = client.get(f"/status/{visit.public_token}").get_data(as_text=True)
+    assert "Tidak hadir saat dipanggil" in body and "meja pendaftaran" in body
+    queue.cancel_visit(visit.id, by_user_id=world["user"].id)
+    assert "Dibatalkan" in client.get(f"/status/{visit.public_token}").get_data(as_text=True)
+
+
+def test_status_needs_no_login_and_is_not_indexed(client, world):
+    visit = issue(world, "PBB-BAYAR")
+    body = client.get(f"/status/{visit.public_token}").get_data(as_text=True)
+    assert 'name="robots" content="noindex"' in body
+    assert "Keluar" not in body  # no staff navigation
