@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from botram.domain.tokens import user_for_token
 from botram.extensions import db
-from botram.models import (Agency, ApiToken, AuditLog, LifeEventPackage, Requirement, Service, User)
+from botram.models import Agency, ApiToken, AuditLog, LifeEventPackage, Requirement, User
 
 from .conftest import count
 from .factories import make_user, service
@@ -293,3 +293,11 @@ def test_package_picker_groups_services_by_agency(client, admin):
     for name in ("Disdukcapil", "Bapenda", "Dinas Sosial", "Dinas Kesehatan"):
         assert f"{name}</h3>" in page
     assert "4 dipilih" in page
+
+
+def test_new_service_form_prefills_the_agency_and_its_letter(client, admin):
+    bapenda = db.session.scalar(sa.select(Agency.id).where(Agency.code == "BAPENDA"))
+    page = client.get(f"/admin/services/new?agency={bapenda}").get_data(as_text=True)
+    assert f'<option selected value="{bapenda}">' in page or f'value="{bapenda}" selected' in page
+    assert 'name="ticket_letter" required type="text" value="B"' in page or 'value="B"' in page
+    assert client.get("/admin/services/new?agency=abc").status_code == 200

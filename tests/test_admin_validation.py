@@ -195,8 +195,8 @@ def _service_data(**overrides):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"agency_id": ""}, "Instansi tidak dikenal."),
-    ({"agency_id": "abc"}, "Instansi tidak dikenal."),
+    ({"agency_id": ""}, "Pilih instansi."),
+    ({"agency_id": "abc"}, "Pilih instansi."),
     ({"agency_id": "99999"}, "Instansi tidak dikenal."),
     ({"code": ""}, "Kode wajib diisi."),
     ({"code": "akta mati"}, "Kode 2–20 karakter"),
@@ -358,3 +358,11 @@ def test_edit_package_bad_input_keeps_items(client, admin):
     assert [s.code for s in package.services] == ["AKTA-MATI", "KK", "DTKS", "PBB-MUTASI"]
     assert client.get("/admin/packages/99999").status_code == 404
     assert client.post("/admin/packages/99999", data=_package_data()).status_code == 404
+
+
+def test_empty_service_form_flags_every_required_field_at_once(client, admin):
+    body = _assert_refused(client.post("/admin/services/new", data={}), "Pilih instansi.")
+    for message in ("Kode wajib diisi.", "Nama layanan wajib diisi.", "Huruf antrean harus satu huruf A–Z.",
+                    "Target waktu layanan harus berupa angka 1–240 menit."):
+        assert message in body
+    assert body.count('class="field-error"') == 5

@@ -71,3 +71,24 @@ def test_token_is_shown_once_and_revoked(live_server, page):
     page.get_by_role("button", name="Cabut").click()
     page.get_by_text("dicabut").first.wait_for()
     screenshot(page, "admin-token-revoked-1366")
+
+
+def test_new_service_form_shows_errors_and_suggests_the_letter(live_server, page):
+    login(page, live_server.url, "admin")
+    page.goto(live_server.url + "/admin/services/new")
+    page.get_by_role("button", name="Tambah layanan").click()
+    expect(page.get_by_text("Pilih instansi.")).to_be_visible()
+    expect(page.get_by_text("Nama layanan wajib diisi.")).to_be_visible()  # every empty field at once
+    screenshot(page, "admin-service-new-error-1366")
+    page.get_by_label("Instansi").select_option(label="Bapenda")
+    expect(page.get_by_label("Huruf antrean")).to_have_value("B")
+    page.get_by_label("Kode layanan").fill("BPHTB")
+    page.get_by_label("Nama layanan").fill("Konsultasi BPHTB")
+    page.get_by_label("Target waktu layanan (menit)").fill("300")
+    page.get_by_role("button", name="Tambah layanan").click()
+    expect(page.get_by_text("Target waktu layanan harus 1–240 menit.")).to_be_visible()
+    page.get_by_label("Target waktu layanan (menit)").fill("15")
+    page.get_by_role("button", name="Tambah layanan").click()
+    expect(page.get_by_role("heading", name="Konsultasi BPHTB")).to_be_visible()
+    expect(page.get_by_text("Belum ada persyaratan.")).to_be_visible()
+    screenshot(page, "admin-service-created-1366")

@@ -1,14 +1,22 @@
-"""Admin forms. They only carry and coerce input; the rules and their messages live in botram.domain."""
+"""Admin forms. They carry and coerce input and flag empty required fields all at once; every other rule and
+its message lives in botram.domain (so the CLI and API share them)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, \
-    TextAreaField
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 
 from ...models import Role
 from ...web import ROLE_LABELS
+
+CODE_KW = {"maxlength": 20, "autocapitalize": "characters"}
+
+
+def required(message: str) -> list:
+    return [DataRequired(message)]
 
 
 def int_or_none(value):
@@ -22,34 +30,48 @@ def int_or_none(value):
 
 
 class UserForm(FlaskForm):
-    username = StringField(_l("Nama pengguna"), render_kw={"autocomplete": "off", "autocapitalize": "none",
-                                                           "maxlength": 40})
-    name = StringField(_l("Nama lengkap"), render_kw={"maxlength": 120})
-    role = SelectField(_l("Peran"), choices=[SelectChoice(r.value, ROLE_LABELS[r.value]) for r in Role], validate_choice=False)
+    username = StringField(
+        _l("Nama pengguna"),
+        validators=required(_l("Nama pengguna 2–40 karakter: huruf kecil, angka, titik, garis bawah, "
+                               "atau tanda hubung.")),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "maxlength": 40})
+    name = StringField(_l("Nama lengkap"),
+                       validators=required(_l("Nama lengkap wajib diisi, paling banyak 120 karakter.")),
+                       render_kw={"maxlength": 120})
+    role = SelectField(_l("Peran"), choices=[SelectChoice(r.value, ROLE_LABELS[r.value]) for r in Role],
+                       validate_choice=False)
     agency_id = SelectField(_l("Instansi (khusus petugas loket)"), coerce=int_or_none, validate_choice=False)
     password = PasswordField(_l("Kata sandi"), render_kw={"autocomplete": "new-password"})
     active = BooleanField(_l("Akun aktif (boleh masuk)"), default=True)
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Nama perangkat"), render_kw={"maxlength": 80,
-                                                        "placeholder": _l("mis. Tombol panggil loket 3")})
+    name = StringField(_l("Nama perangkat"),
+                       validators=required(_l("Nama token wajib diisi, paling banyak 80 karakter.")),
+                       render_kw={"maxlength": 80, "placeholder": _l("mis. Tombol panggil loket 3")})
 
 
 class AgencyForm(FlaskForm):
-    code = StringField(_l("Kode"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
-    short_name = StringField(_l("Nama singkat"), render_kw={"maxlength": 40})
-    name = StringField(_l("Nama lengkap instansi"), render_kw={"maxlength": 160})
+    code = StringField(_l("Kode"), validators=required(_l("Kode wajib diisi.")), render_kw=CODE_KW)
+    short_name = StringField(_l("Nama singkat"), validators=required(_l("Nama singkat wajib diisi.")),
+                             render_kw={"maxlength": 40})
+    name = StringField(_l("Nama lengkap instansi"), validators=required(_l("Nama instansi wajib diisi.")),
+                       render_kw={"maxlength": 160})
     color = StringField(_l("Warna"), render_kw={"type": "color"})
     active = BooleanField(_l("Instansi aktif"), default=True)
 
 
 class ServiceForm(FlaskForm):
-    agency_id = SelectField(_l("Instansi"), coerce=int_or_none, validate_choice=False)
-    code = StringField(_l("Kode layanan"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
-    name = StringField(_l("Nama layanan"), render_kw={"maxlength": 160})
-    ticket_letter = StringField(_l("Huruf antrean"), render_kw={"maxlength": 1, "autocapitalize": "characters"})
+    agency_id = SelectField(_l("Instansi"), validators=required(_l("Pilih instansi.")), coerce=int_or_none,
+                            validate_choice=False)
+    code = StringField(_l("Kode layanan"), validators=required(_l("Kode wajib diisi.")), render_kw=CODE_KW)
+    name = StringField(_l("Nama layanan"), validators=required(_l("Nama layanan wajib diisi.")),
+                       render_kw={"maxlength": 160})
+    ticket_letter = StringField(_l("Huruf antrean"),
+                                validators=required(_l("Huruf antrean harus satu huruf A–Z.")),
+                                render_kw={"maxlength": 1, "autocapitalize": "characters"})
     target_minutes = StringField(_l("Target waktu layanan (menit)"),
+                                 validators=required(_l("Target waktu layanan harus berupa angka 1–240 menit.")),
                                  render_kw={"type": "number", "min": 1, "max": 240, "inputmode": "numeric"})
     records_amount = BooleanField(_l("Mencatat nominal pembayaran (mis. pajak)"))
     description = TextAreaField(_l("Keterangan untuk petugas"), render_kw={"rows": 2})
@@ -58,7 +80,8 @@ class ServiceForm(FlaskForm):
 
 
 class RequirementForm(FlaskForm):
-    text = StringField(_l("Nama dokumen"), render_kw={"maxlength": 255})
+    text = StringField(_l("Nama dokumen"), validators=required(_l("Nama dokumen wajib diisi.")),
+                       render_kw={"maxlength": 255})
     where_to_get = StringField(_l("Tempat memperoleh"), render_kw={"maxlength": 255})
     optional = BooleanField(_l("Tidak wajib (bila ada)"))
 
@@ -68,8 +91,9 @@ class MoveForm(FlaskForm):
 
 
 class PackageForm(FlaskForm):
-    code = StringField(_l("Kode paket"), render_kw={"maxlength": 20, "autocapitalize": "characters"})
-    name = StringField(_l("Nama paket"), render_kw={"maxlength": 160})
+    code = StringField(_l("Kode paket"), validators=required(_l("Kode wajib diisi.")), render_kw=CODE_KW)
+    name = StringField(_l("Nama paket"), validators=required(_l("Nama paket wajib diisi.")),
+                       render_kw={"maxlength": 160})
     description = TextAreaField(_l("Keterangan"), render_kw={"rows": 3})
     services = SelectMultipleField(_l("Layanan dalam paket"), coerce=int_or_none, validate_choice=False)
     active = BooleanField(_l("Paket aktif (tampil di pendaftaran)"), default=True)

@@ -12,17 +12,23 @@ from wtforms.fields.choices import SelectChoice
 from ...domain import DomainError, catalog, tokens
 from ...domain import users as user_rules
 from ...extensions import db
-from ...models import ApiToken, LifeEventPackage, Requirement, Role, Service, User
+from ...models import Agency, ApiToken, LifeEventPackage, Requirement, Role, Service, User
 from ...security import roles_required
 from ...web import is_fragment_request, render_page_or_fragment
 from . import bp
-from .forms import AgencyForm, EmptyForm, MoveForm, PackageForm, RequirementForm, ServiceForm, TokenForm, UserForm
+from .forms import (AgencyForm, EmptyForm, MoveForm, PackageForm, RequirementForm, ServiceForm, TokenForm, UserForm,
+                    int_or_none)
 
 admin_only = roles_required(Role.ADMIN)
 
 
 def _attempt(form, action: Callable):
-    """Run a domain write and commit it. On a broken rule roll back, put the message on the form, return None."""
+    """Validate the form (required fields, all at once), then run the domain write and commit it.
+
+    On a broken rule roll back, put the message next to its field (or above the form), return None.
+    """
+    if not form.validate():
+        return None
     try:
         result = action()
         db.session.commit()
@@ -74,6 +80,9 @@ def users():
 
 
 def _user_form_page(form, user=None, status=200):
+    if user is None:
+        form.role.choices = [SelectChoice("", _("— Pilih peran —"))] + [
+            c for c in form.role.choices if getattr(c, "value", None) != ""]
     form.agency_id.choices = _agency_choices(user.agency_id if user else None, blank=_("— Tidak terikat instansi —"))
     return render_template("admin/user_form.html", form=form, user=user), status
 
@@ -83,7 +92,6 @@ def _user_form_page(form, user=None, status=200):
 def user_new():
     form = UserForm()
     if request.method == "POST":
-        form.validate()
         user = _attempt(form, lambda: user_rules.create_user(
             form.username.data or "", form.name.data or "", form.password.data or "", form.role.data or "",
             agency_id=form.agency_id.data, active=form.active.data, by_user_id=current_user.id))
@@ -99,8 +107,8 @@ def user_new():
 def user_edit(user_id: int):
     user = _load(User, user_id)
     form = UserForm(obj=user)
+    del form.username  # fixed once created
     if request.method == "POST":
-        form.validate()
         result = _attempt(form, lambda: user_rules.update_user(
             user, name=form.name.data or "", role=form.role.data or "", agency_id=form.agency_id.data,
             active=form.active.data, password=form.password.data or None, by_user_id=current_user.id))
@@ -126,7 +134,6 @@ def user_tokens(user_id: int):
     user = _load(User, user_id)
     form = TokenForm()
     if request.method == "POST":
-        form.validate()
         issued = _attempt(form, lambda: tokens.issue_token(user, form.name.data or "", by_user_id=current_user.id))
         if issued is None:
             return _tokens_page(user, form, status=422)
@@ -165,7 +172,6 @@ def agency_new():
     if request.method == "GET":
         form.color.data = catalog.next_agency_color()
     else:
-        form.validate()
         agency = _attempt(form, lambda: catalog.create_agency(
             code=form.code.data, name=form.name.data, short_name=form.short_name.data, color=form.color.data,
             by_user_id=current_user.id))
@@ -179,13 +185,10 @@ def agency_new():
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
 @admin_only
 def agency_edit(agency_id: int):
-    from ...models import Agency
-
     agency = _load(Agency, agency_id)
     form = AgencyForm(obj=agency)
     status = 200
     if request.method == "POST":
-        form.validate()
         result = _attempt(form, lambda: catalog.update_agency(
             agency, code=form.code.data, name=form.name.data, short_name=form.short_name.data,
             color=form.color.data, active=form.active.data, by_user_id=current_user.id))
@@ -204,8 +207,6 @@ def agency_edit(agency_id: int):
 def services():
     filters = {"q": request.args.get("q", "")[:80], "agency": request.args.get("agency", ""),
                "status": request.args.get("status", "")}
-    from .forms import int_or_none
-
     rows = catalog.list_services(agency_id=int_or_none(filters["agency"] or None), q=filters["q"],
                                  active=_status_filter(filters["status"]))
     return render_page_or_fragment("admin/services.html", "admin/_services_table.html", services=rows,
@@ -229,13 +230,11 @@ def service_new():
     form.agency_id.choices = _agency_choices(blank=_("— Pilih instansi —"))
     if request.method == "GET":
         form.target_minutes.data = "10"
-        from .forms import int_or_none
-
-        chosen = int_or_none(request.args.get("agency"))
-        if chosen:
-            form.agency_id.data = chosen
+        chosen = db.session.get(Agency, int_or_none(request.args.get("agency")) or 0)
+        if chosen is not None and chosen.active:
+            form.agency_id.data = chosen.id
+            form.ticket_letter.data = catalog.letter_for_agency(chosen)
     else:
-        form.validate()
         service = _attempt(form, _service_action(form))
         if service is not None:
             flash(_("Layanan %(code)s ditambahkan. Lengkapi daftar persyaratannya di bawah.", code=service.code),
@@ -264,7 +263,6 @@ def service_edit(service_id: int):
     form = ServiceForm(obj=service)
     form.agency_id.choices = _agency_choices(service.agency_id)
     if request.method == "POST":
-        form.validate()
         result = _attempt(form, _service_action(form, service))
         if result is not None:
             flash(_("Perubahan layanan %(code)s disimpan.", code=service.code), "success")
@@ -276,8 +274,6 @@ def service_edit(service_id: int):
 
 
 def _editing(service) -> Requirement | None:
-    from .forms import int_or_none
-
     wanted = int_or_none(request.args.get("edit"))
     return next((r for r in service.requirements if r.id == wanted), None)
 
@@ -312,7 +308,6 @@ def requirements(service_id: int):
         return _checklist(service, editing=editing,
                           edit_form=RequirementForm(obj=editing, prefix="edit") if editing else None)
     form = RequirementForm()
-    form.validate()
     added = _attempt(form, lambda: catalog.add_requirement(
         service, text=form.text.data, where_to_get=form.where_to_get.data, optional=form.optional.data,
         by_user_id=current_user.id))
@@ -327,7 +322,6 @@ def requirement_update(service_id: int, requirement_id: int):
     service = _load(Service, service_id)
     requirement = _requirement_or_404(service, requirement_id)
     form = RequirementForm(prefix="edit")
-    form.validate()
     result = _attempt(form, lambda: catalog.update_requirement(
         requirement, text=form.text.data, where_to_get=form.where_to_get.data, optional=form.optional.data,
         by_user_id=current_user.id))
@@ -386,7 +380,6 @@ def _package_page(form, package=None, status=200):
 def package_new():
     form = PackageForm()
     if request.method == "POST":
-        form.validate()
         package = _attempt(form, lambda: catalog.create_package(
             code=form.code.data, name=form.name.data, description=form.description.data,
             service_ids=form.services.data or [], by_user_id=current_user.id))
@@ -405,7 +398,6 @@ def package_edit(package_id: int):
     if request.method == "GET":
         form.services.data = [item.service_id for item in package.items]
     if request.method == "POST":
-        form.validate()
         result = _attempt(form, lambda: catalog.update_package(
             package, code=form.code.data, name=form.name.data, description=form.description.data,
             service_ids=form.services.data or [], active=form.active.data, by_user_id=current_user.id))
