@@ -29,12 +29,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.request_loader
     def load_user_from_token(req) -> User | None:
-        header = req.headers.get("Authorization", "")
-        if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        scheme, _, raw = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not req.path.startswith("/api/"):
             return None
         from .domain.tokens import user_for_token
 
-        user = user_for_token(header[len("Bearer "):].strip())
+        user = user_for_token(raw.strip())
         if user is not None:
             g.token_auth = True
         return user

@@ -1,7 +1,7 @@
 """Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,7 +40,9 @@ ERROR_TEXT = {
 
 def error_response(status: int, detail: str | None = None):
     if wants_json():
-        return jsonify(error=ERROR_TEXT.get(status, ERROR_TEXT[500])[0], detail=detail), status
+        from .blueprints.api.errors import json_error
+
+        return json_error(status, detail)
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     return render_template("errors/error.html", status=status, title=_(title), text=detail or _(text)), status
 
@@ -89,7 +91,9 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if exc.code and exc.code >= 500:
             db.session.rollback()
-        return error_response(exc.code or 500, exc.description if wants_json() else None)
+        # werkzeug's stock descriptions are English: keep only a description our code wrote
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(exc.code or 500, custom if wants_json() else None)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

@@ -93,16 +93,18 @@ class CsrfClient(FlaskClient):
         return self._token
 
     def open(self, *args, **kwargs):
-        # The app fixture holds one app context for the whole test, and Flask reuses it for every
-        # request, so `g` would carry the signed-in user and the locale from one request to the next.
-        if has_app_context():
-            g.pop("_login_user", None)
-            flask_babel.refresh()
         method = (kwargs.get("method") or "GET").upper()
         if method not in ("GET", "HEAD", "OPTIONS") and not kwargs.pop("no_csrf", False):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
+        # The app fixture holds one app context for the whole test, and Flask reuses it for every
+        # request, so `g` would carry the signed-in user, the token flag and the locale from one
+        # request to the next (including the GET that fetched the CSRF token just above).
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("token_auth", None)
+            flask_babel.refresh()
         return super().open(*args, **kwargs)
 
 

@@ -13,6 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ROUTE_MODULES = (
     "openapi_routes",
     "events_routes",
+    "queue_routes",
 )
 
 from .auth import protect_api_blueprint  # noqa: E402

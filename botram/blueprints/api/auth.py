@@ -22,7 +22,10 @@ from ...extensions import csrf
 from ...models import Role
 from .errors import ApiError
 
-BEARER = "Bearer "  # the scheme prefix botram.security's request loader accepts
+def _bearer_token() -> str | None:
+    """The raw token of an `Authorization: Bearer ...` header (scheme in any case), else None."""
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else None
 
 
 def is_token_request() -> bool:
@@ -37,14 +40,14 @@ def _invalid_token() -> ApiError:
 
 def _check_credentials() -> None:
     """Runs before every API view: refuse a bad bearer token, then require CSRF for cookie-authenticated writes."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith(BEARER):
+    token = _bearer_token()
+    if token is not None:
         authenticated = current_user.is_authenticated  # runs Flask-Login's loaders (session first, then token)
         if not is_token_request():
             # Either the token is no good, or a session cookie came along and took precedence.
             from ...domain.tokens import user_for_token
 
-            if not authenticated or user_for_token(header[len(BEARER):].strip()) is None:
+            if not authenticated or user_for_token(token) is None:
                 raise _invalid_token()
     if request.method not in current_app.config["WTF_CSRF_METHODS"]:
         return

@@ -151,7 +151,133 @@ SCHEMAS: dict[str, dict] = {
                            "description": "Desks offering it that are open right now."},
         },
     },
-    # queue (queue_routes.py): append Visit, CalledStep, Step ... here
+    # queue (queue_routes.py)
+    "VisitRequest": {
+        "type": "object",
+        "required": ["services"],
+        "properties": {
+            "services": {"type": "array", "minItems": 1, "items": {"type": "integer"},
+                         "description": "Service ids offered at the event, in the order the citizen will go."},
+            "priority": {"type": "string", "enum": ["none", "lansia", "disabilitas", "hamil"], "default": "none"},
+            "name": {"type": "string", "maxLength": 120},
+            "nik": {"type": "string", "description": "16 digits; malformed is refused (422), odd only warns."},
+            "phone": {"type": "string"},
+        },
+    },
+    "VisitStep": {
+        "type": "object",
+        "required": ["id", "service", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "service": {"type": "string", "description": "The service code.", "examples": ["AKTA-MATI"]},
+            "service_name": {"type": "string"},
+            "status": {"type": "string"},
+        },
+    },
+    "Visit": {
+        "type": "object",
+        "required": ["id", "code", "status_url", "steps"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string", "examples": ["A-047"]},
+            "status_url": {"type": "string", "description": "The citizen's status page (the ticket's QR code)."},
+            "steps": {"type": "array", "items": ref("VisitStep")},
+            "warnings": {"type": "array", "items": {"type": "string"},
+                         "description": "Indonesian warnings, e.g. a NIK from outside the regency."},
+        },
+    },
+    "CalledStep": {
+        "type": "object",
+        "required": ["step_id", "visit_code", "service"],
+        "properties": {
+            "step_id": {"type": "integer"},
+            "visit_code": {"type": "string"},
+            "service": {"type": "string", "description": "The service code."},
+            "service_name": {"type": "string"},
+            "desk": {"type": "integer", "description": "The desk number that called."},
+        },
+    },
+    "FinishRequest": {
+        "type": "object",
+        "required": ["outcome"],
+        "properties": {
+            "outcome": {"type": "string", "enum": ["done", "incomplete", "referred"]},
+            "note": {"type": "string", "maxLength": 1000},
+            "requirements": {"type": "array", "items": {"type": "integer"},
+                             "description": "Ids of the service's requirements the citizen presented."},
+            "amount": {"type": "integer", "minimum": 0,
+                       "description": "Integer rupiah, only for services that record an amount."},
+        },
+    },
+    "Step": {
+        "type": "object",
+        "required": ["id", "visit_code", "service", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "visit_code": {"type": "string"},
+            "service": {"type": "string"},
+            "service_name": {"type": "string"},
+            "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show",
+                                                  "transferred", "cancelled"]},
+            "outcome": nullable({"type": "string", "enum": ["done", "incomplete", "referred"]}),
+            "desk": nullable({"type": "integer"}),
+            "recall_count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "BoardCall": {
+        "type": "object",
+        "required": ["key", "code", "desk_number", "agency", "called_at"],
+        "properties": {
+            "key": {"type": "string", "description": "step:recall — a new key is a new announcement."},
+            "step_id": {"type": "integer"},
+            "code": {"type": "string"},
+            "service": {"type": "string"},
+            "desk_number": {"type": "integer"},
+            "desk_label": {"type": "string"},
+            "agency": {"type": "string"},
+            "agency_color": {"type": "string"},
+            "called_at": {"type": "string", "format": "date-time"},
+            "called_at_wib": {"type": "string", "examples": ["09.42"]},
+            "recall_count": {"type": "integer"},
+            "state": {"type": "string"},
+        },
+    },
+    "Board": {
+        "type": "object",
+        "required": ["event_id", "version", "desks", "latest", "recent", "services"],
+        "properties": {
+            "event_id": {"type": "integer"},
+            "title": {"type": "string"},
+            "venue": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "status": {"type": "string"},
+            "running_text": {"type": "string"},
+            "version": {"type": "integer", "description": "The event's queue version; changes with every queue change."},
+            "opens_at_wib": {"type": "string"},
+            "closes_at_wib": {"type": "string"},
+            "desks": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "number", "label", "agency", "state", "current"],
+                "properties": {
+                    "id": {"type": "integer"}, "number": {"type": "integer"}, "label": {"type": "string"},
+                    "agency": {"type": "string"}, "agency_color": {"type": "string"},
+                    "state": {"type": "string", "enum": ["open", "paused", "closed"]},
+                    "opens_at_wib": {"type": "string"}, "closes_at_wib": {"type": "string"},
+                    "current": nullable(ref("BoardCall")),
+                }}},
+            "latest": nullable(ref("BoardCall")),
+            "recent": {"type": "array", "items": ref("BoardCall")},
+            "services": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "code", "name", "waiting"],
+                "properties": {
+                    "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+                    "agency": {"type": "string"}, "agency_color": {"type": "string"},
+                    "waiting": {"type": "integer", "minimum": 0},
+                    "estimated_minutes": nullable({"type": "integer", "minimum": 0}),
+                }}},
+        },
+    },
 }
 
 # --- paths: append new operations below their section ----------------------------------------------
@@ -161,6 +287,8 @@ CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False, "schema
                "description": "Required when the write is authenticated by the session cookie; not needed "
                               "with a bearer token."}
 """Add to the `parameters` of every write (POST/PUT/PATCH/DELETE) operation."""
+DESK_ID = {"name": "desk_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/openapi.json": {
@@ -217,7 +345,85 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": ok("Services.", list_of("EventService")), **errors(401, 404)},
         },
     },
-    # queue (queue_routes.py): append /api/v1/events/{event_id}/visits, /api/v1/desks/{desk_id}/call-next ...
+    # queue (queue_routes.py)
+    "/api/v1/events/{event_id}/visits": {
+        "post": {
+            "operationId": "issueVisit",
+            "tags": ["queue"],
+            "summary": "Register a visitor: one ticket, one step per service",
+            "description": "Reception or a ticket kiosk. The event must be open and offer every service. "
+                           "At most BOTRAM_MAX_TICKETS_PER_NIK active tickets per NIK per event (422).",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["resepsionis", "koordinator", "admin"],
+            "parameters": [EVENT_ID, CSRF_HEADER],
+            "requestBody": {"required": True, "content": json_content(ref("VisitRequest"))},
+            "responses": {"201": ok("The ticket.", ref("Visit")), **errors(400, 401, 403, 404, 422)},
+        },
+    },
+    "/api/v1/desks/{desk_id}/call-next": {
+        "post": {
+            "operationId": "callNext",
+            "tags": ["queue"],
+            "summary": "Call the next eligible visitor to this desk",
+            "description": "Atomic: two desks calling at once never get the same step, and a visitor is never "
+                           "called at two desks. Priority groups first, then arrival, with a fairness cap. "
+                           "204 when no one eligible waits; 409 while the desk still has someone called.",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["petugas", "koordinator", "admin"],
+            "parameters": [DESK_ID, CSRF_HEADER],
+            "responses": {"200": ok("The called step.", ref("CalledStep")),
+                          "204": {"description": "No one eligible is waiting."},
+                          **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/steps/{step_id}/finish": {
+        "post": {
+            "operationId": "finishStep",
+            "tags": ["queue"],
+            "summary": "Finish serving a called or serving step",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["petugas", "koordinator", "admin"],
+            "parameters": [STEP_ID, CSRF_HEADER],
+            "requestBody": {"required": True, "content": json_content(ref("FinishRequest"))},
+            "responses": {"200": ok("The finished step.", ref("Step")), **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/steps/{step_id}/no-show": {
+        "post": {
+            "operationId": "noShowStep",
+            "tags": ["queue"],
+            "summary": "Mark a called visitor as not present",
+            "description": "Reception can put the ticket back in the queue later.",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["petugas", "koordinator", "admin"],
+            "parameters": [STEP_ID, CSRF_HEADER],
+            "responses": {"200": ok("The step.", ref("Step")), **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/steps/{step_id}/recall": {
+        "post": {
+            "operationId": "recallStep",
+            "tags": ["queue"],
+            "summary": "Announce a called visitor again",
+            "description": "Refused (422) beyond BOTRAM_NO_SHOW_RECALLS recalls: mark the visitor not present.",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["petugas", "koordinator", "admin"],
+            "parameters": [STEP_ID, CSRF_HEADER],
+            "responses": {"200": ok("The step.", ref("Step")), **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/events/{event_id}/board": {
+        "get": {
+            "operationId": "getBoard",
+            "tags": ["queue"],
+            "summary": "What the projector board shows",
+            "description": "Public for open and closed events; codes, desks and counts only, never a name, "
+                           "NIK or phone. Poll cheaply by comparing `version`.",
+            "security": PUBLIC,
+            "parameters": [EVENT_ID],
+            "responses": {"200": ok("The board.", ref("Board")), **errors(401, 404)},
+        },
+    },
 }
 
 # --- the document ----------------------------------------------------------------------------------
@@ -252,6 +458,7 @@ SECURITY_SCHEMES = {
 TAGS = [
     {"name": "meta", "description": "About the API itself."},
     {"name": "events", "description": "The schedule, desks and services of events."},
+    {"name": "queue", "description": "Tickets, desk actions and the board."},
 ]
 
 

@@ -1,0 +1,118 @@
+"""Shared by the benchmarks: a fresh database, a served app (`botram serve`) and HTTP helpers.
+
+Benchmarks print figures; they assert nothing about speed (that belongs in the README, not in tests).
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOTRAM = str(Path(sys.executable).with_name("botram"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(url: str | None) -> tuple[str, str]:
+    """A database URL to use and the instance folder: a new SQLite file, or the given PostgreSQL database
+    emptied first."""
+    workdir = tempfile.mkdtemp(prefix="botram-bench-")
+    if not url:
+        return f"sqlite:///{workdir}/bench.sqlite", workdir
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    return url, workdir
+
+
+def env_for(url: str, workdir: str) -> dict:
+    env = dict(os.environ)
+    env.update(BOTRAM_DATABASE_URL=url, BOTRAM_INSTANCE_PATH=f"{workdir}/instance", BOTRAM_SECRET_KEY="bench")
+    return env
+
+
+def botram(env: dict, *args: str) -> str:
+    return subprocess.run([BOTRAM, *args], env=env, check=True, capture_output=True, text=True).stdout
+
+
+class Server:
+    def __init__(self, env: dict, threads: int = 64):
+        self.env = env
+        self.port = free_port()
+        self.threads = threads
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Server":
+        self.process = subprocess.Popen(
+            [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/login", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def __exit__(self, *exc) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (Linux /proc)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+class Client:
+    """One keep-alive HTTP connection, like a desk's laptop or a device."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | None, float]:
+        started = time.perf_counter()
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
+        response = self.conn.getresponse()
+        raw = response.read()
+        elapsed = time.perf_counter() - started
+        data = json.loads(raw) if raw and response.headers.get("Content-Type", "").startswith("application/json") else None
+        return response.status, data, elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def describe(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"n={len(ms)} p50={percentile(ms, 50):.1f} ms p95={percentile(ms, 95):.1f} ms "
+            f"p99={percentile(ms, 99):.1f} ms max={max(ms) if ms else float('nan'):.1f} ms")

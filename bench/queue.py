@@ -1,0 +1,135 @@
+"""Call-next latency and throughput with N desks working at once over HTTP against `botram serve`.
+
+    .venv/bin/python bench/queue.py                      # SQLite, 20 desks, 2,000 waiting steps
+    .venv/bin/python bench/queue.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/botram_bench
+
+Each desk is a thread with its own keep-alive connection and its officer's device token; it loops
+call-next → finish until the time is up. Prints call-next p50/p95/p99 and calls per second.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
+
+
+def prepare(env: dict, desks: int, waiting: int) -> tuple[int, list[tuple[int, str]]]:
+    """Add `desks` desks to the demo event, `waiting` waiting steps, and a token per desk officer."""
+    import os
+
+    import sqlalchemy as sa
+
+    os.environ.update(env)
+    from botram import create_app
+    from botram.domain import queue
+    from botram.domain.tokens import issue_token
+    from botram.domain.users import create_user
+    from botram.extensions import db
+    from botram.models import Agency, Desk, Event, Service, User
+
+    app = create_app()
+    with app.app_context():
+        event = db.session.scalar(sa.select(Event).where(Event.status == "open"))
+        agencies = db.session.scalars(sa.select(Agency).order_by(Agency.id)).all()
+        existing = {d.number for d in event.desks}
+        number = max(existing) + 1
+        while len(event.desks) < desks:
+            agency = agencies[len(event.desks) % len(agencies)]
+            event.desks.append(Desk(agency=agency, number=number, label=f"Loket {number}", opens_at=event.opens_at,
+                                    closes_at=event.closes_at, state="open",
+                                    services=[s for s in agency.services]))
+            number += 1
+        for desk in event.desks:
+            desk.state = "open"
+            desk.services = list(desk.agency.services)
+        db.session.commit()
+        reception = db.session.scalar(sa.select(User).where(User.username == "resepsionis"))
+        services = db.session.scalars(sa.select(Service).order_by(Service.id)).all()
+        made = 0
+        i = 0
+        while made < waiting:
+            picked = [services[i % len(services)].id]
+            if i % 3 == 0:
+                picked.append(services[(i * 7 + 3) % len(services)].id)
+            picked = list(dict.fromkeys(picked))
+            queue.issue_visit(event.id, picked, priority="lansia" if i % 11 == 0 else "none",
+                              by_user_id=reception.id, max_per_nik=2)
+            made += len(picked)
+            i += 1
+        tokens = []
+        for desk in sorted(event.desks, key=lambda d: d.number):
+            user = create_user(f"bench{desk.number}", f"Bench {desk.number}", "bench-sandi-1", "petugas",
+                               agency_id=desk.agency_id)
+            _token, raw = issue_token(user, "bench")
+            tokens.append((desk.id, raw))
+        db.session.commit()
+        return event.id, tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--desks", type=int, default=20)
+    parser.add_argument("--waiting", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+
+    url, workdir = fresh_database(args.database_url)
+    env = env_for(url, workdir)
+    botram(env, "init")
+    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    started = time.perf_counter()
+    _event_id, tokens = prepare(env, args.desks, args.waiting)
+    print(f"database: {url.split('@')[-1]}  desks={len(tokens)}  waiting steps={args.waiting} "
+          f"(prepared in {time.perf_counter() - started:.1f} s)")
+
+    call_times: list[float] = []
+    finish_times: list[float] = []
+    errors: list[str] = []
+    served: list[int] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + args.seconds
+
+    def desk_loop(desk_id: int, token: str, port: int) -> None:
+        client = Client(port, token)
+        while time.monotonic() < stop_at:
+            status, body, elapsed = client.request("POST", f"/api/v1/desks/{desk_id}/call-next")
+            with lock:
+                call_times.append(elapsed)
+            if status == 204:
+                break
+            if status != 200:
+                with lock:
+                    errors.append(f"call-next {status} {body}")
+                break
+            status, body, elapsed = client.request("POST", f"/api/v1/steps/{body['step_id']}/finish",
+                                                   {"outcome": "done"})
+            with lock:
+                finish_times.append(elapsed)
+                served.append(1)
+                if status != 200:
+                    errors.append(f"finish {status} {body}")
+
+    with Server(env) as server:
+        began = time.perf_counter()
+        threads = [threading.Thread(target=desk_loop, args=(d, t, server.port)) for d, t in tokens]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - began
+    print(f"call-next: {describe(call_times)}")
+    print(f"finish:    {describe(finish_times)}")
+    print(f"throughput: {len(served) / wall:.1f} visitors served per second "
+          f"({len(call_times) / wall:.1f} call-next per second) over {wall:.1f} s")
+    print(f"errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The queue over JSON: reception issues tickets, desks (or their hardware call buttons) call and serve,
+the projector board and LED displays read. Every rule is in botram.domain.queue; these views parse input,
+check who is asking, and shape the answer. No name, NIK or phone ever leaves through here.
+"""
+from __future__ import annotations
+
+from flask import current_app, jsonify, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...domain import queue
+from ...domain.board import board_state, public_event
+from ...models import Desk, Role, Step
+from . import bp
+from .auth import api_public, api_roles
+from .errors import ApiError
+from .params import get_or_404, json_body
+
+RECEPTION = (Role.RESEPSIONIS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
+DESK_ROLES = (Role.PETUGAS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
+PRIORITIES = ("none", "lansia", "disabilitas", "hamil")
+
+
+def _optional_text(data: dict, name: str, limit: int) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, _("%(name)s harus berupa teks.", name=name), field=name)
+    if len(value) > limit:
+        raise ApiError(422, _("%(name)s paling banyak %(n)s karakter.", name=name, n=limit), field=name)
+    return value
+
+
+def _check_desk_officer(desk: Desk) -> None:
+    """A desk officer acts only at desks of their own agency; coordinators and admins anywhere."""
+    if current_user.role == Role.PETUGAS.value and current_user.agency_id != desk.agency_id:
+        raise ApiError(403, _("Loket ini milik instansi lain."))
+
+
+def _step_for_desk_action(step_id: int) -> Step:
+    step = get_or_404(Step, step_id, _("Langkah antrean tidak ditemukan."))
+    if step.desk is None:
+        raise ApiError(409, _("Nomor ini belum dipanggil di loket mana pun."))
+    _check_desk_officer(step.desk)
+    return step
+
+
+def step_json(step: Step) -> dict:
+    return {"id": step.id, "visit_code": step.visit.code, "service": step.service.code,
+            "service_name": step.service.name, "status": step.status, "outcome": step.outcome,
+            "desk": step.desk.number if step.desk else None, "recall_count": step.recall_count}
+
+
+@bp.post("/events/<int:event_id>/visits")
+@api_roles(*RECEPTION)
+def issue_visit(event_id: int):
+    data = json_body()
+    services = data.get("services")
+    if not isinstance(services, list) or not services or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in services):
+        raise ApiError(422, _("services harus daftar id layanan (angka), paling sedikit satu."), field="services")
+    priority = data.get("priority", "none")
+    if priority not in PRIORITIES:
+        raise ApiError(422, _("priority harus salah satu dari: %(p)s.", p=", ".join(PRIORITIES)), field="priority")
+    issued = queue.issue_visit(
+        event_id, services, priority=priority, name=_optional_text(data, "name", 120),
+        nik=_optional_text(data, "nik", 32), phone=_optional_text(data, "phone", 32), by_user_id=current_user.id,
+        max_per_nik=current_app.config["BOTRAM_MAX_TICKETS_PER_NIK"])
+    visit = issued.visit
+    body = {"id": visit.id, "code": visit.code,
+            "status_url": url_for("public.status", token=visit.public_token, _external=True),
+            "steps": [{"id": s.id, "service": s.service.code, "service_name": s.service.name, "status": s.status}
+                      for s in visit.steps],
+            "warnings": issued.warnings}
+    return jsonify(body), 201
+
+
+@bp.post("/desks/<int:desk_id>/call-next")
+@api_roles(*DESK_ROLES)
+def call_next(desk_id: int):
+    desk = get_or_404(Desk, desk_id, _("Loket tidak ditemukan."))
+    _check_desk_officer(desk)
+    step = queue.call_next(desk.id, by_user_id=current_user.id,
+                           priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
+    if step is None:
+        return "", 204
+    return jsonify({"step_id": step.id, "visit_code": step.visit.code, "service": step.service.code,
+                    "service_name": step.service.name, "desk": desk.number})
+
+
+@bp.post("/steps/<int:step_id>/finish")
+@api_roles(*DESK_ROLES)
+def finish(step_id: int):
+    step = _step_for_desk_action(step_id)
+    data = json_body()
+    requirements = data.get("requirements")
+    if requirements is not None and (not isinstance(requirements, list) or not all(
+            isinstance(r, int) and not isinstance(r, bool) for r in requirements)):
+        raise ApiError(422, _("requirements harus daftar id persyaratan (angka)."), field="requirements")
+    amount = data.get("amount")
+    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
+        raise ApiError(422, _("amount harus bilangan bulat rupiah."), field="amount")
+    outcome = data.get("outcome")
+    if not isinstance(outcome, str):
+        raise ApiError(422, _("outcome wajib: done, incomplete, atau referred."), field="outcome")
+    step = queue.finish(step.id, outcome=outcome, by_user_id=current_user.id, requirements_presented=requirements,
+                        amount=amount, note=_optional_text(data, "note", 1000))
+    return jsonify(step_json(step))
+
+
+@bp.post("/steps/<int:step_id>/no-show")
+@api_roles(*DESK_ROLES)
+def no_show(step_id: int):
+    step = _step_for_desk_action(step_id)
+    return jsonify(step_json(queue.no_show(step.id, by_user_id=current_user.id)))
+
+
+@bp.post("/steps/<int:step_id>/recall")
+@api_roles(*DESK_ROLES)
+def recall(step_id: int):
+    step = _step_for_desk_action(step_id)
+    step = queue.recall(step.id, by_user_id=current_user.id,
+                        max_recalls=current_app.config["BOTRAM_NO_SHOW_RECALLS"])
+    return jsonify(step_json(step))
+
+
+@bp.get("/events/<int:event_id>/board")
+@api_public
+def board(event_id: int):
+    """What the projector shows, with its `version`; codes and desks only."""
+    event = public_event(event_id)
+    if event is None:
+        raise ApiError(404, _("Kegiatan tidak ditemukan."))
+    return jsonify(board_state(event).as_json())
