@@ -10,9 +10,11 @@ writes, an audit entry, `bump_version` as the last statement, commit. A broken r
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -107,26 +109,34 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(orig, (pg.DeadlockDetected, pg.SerializationFailure, pg.LockNotAvailable))
 
 
+# One writer at a time inside this process on SQLite. SQLite serialises writers anyway (BEGIN IMMEDIATE),
+# but a writer that finds the database locked sleeps in SQLite's busy handler (up to 100 ms a nap), so
+# under a burst of desks some wait far longer than the work takes. Queuing on a lock first keeps the wait
+# close to the sum of the work ahead. Other processes still meet the busy timeout as before.
+_SQLITE_WRITERS = threading.RLock()
+
+
 def _unit_of_work(fn):
     """Run `fn` as one write transaction: roll back on any error, retry on deadlock/serialization."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        guard = _SQLITE_WRITERS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         for attempt in range(RETRIES):
-            try:
-                _begin_write()
-                result = fn(*args, **kwargs)
-                db.session.commit()
-                return result
-            except OperationalError as exc:
-                db.session.rollback()
-                if attempt + 1 < RETRIES and _retryable(exc):
-                    time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
-                    continue
-                raise
-            except BaseException:
-                db.session.rollback()
-                raise
+            with guard:
+                try:
+                    _begin_write()
+                    result = fn(*args, **kwargs)
+                    db.session.commit()
+                    return result
+                except OperationalError as exc:
+                    db.session.rollback()
+                    if attempt + 1 == RETRIES or not _retryable(exc):
+                        raise
+                except BaseException:
+                    db.session.rollback()
+                    raise
+            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
@@ -140,12 +150,17 @@ def _begin_write() -> None:
     write_transaction(db.session)
 
 
+_BUMP = (
+    sa.update(Event.__table__).where(Event.__table__.c.id == sa.bindparam("e_id"))
+    .values(queue_version=Event.__table__.c.queue_version + 1)
+)
+
+
 def bump_version(event_id: int) -> None:
-    """`UPDATE event SET queue_version = queue_version + 1` — the last statement of every queue write."""
-    db.session.execute(
-        sa.update(Event).where(Event.id == event_id).values(queue_version=Event.queue_version + 1),
-        execution_options={"synchronize_session": False},
-    )
+    """`UPDATE event SET queue_version = queue_version + 1` — the last statement of every queue write.
+    Pending ORM changes (the audit entry) are flushed first so this really is the last one."""
+    db.session.flush()
+    db.session.execute(_BUMP, {"e_id": event_id})
 
 
 def _lock_visit(visit_id: int) -> Visit:
@@ -373,32 +388,76 @@ def restore_step(step_id: int, *, by_user_id: int, max_recalls: int = 3, no_show
 # ------------------------------------------------------------------------------------------ desk actions
 
 
+_desk_t, _event_t, _step_t, _visit_t = Desk.__table__, Event.__table__, Step.__table__, Visit.__table__
+
+# call_next runs on every "Panggil" press: its statements are built once (Core, bound parameters) so a call
+# costs a few indexed statements and little Python.
+_DESK_ROW = (
+    sa.select(_desk_t.c.event_id, _desk_t.c.state, _desk_t.c.priority_streak, _event_t.c.status)
+    .join(_event_t, _event_t.c.id == _desk_t.c.event_id).where(_desk_t.c.id == sa.bindparam("desk_id"))
+    .with_for_update(of=_desk_t, key_share=True)
+)
+_DESK_SERVICES = sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == sa.bindparam("desk_id"))
+_DESK_BUSY = (
+    sa.select(_step_t.c.id)
+    .where(_step_t.c.event_id == sa.bindparam("event_id"),
+           _step_t.c.service_id.in_(sa.bindparam("services", expanding=True)),
+           _step_t.c.status.in_(ACTIVE_STEP_STATES), _step_t.c.desk_id == sa.bindparam("desk_id"))
+    .limit(1)
+)
+
+
+def _candidate_query(regular_only: bool):
+    query = (
+        sa.select(_step_t.c.id, _step_t.c.visit_id, _step_t.c.priority_rank)
+        .join(_visit_t, _visit_t.c.id == _step_t.c.visit_id)
+        .where(_step_t.c.event_id == sa.bindparam("event_id"),
+               _step_t.c.service_id.in_(sa.bindparam("services", expanding=True)),
+               _step_t.c.status == WAITING, _visit_t.c.busy_desk_id.is_(None),
+               _step_t.c.id.not_in(sa.bindparam("exclude", expanding=True)))
+        .order_by(_step_t.c.priority_rank, _step_t.c.arrived_at, _step_t.c.id)
+        .limit(sa.bindparam("limit"))
+    )
+    if regular_only:
+        query = query.where(_step_t.c.priority_rank == Priority.NONE.rank)
+    return query
+
+
+_CANDIDATES = {False: _candidate_query(False), True: _candidate_query(True)}
+_CLAIM_VISIT = (
+    sa.update(_visit_t).where(_visit_t.c.id == sa.bindparam("v_id"), _visit_t.c.busy_desk_id.is_(None))
+    .values(busy_desk_id=sa.bindparam("desk"))
+)
+_UNCLAIM_VISIT = (
+    sa.update(_visit_t).where(_visit_t.c.id == sa.bindparam("v_id"), _visit_t.c.busy_desk_id == sa.bindparam("desk"))
+    .values(busy_desk_id=None)
+)
+_CLAIM_STEP = (
+    sa.update(_step_t).where(_step_t.c.id == sa.bindparam("s_id"), _step_t.c.status == WAITING)
+    .values(status=CALLED, desk_id=sa.bindparam("desk"), called_at=sa.bindparam("at"),
+            served_by_id=sa.bindparam("user"), started_at=None, finished_at=None)
+)
+_SET_STREAK = sa.update(_desk_t).where(_desk_t.c.id == sa.bindparam("d_id")).values(
+    priority_streak=sa.bindparam("streak"))
+
+
 def _candidates(event_id: int, service_ids: list[int], *, regular_only: bool, exclude: set[int],
                 limit: int) -> list[tuple[int, int, int]]:
     """(step id, visit id, priority rank) of eligible waiting steps in queue order."""
-    query = (
-        sa.select(Step.id, Step.visit_id, Step.priority_rank)
-        .join(Visit, Visit.id == Step.visit_id)
-        .where(Step.event_id == event_id, Step.service_id.in_(service_ids), Step.status == WAITING,
-               Visit.busy_desk_id.is_(None))
-        .order_by(Step.priority_rank, Step.arrived_at, Step.id)
-        .limit(limit)
-    )
-    if regular_only:
-        query = query.where(Step.priority_rank == Priority.NONE.rank)
-    if exclude:
-        query = query.where(Step.id.not_in(sorted(exclude)))
-    return [tuple(row) for row in db.session.execute(query)]
+    rows = db.session.execute(_CANDIDATES[regular_only], {
+        "event_id": event_id, "services": service_ids, "exclude": sorted(exclude), "limit": limit})
+    return [tuple(row) for row in rows]
 
 
 @_unit_of_work
 def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step | None:
-    """Claim the next eligible step for the desk, atomically; None when no one eligible waits."""
-    row = db.session.execute(
-        sa.select(Desk.event_id, Desk.state, Desk.priority_streak, Event.status)
-        .join(Event, Event.id == Desk.event_id).where(Desk.id == desk_id)
-        .with_for_update(of=Desk, key_share=True)
-    ).first()
+    """Claim the next eligible step for the desk, atomically; None when no one eligible waits.
+
+    The desk row is locked first (a double press cannot call two visitors to one desk); each candidate is
+    claimed by a conditional UPDATE of its visit (`busy_desk_id IS NULL`), then of the step
+    (`status = 'waiting'`); a candidate another desk took in the meantime is skipped.
+    """
+    row = db.session.execute(_DESK_ROW, {"desk_id": desk_id}).first()
     if row is None:
         raise NotFound("Loket tidak ditemukan.")
     event_id, state, streak, event_status = row
@@ -406,15 +465,10 @@ def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step |
         raise DomainError("Acara belum dibuka atau sudah ditutup.")
     if state != DeskState.OPEN.value:
         raise DomainError("Loket sedang dijeda atau ditutup; buka loket untuk memanggil.")
-    service_ids = list(db.session.scalars(
-        sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == desk_id)))
+    service_ids = list(db.session.scalars(_DESK_SERVICES, {"desk_id": desk_id}))
     if not service_ids:
         return None
-    busy = db.session.scalar(
-        sa.select(Step.id).where(Step.event_id == event_id, Step.service_id.in_(service_ids),
-                                 Step.status.in_(ACTIVE_STEP_STATES), Step.desk_id == desk_id).limit(1)
-    )
-    if busy is not None:
+    if db.session.scalar(_DESK_BUSY, {"event_id": event_id, "services": service_ids, "desk_id": desk_id}):
         raise Conflict("Loket ini masih memanggil atau melayani pengunjung; selesaikan dulu.")
 
     regular_first = streak >= priority_cap
@@ -430,36 +484,21 @@ def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step |
             return None
         for step_id, visit_id, rank in candidates:
             tried.add(step_id)
-            claimed = db.session.execute(
-                sa.update(Visit).where(Visit.id == visit_id, Visit.busy_desk_id.is_(None))
-                .values(busy_desk_id=desk_id), execution_options={"synchronize_session": False},
-            ).rowcount
-            if claimed != 1:
+            if db.session.execute(_CLAIM_VISIT, {"v_id": visit_id, "desk": desk_id}).rowcount != 1:
                 continue
-            taken = db.session.execute(
-                sa.update(Step).where(Step.id == step_id, Step.status == WAITING)
-                .values(status=CALLED, desk_id=desk_id, called_at=at, served_by_id=by_user_id,
-                        started_at=None, finished_at=None),
-                execution_options={"synchronize_session": False},
-            ).rowcount
+            taken = db.session.execute(_CLAIM_STEP, {"s_id": step_id, "desk": desk_id, "at": at,
+                                                     "user": by_user_id}).rowcount
             if taken != 1:
-                db.session.execute(
-                    sa.update(Visit).where(Visit.id == visit_id, Visit.busy_desk_id == desk_id)
-                    .values(busy_desk_id=None), execution_options={"synchronize_session": False},
-                )
+                db.session.execute(_UNCLAIM_VISIT, {"v_id": visit_id, "desk": desk_id})
                 continue
             new_streak = 0 if rank == Priority.NONE.rank else streak + 1
             if new_streak != streak:
-                db.session.execute(
-                    sa.update(Desk).where(Desk.id == desk_id).values(priority_streak=new_streak),
-                    execution_options={"synchronize_session": False},
-                )
+                db.session.execute(_SET_STREAK, {"d_id": desk_id, "streak": new_streak})
             audit.record("step.call", "step", step_id, user_id=by_user_id, event_id=event_id, desk_id=desk_id,
                          visit_id=visit_id, priority=rank == 0)
-            bump_version(event_id)
             db.session.flush()
-            step = db.session.get(Step, step_id, populate_existing=True)
-            return step
+            bump_version(event_id)
+            return db.session.get(Step, step_id, populate_existing=True)
 
 
 @_unit_of_work
