@@ -228,15 +228,23 @@ def _desks_word(n: int) -> str:
     return f"loket {ORDINALS[n]}" if n in ORDINALS else f"loket ke-{n}"
 
 
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " dan " + names[-1]
+
+
 def recommendations(report: HoursReport) -> list[str]:
     """Plain-Indonesian advice for the next event, computed from the report."""
     advice: list[str] = []
+    closed_runs: dict[tuple[datetime, datetime], list[tuple[str, int]]] = defaultdict(list)
     for info in report.agencies:
         # Runs of consecutive hours in which this agency's demand exceeded its capacity.
         runs: list[list[HourRow]] = []
         for row in report.hours:
-            if row.agencies[info.id].exceeded and row.agencies[info.id].demand > 0:
-                if runs and runs[-1][-1].start + timedelta(hours=1) == row.start:
+            cell = row.agencies[info.id]
+            if cell.exceeded and cell.demand > 0:
+                # A run continues in the next hour while desks stay open (or stay closed).
+                if runs and runs[-1][-1].start + timedelta(hours=1) == row.start and \
+                        (runs[-1][-1].agencies[info.id].open_desks == 0) == (cell.open_desks == 0):
                     runs[-1].append(row)
                 else:
                     runs.append([row])
@@ -244,14 +252,14 @@ def recommendations(report: HoursReport) -> list[str]:
             start, end = run[0].start, run[-1].start + timedelta(hours=1)
             needed = max(math.ceil(r.agencies[info.id].demand / info.per_desk_per_hour) for r in run)
             have = min(r.agencies[info.id].open_desks for r in run)
+            if have == 0:
+                closed_runs[(start, end)].append((info.name, sum(r.agencies[info.id].demand for r in run)))
+                continue
             peak = max(run, key=lambda r: r.agencies[info.id].demand - r.agencies[info.id].capacity)
             cell = peak.agencies[info.id]
             detail = (f"pukul {peak.label}: {cell.demand} layanan diminta, kapasitas sekitar "
                       f"{math.floor(cell.capacity)} per jam dengan {cell.open_desks} loket")
-            if have == 0:
-                advice.append(f"{info.name} perlu loket yang tetap buka pukul {_clock(start)}–{_clock(end)} "
-                              f"({detail}).")
-            elif needed <= have:
+            if needed <= have:
                 advice.append(f"{info.name} perlu menambah jam layanan atau mempercepat pelayanan pukul "
                               f"{_clock(start)}–{_clock(end)} ({detail}).")
             elif needed == have + 1:
@@ -260,20 +268,31 @@ def recommendations(report: HoursReport) -> list[str]:
             else:
                 advice.append(f"{info.name} perlu {needed} loket terbuka pukul {_clock(start)}–{_clock(end)}, "
                               f"{needed - have} lebih banyak dari hari ini ({detail}).")
-    by_agency: dict[str, list[UnservedRow]] = defaultdict(list)
+    for (start, end), items in sorted(closed_runs.items()):
+        total = sum(n for _name, n in items)
+        advice.append(f"{_names([name for name, _n in items])} perlu loket yang tetap buka pukul "
+                      f"{_clock(start)}–{_clock(end)}: {total} layanan diminta saat loketnya sudah tutup.")
+    by_close: dict[datetime | None, list[UnservedRow]] = defaultdict(list)
     for row in report.unserved:
-        by_agency[row.agency_name].append(row)
-    for name, rows in by_agency.items():
+        by_close[row.last_close].append(row)
+    for closing in sorted(by_close, key=lambda c: (c is None, c or report.at)):
+        rows = by_close[closing]
         total = sum(r.count for r in rows)
-        closes = [r.last_close for r in rows if r.last_close is not None]
-        if closes:
-            closing = max(closes)
-            advice.append(f"{total} warga masih menunggu layanan {name} ketika loket terakhirnya tutup pukul "
-                          f"{_clock(closing)}: perpanjang jam loket {name} atau buka loket tambahan sampai "
-                          f"antrean habis.")
+        if closing is None:
+            advice.append(f"{total} warga meminta layanan yang tidak dibuka di loket mana pun "
+                          f"({_names(sorted({r.service_name for r in rows}))}): sediakan loketnya pada kegiatan "
+                          f"berikutnya.")
+        elif report.latest_close and closing < report.latest_close:
+            services = _names([f"{r.service_name} ({r.agency_name})" for r in rows])
+            advice.append(f"{services} hanya dilayani sampai pukul {_clock(closing)}; {total} warga masih menunggu: "
+                          f"sediakan layanan itu di loket yang buka sampai pukul {_clock(report.latest_close)}.")
         else:
-            advice.append(f"{total} warga meminta layanan {name} yang tidak dibuka di loket mana pun: "
-                          f"sediakan loketnya pada kegiatan berikutnya.")
+            counts: dict[str, int] = defaultdict(int)
+            for r in rows:
+                counts[r.agency_name] += r.count
+            listing = _names([f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])])
+            advice.append(f"Saat loket terakhir tutup pukul {_clock(closing)}, {total} warga masih menunggu "
+                          f"({listing}): perpanjang jam loket atau tambah loket sampai antrean habis.")
     if report.after_close and report.latest_close:
         advice.append(f"{report.after_close} warga datang setelah loket terakhir tutup pukul "
                       f"{_clock(report.latest_close)}: buka layanan lebih lama untuk warga yang pulang kerja.")

@@ -64,9 +64,9 @@ def record_visit(event: Event, arrived_at: datetime, steps: list[StepPlan], *, p
 # ------------------------------------------------------------------------------------------------ demo
 
 # Arrivals per WIB hour (08..17): a morning rush, a lunch dip, people coming after work.
-ARRIVALS = {8: 14, 9: 22, 10: 20, 11: 15, 12: 8, 13: 12, 14: 14, 15: 16, 16: 9}
+ARRIVALS = {8: 12, 9: 20, 10: 18, 11: 14, 12: 8, 13: 12, 14: 14, 15: 15, 16: 4}
 # Probability that a visitor wants a service at the desk's agency, by agency code.
-DEMAND = {"DISDUKCAPIL": 0.65, "BAPENDA": 0.3, "DINSOS": 0.25, "DINKES": 0.35}
+DEMAND = {"DISDUKCAPIL": 0.7, "BAPENDA": 0.2, "DINSOS": 0.16, "DINKES": 0.22}
 COMMENTS = [
     "Pelayanan cepat, petugas ramah. Terima kasih BOTRAM!",
     "Antrean Disdukcapil panjang sekali setelah jam 2 siang.",
@@ -127,7 +127,7 @@ def _fill_event(event: Event, rng: random.Random, staff_id: int | None) -> None:
             if rng.random() < DEMAND.get(code, 0.2) and services:
                 plans.append(StepPlan(service=rng.choice(services)))
         if not plans:
-            plans.append(StepPlan(service=rng.choice(agencies.get("DINKES") or next(iter(agencies.values())))))
+            plans.append(StepPlan(service=rng.choice(agencies.get("DISDUKCAPIL") or next(iter(agencies.values())))))
         cursor = arrived
         waited_total = 0.0
         for plan in plans:
@@ -135,8 +135,8 @@ def _fill_event(event: Event, rng: random.Random, staff_id: int | None) -> None:
             best, start = None, None
             for desk in candidates:
                 begin = max(free_at[desk.id], cursor, desk.opens_at)
-                if begin + timedelta(minutes=plan.service.target_minutes) > desk.closes_at:
-                    continue
+                if begin >= desk.closes_at:
+                    continue  # officers finish whom they called before closing, and call no one after
                 if start is None or begin < start:
                     best, start = desk, begin
             if best is None:

@@ -171,7 +171,7 @@ class IkmResult:
 def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowest_count: int = 3) -> IkmResult:
     """IKM of a set of responses (each a mapping of the nine keys to 1..4). Exact 1/9 weights.
 
-    The `lowest_count` elements with the lowest NRR are marked `lowest` (ties at the cut included);
+    The `lowest_count` elements with the lowest NRR are marked `lowest` (ties by the regulation's order);
     elements whose NRR × 25 grades C or D are marked `weak`."""
     totals = Counter()
     n = 0
@@ -195,11 +195,12 @@ def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowes
                 Decimal("0.001"), rounding=ROUND_HALF_UP),
             converted=converted, grade=element_grade, weak=element_grade.letter in ("C", "D")))
     if lowest_count:
-        cut = sorted(nrr.values())[min(lowest_count, len(nrr)) - 1]
         best = max(nrr.values())
-        for element in elements:
-            # Only highlight an element that is actually below the others.
-            element.lowest = nrr[element.key] <= cut and nrr[element.key] < best
+        # The `lowest_count` lowest NRR (ties broken by the regulation's order), never an element that is
+        # as good as the best one.
+        ranked = sorted(elements, key=lambda e: (nrr[e.key], UNSUR_KEYS.index(e.key)))
+        for element in ranked[:lowest_count]:
+            element.lowest = nrr[element.key] < best
     return IkmResult(respondents=n, ikm=ikm, grade=grade(ikm), elements=elements, population=population,
                      sample_required=sample)
 

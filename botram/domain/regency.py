@@ -1,0 +1,209 @@
+"""The regency view across events: coverage of the 23 kecamatan and 187 desa, visits per event, the trend
+over months, the calendar of coming events, and where citizens asked BOTRAM to go next.
+
+An event counts as *held* when it is open or closed and its date is today or earlier; drafts and future
+dates are *planned*. A desa is *visited* when a held event took place there (the event's desa), a kecamatan
+when a held event took place in it. Reads only.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Event, EventStatus, Region, Step, StepStatus, SurveyResponse, UNSUR_KEYS, Visit
+from . import skm
+from .clock import today_wib
+from .reference import BEKASI_REGENCY
+
+HELD = (EventStatus.OPEN.value, EventStatus.CLOSED.value)
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+
+
+@dataclass
+class DesaCoverage:
+    code: str
+    name: str
+    events: int = 0
+    visits: int = 0
+    last_date: date | None = None
+    planned: int = 0
+    requested: int = 0
+
+    @property
+    def visited(self) -> bool:
+        return self.events > 0
+
+
+@dataclass
+class KecamatanCoverage:
+    code: str
+    name: str
+    desa: list[DesaCoverage] = field(default_factory=list)
+    events: int = 0
+    visits: int = 0
+    last_date: date | None = None
+    planned: int = 0
+    requested: int = 0
+
+    @property
+    def visited(self) -> bool:
+        return self.events > 0
+
+    @property
+    def visited_desa(self) -> int:
+        return sum(1 for d in self.desa if d.visited)
+
+
+@dataclass
+class EventRow:
+    event: Event
+    visits: int
+    done: int
+    ikm: skm.IkmResult
+
+
+@dataclass
+class MonthRow:
+    year: int
+    month: int
+    events: int = 0
+    visits: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{MONTHS[self.month - 1]} {self.year}"
+
+
+@dataclass
+class RegencyView:
+    kecamatan: list[KecamatanCoverage]
+    events: list[EventRow]
+    trend: list[MonthRow]
+    upcoming: list[Event]
+    requests: list[skm.NextLocation]
+    ikm: skm.IkmResult
+    today: date
+
+    @property
+    def desa_total(self) -> int:
+        return sum(len(k.desa) for k in self.kecamatan)
+
+    @property
+    def desa_visited(self) -> int:
+        return sum(k.visited_desa for k in self.kecamatan)
+
+    @property
+    def kecamatan_visited(self) -> int:
+        return sum(1 for k in self.kecamatan if k.visited)
+
+    @property
+    def visits_total(self) -> int:
+        return sum(r.visits for r in self.events)
+
+
+def _held(event: Event, today: date) -> bool:
+    return event.status in HELD and event.date <= today
+
+
+def regency_view(year: int | None = None, today: date | None = None) -> RegencyView:
+    """Everything the regency page shows; `year` narrows events, trend and requests to one year."""
+    today = today or today_wib()
+    kecamatan = db.session.scalars(sa.select(Region).where(
+        Region.level == 3, Region.parent_code == BEKASI_REGENCY).order_by(Region.name)).all()
+    desa = db.session.scalars(sa.select(Region).where(Region.level == 4).order_by(Region.name)).all()
+    query = sa.select(Event).order_by(Event.date.desc(), Event.id.desc())
+    if year:
+        query = query.where(Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))
+    events = db.session.scalars(query).all()
+    visits = dict(db.session.execute(
+        sa.select(Visit.event_id, sa.func.count()).group_by(Visit.event_id)).all())
+    done = dict(db.session.execute(
+        sa.select(Step.event_id, sa.func.count()).where(Step.status == StepStatus.DONE.value)
+        .group_by(Step.event_id)).all())
+    answers: dict[int, list[dict]] = defaultdict(list)
+    columns = [getattr(SurveyResponse, key) for key in UNSUR_KEYS]
+    for row in db.session.execute(sa.select(SurveyResponse.event_id, *columns)):
+        answers[row[0]].append(dict(zip(UNSUR_KEYS, row[1:])))
+
+    desa_rows = {d.code: DesaCoverage(d.code, d.label) for d in desa}
+    kec_rows = {k.code: KecamatanCoverage(k.code, k.name) for k in kecamatan}
+    for d in desa:
+        if d.parent_code in kec_rows:
+            kec_rows[d.parent_code].desa.append(desa_rows[d.code])
+
+    held_rows: list[EventRow] = []
+    for event in events:
+        kec = kec_rows.get(event.kecamatan_code)
+        place = desa_rows.get(event.desa_code) if event.desa_code else None
+        if _held(event, today):
+            count = visits.get(event.id, 0)
+            held_rows.append(EventRow(event, count, done.get(event.id, 0),
+                                      skm.compute_ikm(answers.get(event.id, []), population=count)))
+            for target in (kec, place):
+                if target is None:
+                    continue
+                target.events += 1
+                target.visits += count
+                target.last_date = max(target.last_date or event.date, event.date)
+        elif event.date >= today:
+            for target in (kec, place):
+                if target is not None:
+                    target.planned += 1
+
+    requests = skm.next_location_tally()
+    if year:
+        requests = _requests_in_year(year)
+    for request in requests:
+        if request.code in desa_rows:
+            desa_rows[request.code].requested += request.requests
+            parent = request.code.rsplit(".", 1)[0]
+            if parent in kec_rows:
+                kec_rows[parent].requested += request.requests
+
+    trend = _trend(held_rows)
+    upcoming = db.session.scalars(sa.select(Event).where(Event.date >= today).order_by(Event.date, Event.id)).all()
+    upcoming = [e for e in upcoming if not (e.status == EventStatus.CLOSED.value)]
+    all_answers = [a for row in held_rows for a in answers.get(row.event.id, [])]
+    overall = skm.compute_ikm(all_answers, population=sum(r.visits for r in held_rows))
+    return RegencyView(kecamatan=list(kec_rows.values()), events=held_rows, trend=trend, upcoming=upcoming,
+                       requests=requests, ikm=overall, today=today)
+
+
+def _requests_in_year(year: int) -> list[skm.NextLocation]:
+    ids = set(db.session.scalars(sa.select(Event.id).where(
+        Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))))
+    totals: Counter = Counter()
+    rows = {}
+    for event_id in ids:
+        for row in skm.next_location_tally(event_id):
+            totals[row.code] += row.requests
+            rows[row.code] = row
+    result = [skm.NextLocation(code, rows[code].desa, rows[code].kecamatan, n) for code, n in totals.items()]
+    result.sort(key=lambda r: (-r.requests, r.kecamatan, r.desa))
+    return result
+
+
+def _trend(rows: list[EventRow]) -> list[MonthRow]:
+    """Held events and visits per month, from the first held event's month to the last, gaps as zero."""
+    if not rows:
+        return []
+    months: dict[tuple[int, int], MonthRow] = {}
+    first = min(r.event.date for r in rows)
+    last = max(r.event.date for r in rows)
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        months[(y, m)] = MonthRow(y, m)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    for row in rows:
+        month = months[(row.event.date.year, row.event.date.month)]
+        month.events += 1
+        month.visits += row.visits
+    return list(months.values())
+
+
+def event_years() -> list[int]:
+    return sorted({d.year for d in db.session.scalars(sa.select(Event.date).distinct())}, reverse=True)
