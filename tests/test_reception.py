@@ -343,3 +343,10 @@ def test_live_nik_check_roles(client, auth, setup):
     assert client.post("/reception/nik", data={"nik": GOOD_NIK}).status_code == 302
     auth.login("keuangan")
     assert client.post("/reception/nik", data={"nik": GOOD_NIK}).status_code == 403
+
+
+def test_every_reception_view_declares_its_roles(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("reception."):
+            assert getattr(app.view_functions[rule.endpoint], "allowed_roles", None) == (
+                "resepsionis", "koordinator", "admin"), rule.rule
