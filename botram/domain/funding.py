@@ -100,8 +100,8 @@ def status_key(contribution: Contribution) -> str:
 
 # ---------------------------------------------------------------- parsing
 
-def parse_amount(text: str | None, field: str = "amount", label: str = "Jumlah", required: bool = True
-                 ) -> int | None:
+def parse_amount(text: str | None, field: str = "amount", label: str = "Jumlah", required: bool = True,
+                 allow_zero: bool = False) -> int | None:
     """Rupiah typed by a person → integer rupiah, or a DomainError naming `field`."""
     raw = (text or "").strip()
     if not raw:
@@ -123,7 +123,7 @@ def parse_amount(text: str | None, field: str = "amount", label: str = "Jumlah",
     if amount != int(amount):
         raise DomainError(f"{label} harus rupiah bulat, tanpa sen.", field=field)
     amount = int(amount)
-    if amount <= 0:
+    if amount < 0 or (amount == 0 and not allow_zero):
         raise DomainError(f"{label} harus lebih dari Rp 0.", field=field)
     if amount > MAX_AMOUNT:
         raise DomainError(f"{label} tidak wajar (lebih dari Rp 100.000.000.000). Periksa kembali angkanya.",
@@ -304,7 +304,7 @@ def record_contribution(data: ContributionInput, *, by_user_id: int | None = Non
         raise DomainError("Status awal harus dijanjikan atau diterima.", field="status")
     in_kind = data.form == ContributionForm.IN_KIND.value
     value = parse_amount(data.value_text, "value", "Nilai taksiran" if in_kind else "Jumlah uang")
-    description = _text(data.description, "description", "Keterangan", DESCRIPTION_MAX, required=in_kind)
+    description = _text(data.description, "description", "Keterangan", DESCRIPTION_MAX, required=False)
     pledged_on = data.pledged_on or today_wib()
     if pledged_on > today_wib():
         raise DomainError("Tanggal janji tidak boleh di masa depan.", field="pledged_on")
@@ -487,7 +487,7 @@ def _clean_line(data: BudgetLineInput) -> dict:
     return dict(category=data.category,
                 description=_text(data.description, "description", "Uraian", BUDGET_DESCRIPTION_MAX, lo=3),
                 planned=parse_amount(data.planned_text, "planned", "Rencana biaya"),
-                actual=parse_amount(data.actual_text, "actual", "Realisasi", required=False))
+                actual=parse_amount(data.actual_text, "actual", "Realisasi", required=False, allow_zero=True))
 
 
 def add_budget_line(event: Event, data: BudgetLineInput, *, by_user_id: int | None = None) -> BudgetLine:

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ...domain import funding as rules
@@ -11,10 +12,15 @@ from ...domain import funding as rules
 _DATE = _l("Tanggal tidak valid. Gunakan pemilih tanggal.")
 
 
+def _choices(pairs, empty=None) -> list[SelectChoice]:
+    items = [SelectChoice("", empty)] if empty is not None else []
+    return items + [SelectChoice(value, label) for value, label in pairs]
+
+
 class SponsorForm(FlaskForm):
     name = StringField(_l("Nama sponsor"), validators=[Length(max=rules.NAME_MAX, message=_l(
         "Nama sponsor paling banyak 160 karakter."))])
-    kind = SelectField(_l("Jenis sponsor"), choices=[("", _l("— Pilih jenis —"))] + list(rules.SPONSOR_KINDS.items()),
+    kind = SelectField(_l("Jenis sponsor"), choices=_choices(rules.SPONSOR_KINDS.items(), _l("— Pilih jenis —")),
                        validate_choice=False)
     sector = StringField(_l("Sektor usaha"))
     contact_person = StringField(_l("Narahubung"))
@@ -36,15 +42,15 @@ class ItemForm(Form):
 class ContributionForm(FlaskForm):
     sponsor_id = SelectField(_l("Sponsor"), validate_choice=False)
     event_id = SelectField(_l("Untuk"), validate_choice=False)
-    form = RadioField(_l("Bentuk sumbangan"), choices=list(rules.FORMS.items()), validate_choice=False,
+    form = RadioField(_l("Bentuk sumbangan"), choices=_choices(rules.FORMS.items()), validate_choice=False,
                       default="cash")
-    status = RadioField(_l("Status"), choices=[("pledged", _l("Baru dijanjikan")),
-                                               ("received", _l("Sudah diterima"))],
+    status = RadioField(_l("Status"), choices=_choices([("pledged", _l("Baru dijanjikan")),
+                                                        ("received", _l("Sudah diterima"))]),
                         validate_choice=False, default="received")
     value = StringField(_l("Jumlah / nilai taksiran (Rp)"))
     description = StringField(_l("Keterangan"))
     category = SelectField(_l("Jenis barang/jasa"),
-                           choices=[("", _l("— Pilih jenis —"))] + list(rules.IN_KIND_CATEGORIES.items()),
+                           choices=_choices(rules.IN_KIND_CATEGORIES.items(), _l("— Pilih jenis —")),
                            validate_choice=False)
     claimed_value = StringField(_l("Nilai menurut sponsor (Rp)"))
     valuation_basis = StringField(_l("Dasar penilaian"))
@@ -68,8 +74,7 @@ class ReasonForm(FlaskForm):
 
 
 class BudgetLineForm(FlaskForm):
-    category = SelectField(_l("Kategori"), choices=[("", _l("— Pilih kategori —"))]
-                           + list(rules.BUDGET_CATEGORIES.items()), validate_choice=False)
+    category = SelectField(_l("Kategori"), choices=_choices(rules.BUDGET_CATEGORIES.items(), _l("— Pilih kategori —")), validate_choice=False)
     description = StringField(_l("Uraian"))
     planned = StringField(_l("Rencana (Rp)"))
     actual = StringField(_l("Realisasi (Rp)"))
@@ -90,4 +95,4 @@ class ExportForm(FlaskForm):
                           invalid_value_message=_DATE)
     date_to = DateField(_l("Sampai tanggal"), validators=[InputRequired(_l("Tanggal akhir wajib diisi."))],
                         invalid_value_message=_DATE)
-    format = SelectField(_l("Format"), choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")], default="xlsx")
+    format = SelectField(_l("Format"), choices=_choices([("xlsx", "Excel (XLSX)"), ("csv", "CSV")]), default="xlsx")
