@@ -6,6 +6,7 @@ public API, so fifty boards refreshing after a call cost one computation.
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -82,11 +83,31 @@ class BoardState:
     services: list[BoardService] = field(default_factory=list)
 
     def as_json(self) -> dict:
+        """The board as JSON-ready data (computed once per state: states are cached and immutable)."""
+        cached = self.__dict__.get("_json")
+        if cached is not None:
+            return cached
         data = asdict(self)
         for call in [data["latest"], *data["recent"], *(d["current"] for d in data["desks"])]:
             if call:
                 call["key"] = f"{call['step_id']}:{call['recall_count']}"
+        object.__setattr__(self, "_json", data)
         return data
+
+    def json_bytes(self) -> bytes:
+        """The encoded JSON, cached like the data: every board and display polling it shares one encoding."""
+        cached = self.__dict__.get("_json_bytes")
+        if cached is None:
+            cached = json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":")).encode()
+            object.__setattr__(self, "_json_bytes", cached)
+        return cached
+
+    def rendered(self, key: str, render) -> str:
+        """`render()` once per state and `key` (e.g. the template and locale), shared by every board."""
+        cache = self.__dict__.setdefault("_rendered", {})
+        if key not in cache:
+            cache[key] = render()
+        return cache[key]
 
 
 def _hhmm(value: datetime) -> str:
@@ -106,12 +127,13 @@ def current_version(event_id: int) -> int | None:
     return db.session.scalar(sa.select(Event.queue_version).where(Event.id == event_id))
 
 
-_cache: "OrderedDict[tuple[int, int], BoardState]" = OrderedDict()
+_cache: "OrderedDict[tuple, BoardState]" = OrderedDict()
 _cache_lock = threading.Lock()
 
 
 def board_state(event: Event) -> BoardState:
-    key = (event.id, event.queue_version)
+    # created_at too: a database recreated under a running server reuses ids and versions
+    key = (event.id, event.created_at, event.queue_version)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)

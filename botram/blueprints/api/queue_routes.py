@@ -4,7 +4,7 @@ check who is asking, and shape the answer. No name, NIK or phone ever leaves thr
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -132,4 +132,4 @@ def board(event_id: int):
     event = public_event(event_id)
     if event is None:
         raise ApiError(404, _("Kegiatan tidak ditemukan."))
-    return jsonify(board_state(event).as_json())
+    return Response(board_state(event).json_bytes(), mimetype="application/json")

@@ -1,6 +1,7 @@
 import time
 
 from flask import Response, abort, current_app, render_template, request
+from flask_babel import get_locale
 
 from ...board_watch import watcher
 from ...domain.board import board_state, current_version, public_event
@@ -35,7 +36,9 @@ def panel(event_id: int):
     if known is not None and known == version:
         return Response(status=204, headers={"Cache-Control": "no-store"})
     event = _event_or_404(event_id)
-    response = Response(render_template("board/_panel.html", state=board_state(event)))
+    state = board_state(event)
+    html = state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
+    response = Response(html)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -20,3 +20,9 @@ def index():
         .order_by(Event.date).limit(5)
     ).all()
     return render_template("home/index.html", open_events=open_events, upcoming=upcoming)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness for load balancers and monitors: answers without touching the database."""
+    return {"status": "ok"}

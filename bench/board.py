@@ -1,0 +1,125 @@
+"""Projector board latency and board endpoint throughput, against `botram serve`.
+
+    .venv/bin/python bench/board.py                  # SQLite
+    .venv/bin/python bench/board.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/botram_bench
+
+1. Opens N boards (default 10) in headless Chromium (Debian's /usr/bin/chromium), then makes C calls
+   (default 50) at one desk through the API. For each call it measures the time from the call-next
+   response returning to the code appearing on every board (each page records the moment with a
+   MutationObserver), and prints p50/p95 over all (board, call) pairs.
+2. Hammers the public board endpoint (GET /api/v1/events/<id>/board) and a trivial route (/healthz) with
+   the same number of keep-alive clients for the same time, and prints requests per second and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._server import Client, Server, botram, env_for, fresh_database, percentile  # noqa: E402
+
+WATCH = """
+window.__seen = {};
+new MutationObserver(function () {
+  var el = document.querySelector('.latest-code');
+  if (el && !(el.textContent in window.__seen)) window.__seen[el.textContent] = Date.now();
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def throughput(port: int, path: str, clients: int, seconds: float) -> float:
+    done = [0] * clients
+    stop_at = time.monotonic() + seconds
+
+    def loop(i: int) -> None:
+        client = Client(port)
+        while time.monotonic() < stop_at:
+            status, _body, _elapsed = client.request("GET", path)
+            if status == 200:
+                done[i] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--boards", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+
+    url, workdir = fresh_database(args.database_url)
+    env = env_for(url, workdir)
+    botram(env, "init")
+    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    reception = botram(env, "create-token", "resepsionis").strip()
+    officer = botram(env, "create-token", "petugas5").strip()
+
+    from playwright.sync_api import sync_playwright
+
+    with Server(env) as server, sync_playwright() as p:
+        api = Client(server.port, reception)
+        _s, events, _e = api.request("GET", "/api/v1/events?status=open")
+        event_id = events[0]["id"]
+        _s, desks, _e = api.request("GET", f"/api/v1/events/{event_id}/desks")
+        desk = next(d for d in desks if d["number"] == 5)
+        for _ in range(args.calls):
+            status, body, _e = api.request("POST", f"/api/v1/events/{event_id}/visits",
+                                           {"services": [desk["services"][0]["id"]]})
+            assert status == 201, body
+
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--disable-component-update", "--disable-sync", "--no-first-run"])
+        # One context per board, like separate projectors: a browser allows only six connections per
+        # host, and every board holds one for its event stream.
+        pages = []
+        for _ in range(args.boards):
+            context = browser.new_context(viewport={"width": 1920, "height": 1080})
+            context.add_init_script(WATCH)
+            pages.append(context.new_page())
+        for page in pages:
+            page.goto(f"http://127.0.0.1:{server.port}/board/{event_id}")
+            page.wait_for_selector(".latest-empty")
+        time.sleep(1.0)  # every board's event stream connected
+
+        desk_client = Client(server.port, officer)
+        returned: dict[str, float] = {}
+        for _ in range(args.calls):
+            status, called, _e = desk_client.request("POST", f"/api/v1/desks/{desk['id']}/call-next")
+            returned[called["visit_code"]] = time.time() * 1000
+            time.sleep(0.35)
+            desk_client.request("POST", f"/api/v1/steps/{called['step_id']}/finish", {"outcome": "done"})
+        time.sleep(2.0)
+        latencies, missing = [], 0
+        for page in pages:
+            seen = page.evaluate("window.__seen")
+            for code, at in returned.items():
+                if code in seen:
+                    latencies.append(max(0.0, seen[code] - at))
+                else:
+                    missing += 1
+        browser.close()
+        print(f"database: {url.split('@')[-1]}  boards={args.boards}  calls={args.calls}")
+        print(f"call → on every board: p50={percentile(latencies, 50):.0f} ms  p95={percentile(latencies, 95):.0f} ms  "
+              f"max={max(latencies):.0f} ms  (pairs={len(latencies)}, never shown={missing})")
+
+        board_rps = throughput(server.port, f"/api/v1/events/{event_id}/board", args.clients, args.seconds)
+        trivial_rps = throughput(server.port, "/healthz", args.clients, args.seconds)
+        print(f"throughput with {args.clients} clients: board {board_rps:.0f} req/s, trivial {trivial_rps:.0f} req/s, "
+              f"ratio {board_rps / trivial_rps:.2f}")
+
+
+if __name__ == "__main__":
+    main()
