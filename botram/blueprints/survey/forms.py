@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ...domain import skm
 from ...domain.reference import BEKASI_REGENCY
@@ -11,14 +12,18 @@ from ...extensions import db
 from ...models import Region, UNSUR_KEYS
 
 
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice("", _l("— Tidak diisi —"))] + [SelectChoice(value, label) for value, label in pairs]
+
+
 class SurveyForm(FlaskForm):
-    sex = SelectField(_l("Jenis kelamin"), choices=[("", _l("— Tidak diisi —"))] + list(skm.SEXES.items()),
+    sex = SelectField(_l("Jenis kelamin"), choices=_choices(skm.SEXES.items()),
                       validate_choice=False)
-    age_band = SelectField(_l("Usia"), choices=[("", _l("— Tidak diisi —"))] + list(skm.AGE_BANDS.items()),
+    age_band = SelectField(_l("Usia"), choices=_choices(skm.AGE_BANDS.items()),
                            validate_choice=False)
     education = SelectField(_l("Pendidikan terakhir"),
-                            choices=[("", _l("— Tidak diisi —"))] + list(skm.EDUCATIONS.items()), validate_choice=False)
-    occupation = SelectField(_l("Pekerjaan"), choices=[("", _l("— Tidak diisi —"))] + list(skm.OCCUPATIONS.items()),
+                            choices=_choices(skm.EDUCATIONS.items()), validate_choice=False)
+    occupation = SelectField(_l("Pekerjaan"), choices=_choices(skm.OCCUPATIONS.items()),
                              validate_choice=False)
     comment = TextAreaField(_l("Saran atau keluhan"))
     next_desa_code = StringField(_l("Ke desa mana BOTRAM sebaiknya datang berikutnya?"))
@@ -47,7 +52,7 @@ class SurveyForm(FlaskForm):
 
 for _key in UNSUR_KEYS:
     setattr(SurveyForm, _key, RadioField(skm.UNSUR[_key][1], choices=[
-        (str(i), text) for i, text in enumerate(skm.UNSUR[_key][2], start=1)], validate_choice=False))
+        SelectChoice(str(i), text) for i, text in enumerate(skm.UNSUR[_key][2], start=1)], validate_choice=False))
 
 
 class CodeSurveyForm(SurveyForm):

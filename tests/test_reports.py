@@ -1,0 +1,238 @@
+"""The reports surface: role matrix, regency view, event report with IKM, XLSX, paper entry, desk hours,
+and the demo history."""
+from __future__ import annotations
+
+from datetime import time, timedelta
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from botram.domain import skm
+from botram.domain.clock import today_wib, to_wib, wib_to_utc
+from botram.domain.reports_demo import StepPlan, record_visit, seed_demo_reports
+from botram.extensions import db
+from botram.models import AuditLog, Desk, EventStatus, StepStatus, SurveyResponse, UNSUR_KEYS, Visit
+
+from .conftest import count
+from .factories import make_desk, make_event, make_user, service
+
+ANSWERS = {key: "4" for key in UNSUR_KEYS}
+
+
+class World:
+    """A closed event last week with two desks and a few served visits, and an open event today."""
+
+    def __init__(self):
+        day = today_wib() - timedelta(days=7)
+        self.event = make_event("BOTRAM Lalu", day=day, status=EventStatus.CLOSED.value)
+        self.desk = make_desk(self.event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
+        self.visits = []
+        for hour in (8, 9, 9, 10):
+            at = wib_to_utc(day, time(hour, 15))
+            self.visits.append(record_visit(self.event, at, [StepPlan(
+                service("KK"), StepStatus.DONE.value, at + timedelta(minutes=10), at + timedelta(minutes=20),
+                self.desk)]))
+        db.session.commit()
+        self.today = make_event("BOTRAM Hari Ini")
+        self.today_desk = make_desk(self.today, 1, "DISDUKCAPIL", ["KTP-REKAM"])
+        self.today_desk_id = self.today_desk.id
+        self.event_id = self.event.id
+
+
+@pytest.fixture
+def world(app):
+    return World()
+
+
+ROUTES = ["/reports/", "/reports/events/{id}", "/reports/events/{id}.xlsx"]
+
+
+@pytest.mark.parametrize("url", ROUTES)
+@pytest.mark.parametrize("role, expected", [
+    ("admin", 200), ("koordinator", 200), ("keuangan", 200), ("resepsionis", 403), ("petugas", 403)])
+def test_report_roles(client, auth, world, url, role, expected):
+    make_user(role)
+    auth.login(role)
+    assert client.get(url.format(id=world.event_id)).status_code == expected
+
+
+@pytest.mark.parametrize("url", ROUTES + ["/reports/events/{id}/survei-kertas", "/reports/desks/1/hours"])
+def test_anonymous_goes_to_login(client, world, url):
+    response = client.get(url.format(id=world.event_id))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unknown_event_is_404(client, auth, world):
+    make_user("koordinator")
+    auth.login("koordinator")
+    assert client.get("/reports/events/99999").status_code == 404
+    assert client.get("/reports/events/99999.xlsx").status_code == 404
+    assert client.get("/reports/events/99999/survei-kertas").status_code == 404
+
+
+def test_regency_lists_every_kecamatan_and_desa(client, auth, world):
+    make_user("koordinator")
+    auth.login("koordinator")
+    page = client.get("/reports/").get_data(as_text=True)
+    assert page.count('<tr class="never">') == 22  # 23 kecamatan, one visited (Cikarang Timur)
+    assert page.count("<li class=\"visited\"") == 1 and page.count("<li class=\"never\"") == 186
+    assert "BOTRAM Lalu" in page and "Jadwal berikutnya" in page and "BOTRAM Hari Ini" in page
+    assert "1<small>/23</small>" in page.replace(" ", "") or "1<small>/23" in page
+    assert client.get("/reports/?year=20x6").status_code == 422
+    assert client.get(f"/reports/?year={today_wib().year}").status_code == 200
+
+
+def test_event_report_shows_ikm_after_a_survey(client, auth, world):
+    make_user("koordinator")
+    auth.login("koordinator")
+    url = f"/reports/events/{world.event_id}"
+    before = client.get(url).get_data(as_text=True)
+    assert "Belum ada responden" in before
+    skm.submit_survey(world.visits[0].public_token, {k: 3 for k in UNSUR_KEYS})
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="ikm">75,00<' in page and "Mutu C" in page
+    assert "1 responden dari sampel minimal 4" in page
+    assert "<svg" in page and "Kedatangan per jam dan jumlah loket buka" in page
+    assert "Rekomendasi untuk kegiatan berikutnya" in page
+
+
+def test_xlsx_export(client, auth, world):
+    make_user("keuangan")
+    auth.login("keuangan")
+    response = client.get(f"/reports/events/{world.event_id}.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(BytesIO(response.data))
+    assert book.sheetnames == ["Ringkasan", "Per jam", "Per layanan", "Per instansi", "IKM", "Tidak terlayani",
+                               "Usulan lokasi"]
+    summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=3, max_col=2, values_only=True)}
+    assert summary["Kunjungan (tiket)"] == 4 and summary["Selesai"] == 4
+
+
+# ---------------------------------------------------------------------------------------------- paper
+
+@pytest.mark.parametrize("role, expected", [
+    ("admin", 200), ("koordinator", 200), ("resepsionis", 200), ("keuangan", 403), ("petugas", 403)])
+def test_paper_roles(client, auth, world, role, expected):
+    make_user(role)
+    auth.login(role)
+    assert client.get(f"/reports/events/{world.event_id}/survei-kertas").status_code == expected
+
+
+def test_paper_entry(client, auth, world):
+    staff = make_user("resepsionis")
+    auth.login("resepsionis")
+    url = f"/reports/events/{world.event_id}/survei-kertas"
+    response = client.post(url, data=dict(ANSWERS, code=world.visits[1].code, education="s1"))
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    saved = db.session.scalar(sa.select(SurveyResponse))
+    assert (saved.channel, saved.entered_by_id, saved.education) == ("paper", staff.id, "s1")
+    assert "tersimpan" in client.get(url).get_data(as_text=True)
+    again = client.post(url, data=dict(ANSWERS, code=world.visits[1].code))
+    assert again.status_code == 409 and "sudah diisi" in again.get_data(as_text=True)
+    assert count(SurveyResponse) == 1
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"code": ""}, "Nomor tiket wajib diisi"),
+    ({"code": "Q-404"}, "Nomor tiket tidak ditemukan di kegiatan ini."),
+    ({"prosedur": ""}, "Pertanyaan “Prosedur” belum dijawab."),
+    ({"sarana": "0"}, "Jawaban “Sarana dan prasarana” harus angka 1 sampai 4."),
+    ({"occupation": "x" * 50}, "Pekerjaan tidak dikenal."),
+])
+def test_paper_bad_input(client, auth, world, change, message):
+    make_user("koordinator")
+    auth.login("koordinator")
+    data = {**ANSWERS, "code": world.visits[0].code, **change}
+    response = client.post(f"/reports/events/{world.event_id}/survei-kertas", data=data)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert count(SurveyResponse) == 0
+
+
+def test_paper_without_csrf_is_400(client, auth, world):
+    make_user("koordinator")
+    auth.login("koordinator")
+    response = client.post(f"/reports/events/{world.event_id}/survei-kertas",
+                           data=dict(ANSWERS, code=world.visits[0].code), no_csrf=True)
+    assert response.status_code == 400 and count(SurveyResponse) == 0
+
+
+# ---------------------------------------------------------------------------------------------- desk hours
+
+def _closes(desk_id):
+    db.session.expire_all()
+    return to_wib(db.session.get(Desk, desk_id).closes_at).strftime("%H:%M")
+
+
+def test_officer_extends_own_desk(client, auth, world):
+    make_user("petugas", "petugas1")
+    auth.login("petugas1")
+    url = f"/reports/desks/{world.today_desk_id}/hours"
+    assert client.get(url + "?next=/desk/").status_code == 200
+    response = client.post(url, data={"extend": "60", "next": "/desk/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/desk/"
+    assert _closes(world.today_desk_id) == "17:00"
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "desk.hours"))
+    assert entry.detail["closes"] == "17:00" and entry.detail["extended"] is True
+    response = client.post(url, data={"opens": "08:00", "closes": "18:30", "next": "//evil.example"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    assert _closes(world.today_desk_id) == "18:30"
+
+
+@pytest.mark.parametrize("data, status, message", [
+    ({"opens": "10:00", "closes": "09:00"}, 422, "Jam tutup harus setelah jam buka"),
+    ({"opens": "", "closes": "09:00"}, 422, "Jam buka wajib diisi."),
+    ({"opens": "08:00", "closes": "25:99"}, 422, "Isi jam dengan format JJ:MM"),
+])
+def test_desk_hours_bad_input(client, auth, world, data, status, message):
+    make_user("koordinator")
+    auth.login("koordinator")
+    response = client.post(f"/reports/desks/{world.today_desk_id}/hours", data=data)
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    assert _closes(world.today_desk_id) == "16:00"
+
+
+def test_desk_hours_refusals(client, auth, world):
+    make_user("petugas", "petugas3", agency_code="BAPENDA")
+    auth.login("petugas3")
+    url = f"/reports/desks/{world.today_desk_id}/hours"
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"extend": "60"}).status_code == 403
+    assert _closes(world.today_desk_id) == "16:00"
+
+
+def test_desk_hours_bad_requests_and_closed_event(client, auth, world):
+    url = f"/reports/desks/{world.today_desk_id}/hours"
+    make_user("koordinator")
+    auth.login("koordinator")
+    assert client.post(url, data={"extend": "45"}).status_code == 400
+    assert client.post(url, data={"extend": "60"}, no_csrf=True).status_code == 400
+    closed = client.post(f"/reports/desks/{world.desk.id}/hours", data={"extend": "60"})
+    assert closed.status_code == 409 and "sudah ditutup" in closed.get_data(as_text=True)
+    assert client.get("/reports/desks/99999/hours").status_code == 404
+    assert _closes(world.today_desk_id) == "16:00"
+
+
+@pytest.mark.parametrize("role", ["keuangan", "resepsionis"])
+def test_desk_hours_other_roles_403(client, auth, world, role):
+    make_user(role)
+    auth.login(role)
+    assert client.get(f"/reports/desks/{world.today_desk_id}/hours").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+def test_seed_demo_reports_is_idempotent(app, world):
+    empty = make_event("BOTRAM Kosong", day=today_wib() - timedelta(days=30), status=EventStatus.CLOSED.value)
+    make_desk(empty, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
+    make_desk(empty, 2, "DISDUKCAPIL", ["KK"])
+    make_desk(empty, 3, "BAPENDA", ["PBB-BAYAR"])
+    assert seed_demo_reports() == 1  # "BOTRAM Lalu" already had visits
+    visits = count(Visit, Visit.event_id == empty.id)
+    assert visits > 80 and count(SurveyResponse, SurveyResponse.event_id == empty.id) > 10
+    report = skm.ikm_for_event(empty.id)
+    assert report.grade is not None
+    assert seed_demo_reports() == 0 and count(Visit, Visit.event_id == empty.id) == visits
