@@ -53,18 +53,44 @@ def _schema(database_url, tmp_path_factory):
     return database_url
 
 
+REFERENCE_TABLES = ("region", "agency", "service", "requirement", "life_event_package", "package_service")
+_reference_rows: dict[str, list[dict]] = {}
+
+
+def _empty_all_tables(conn) -> None:
+    """DELETE rather than TRUNCATE on PostgreSQL too: for tables this small DELETE is several times faster.
+    Sequences restart so ids are as predictable as on a fresh database."""
+    for table in reversed(db.metadata.sorted_tables):
+        conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+        if conn.dialect.name == "postgresql" and "id" in table.c and table.name not in REFERENCE_TABLES:
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)")
+
+
 def reset_database() -> None:
-    """Empty every table and seed the reference data again."""
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """Empty every table and put the reference data back.
+
+    The reference data is seeded through the real `seed_reference` once per session, then copied back
+    row for row with one INSERT per table: re-seeding through the ORM before every test was most of
+    the suite's time.
+    """
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-        else:
-            for table in tables:
-                conn.exec_driver_sql(f'DELETE FROM "{table}"')
-            conn.exec_driver_sql("DELETE FROM sqlite_sequence") if conn.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first() else None
-    seed_reference()
+        _empty_all_tables(conn)
+    if not _reference_rows:
+        seed_reference()
+        with db.engine.connect() as conn:
+            for name in REFERENCE_TABLES:
+                table = db.metadata.tables[name]
+                _reference_rows[name] = [dict(row._mapping) for row in conn.execute(sa.select(table))]
+        return
+    with db.engine.begin() as conn:
+        for name in REFERENCE_TABLES:
+            table = db.metadata.tables[name]
+            if _reference_rows[name]:
+                conn.execute(table.insert(), _reference_rows[name])
+            if conn.dialect.name == "postgresql" and "id" in table.c:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM \"{name}\"), false)")
 
 
 @pytest.fixture

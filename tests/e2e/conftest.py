@@ -100,7 +100,7 @@ class LiveServer:
         self.log = open(self.databases.workdir / f"server-{self.port}.log", "ab")
         self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded CI machine can take a while to import and bind
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=1)
