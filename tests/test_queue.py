@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from botram.domain import Conflict, DomainError, NotFound
 from botram.domain import queue as q
 from botram.extensions import db
-from botram.models import AuditLog, Desk, Event, Requirement, Step, Visit
+from botram.models import AuditLog, Desk, Event, Step, Visit
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -537,4 +537,3 @@ def test_waiting_for_desk_order_and_minutes(s):
     assert [r.visit_code for r in rows] == [b.code, a.code]
     assert rows[1].waited_minutes == 12 and rows[0].priority == "lansia" and rows[1].service_code == "KK"
     assert len(q.waiting_for_desk(s.d1, limit=1)) == 1
-    assert Requirement

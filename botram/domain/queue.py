@@ -123,6 +123,10 @@ def _unit_of_work(fn):
     def wrapper(*args, **kwargs):
         guard = _SQLITE_WRITERS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         for attempt in range(RETRIES):
+            # Never wait for the writer lock while holding a pooled connection: the writer in front of us
+            # may need one, and a pool drained by waiters would stall everyone until the pool timeout.
+            if db.session().in_transaction():
+                db.session.commit()
             with guard:
                 try:
                     _begin_write()
