@@ -14,16 +14,38 @@
     return false;
   }
 
+  // While an action is in flight a key is dropped (never act twice, never act on a visitor not yet seen);
+  // while its answer is being swapped in (htmx wires new content up ~20 ms later) the key waits for it.
+  function consoleState() {
+    var console_ = document.getElementById("desk-console");
+    if (!console_) return "gone";
+    if (console_.querySelector("form.htmx-request")) return "busy";
+    if (console_.matches(".htmx-added, .htmx-swapping, .htmx-settling") || console_.querySelector(".htmx-added")) {
+      return "settling";
+    }
+    return "ready";
+  }
+
+  function pressShortcut(key, attempt) {
+    var state = consoleState();
+    if (state === "settling" && attempt < 20) {
+      setTimeout(function () { pressShortcut(key, attempt + 1); }, 25);
+      return;
+    }
+    if (state !== "ready") return;
+    var button = document.querySelector('#desk-console [data-shortcut="' + key + '"]');
+    if (button && !button.disabled) button.click();
+  }
+
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.repeat) return;
     if (isTyping(evt.target)) return;
     if (document.querySelector("dialog[open]")) return;
     var key = (evt.key || "").toLowerCase();
     if (!/^[a-z]$/.test(key)) return;
-    var button = document.querySelector('#desk-console [data-shortcut="' + key + '"]');
-    if (!button || button.disabled) return;
+    if (!document.querySelector('#desk-console [data-shortcut="' + key + '"]')) return;
     evt.preventDefault();
-    button.click();
+    pressShortcut(key, 0);
   });
 
   function openDialog(dialog) {
