@@ -69,7 +69,7 @@ def routes(w):
          writers),
         ("POST", f"/funding/contributions/{p}/receive", {"received_on": today.isoformat(), "receipt_number": "KW-X"},
          writers),
-        ("POST", f"/funding/contributions/{p}/cancel", {"reason": "Sponsor menarik janji"}, writers),
+        ("POST", f"/funding/contributions/{p}/cancel", {"cancel_reason": "Sponsor menarik janji"}, writers),
         ("POST", f"/funding/contributions/{c}/void", {"reason": "Salah ketik jumlah"}, writers),
         ("POST", f"/funding/events/{e}/lines", {"category": "sound", "description": "Sound", "planned": "1 jt"},
          writers),
@@ -270,7 +270,7 @@ def test_receive_cancel_and_void_through_the_pages(client, auth, world):
     ok = client.post(f"/funding/contributions/{pledge.id}/receive",
                      data={"received_on": today_wib().isoformat(), "receipt_number": "KW-2"})
     assert ok.status_code == 303 and pledge.status == "received"
-    again = client.post(f"/funding/contributions/{pledge.id}/cancel", data={"reason": "Sponsor menarik janji"})
+    again = client.post(f"/funding/contributions/{pledge.id}/cancel", data={"cancel_reason": "Sponsor menarik janji"})
     assert again.status_code == 409 and "Hanya janji" in again.get_data(as_text=True)
     for reason, message in [("", "Alasan wajib diisi."), ("abc", "minimal 5 karakter"), ("x" * 301, "paling banyak")]:
         response = client.post(f"/funding/contributions/{received.id}/void", data={"reason": reason})

@@ -729,8 +729,9 @@ def yearly_funding(year: int) -> YearFunding:
 
 
 def funding_years() -> list[int]:
-    """Years that have events or contributions, plus this year, newest first."""
-    years = {today_wib().year}
+    """Years that have events or contributions, plus last, this and next year (targets are set ahead), newest first."""
+    this_year = today_wib().year
+    years = {this_year - 1, this_year, this_year + 1}
     years.update(d.year for d in db.session.scalars(sa.select(Event.date)))
     years.update(d.year for d in db.session.scalars(sa.select(Contribution.pledged_on)))
     return sorted(years, reverse=True)

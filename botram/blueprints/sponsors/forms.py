@@ -73,6 +73,12 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Alasan"))
 
 
+class CancelForm(FlaskForm):
+    """Cancelling a pledge; its own field name so it can sit on the page beside the void dialog."""
+
+    cancel_reason = TextAreaField(_l("Alasan pembatalan janji"))
+
+
 class BudgetLineForm(FlaskForm):
     category = SelectField(_l("Kategori"), choices=_choices(rules.BUDGET_CATEGORIES.items(), _l("— Pilih kategori —")), validate_choice=False)
     description = StringField(_l("Uraian"))

@@ -24,7 +24,7 @@ from ...models import BudgetLine, Contribution, Event, Sponsor
 from ...security import roles_required
 from ...web import is_fragment_request, render_page_or_fragment
 from . import bp, charts
-from .forms import (BudgetLineForm, ContributionForm, ExportForm, ReasonForm, ReceiveForm, SponsorForm,
+from .forms import (BudgetLineForm, CancelForm, ContributionForm, ExportForm, ReasonForm, ReceiveForm, SponsorForm,
                     TargetForm)
 
 WRITERS = ("keuangan", "admin")
@@ -353,7 +353,7 @@ def _detail(contribution: Contribution, status: int = 200, **forms):
     receive_form = forms.get("receive_form") or ReceiveForm(formdata=None, received_on=today_wib())
     return render_template(
         "sponsors/contribution_detail.html", c=contribution, history=rules.history("contribution", contribution.id),
-        receive_form=receive_form, cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None),
+        receive_form=receive_form, cancel_form=forms.get("cancel_form") or CancelForm(formdata=None),
         void_form=forms.get("void_form") or ReasonForm(formdata=None), open_dialog=forms.get("open_dialog"),
         today=today_wib(), **_labels()), status
 
@@ -394,13 +394,15 @@ def contribution_receive(contribution_id: int):
 @roles_required(*WRITERS)
 def contribution_cancel(contribution_id: int):
     contribution = get_contribution(contribution_id)
-    form = ReasonForm()
+    form = CancelForm()
     if form.validate_on_submit():
         try:
-            rules.cancel_pledge(contribution, form.reason.data, by_user_id=current_user.id)
+            rules.cancel_pledge(contribution, form.cancel_reason.data, by_user_id=current_user.id)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
+            if exc.field == "reason":
+                exc.field = "cancel_reason"
             _apply_error(form, exc)
             return _detail(contribution, _status(exc), cancel_form=form, open_dialog="cancel")
         flash(_("Janji sumbangan dibatalkan."), "ok")
