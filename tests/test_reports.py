@@ -236,3 +236,19 @@ def test_seed_demo_reports_is_idempotent(app, world):
     report = skm.ikm_for_event(empty.id)
     assert report.grade is not None
     assert seed_demo_reports() == 0 and count(Visit, Visit.event_id == empty.id) == visits
+
+
+def test_every_staff_route_declares_its_roles(app):
+    """Reports and the kiosk are for signed-in roles; only the citizen's own survey page is public."""
+    public = {"survey.answer", "survey.thanks"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(("reports.", "survey.")):
+            roles = getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
+            assert (roles is None) == (rule.endpoint in public), rule.rule
+
+
+def test_event_report_links_kiosk_and_paper_for_coordinators_only(client, auth, world):
+    make_user("keuangan")
+    auth.login("keuangan")
+    page = client.get(f"/reports/events/{world.event_id}").get_data(as_text=True)
+    assert "Kios survei" not in page and "Input survei kertas" not in page and "Unduh XLSX" in page
