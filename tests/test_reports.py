@@ -252,3 +252,23 @@ def test_event_report_links_kiosk_and_paper_for_coordinators_only(client, auth, 
     auth.login("keuangan")
     page = client.get(f"/reports/events/{world.event_id}").get_data(as_text=True)
     assert "Kios survei" not in page and "Input survei kertas" not in page and "Unduh XLSX" in page
+
+
+def test_regency_view_domain(app, world):
+    from botram.domain.regency import regency_view
+
+    later = make_event("BOTRAM Nanti", day=today_wib() + timedelta(days=20), status=EventStatus.DRAFT.value,
+                       kecamatan="Muaragembong")
+    skm.submit_survey(world.visits[0].public_token, {k: 4 for k in UNSUR_KEYS}, next_desa_code=later.desa_code)
+    view = regency_view()
+    assert len(view.kecamatan) == 23 and view.desa_total == 187
+    assert view.kecamatan_visited == 1 and view.desa_visited == 1
+    assert [row.event.title for row in view.events] == ["BOTRAM Hari Ini", "BOTRAM Lalu"]
+    assert view.visits_total == 4 and view.ikm.ikm == 100
+    assert [e.title for e in view.upcoming] == ["BOTRAM Hari Ini", "BOTRAM Nanti"]
+    muara = next(k for k in view.kecamatan if k.name == "Muaragembong")
+    assert not muara.visited and muara.planned == 1 and muara.requested == 1
+    months = [(m.year, m.month, m.events, m.visits) for m in view.trend]
+    assert sum(m[2] for m in months) == 2 and sum(m[3] for m in months) == 4
+    assert [r.code for r in view.requests] == [later.desa_code]
+    assert regency_view(year=2001).events == []
