@@ -96,8 +96,8 @@ def event_workbook(report: EventReport) -> bytes:
                "Tidak hadir", "Menunggu", "Dibatalkan", "Tunggu rata-rata", "Tunggu P90", "Layanan rata-rata",
                "Layanan P90"]
     _table(wb.create_sheet("Per layanan"), headers, group_rows(report.services), [16, 40] + [12] * 12)
-    _table(wb.create_sheet("Per instansi"), ["Instansi", "Instansi "] + headers[2:],
-           group_rows(report.agencies), [16, 16] + [12] * 12)
+    _table(wb.create_sheet("Per instansi"), ["Instansi"] + headers[2:],
+           [row[1:] for row in group_rows(report.agencies)], [18] + [12] * 12)
 
     ws = wb.create_sheet("IKM")
     rows = [[e.label, float(e.nrr), float(e.converted), e.grade.letter, "ya" if e.lowest else ""]
