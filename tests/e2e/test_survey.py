@@ -74,3 +74,25 @@ def test_citizen_answers_on_a_phone_and_the_ikm_changes(live_server, page, new_p
     # Once per visit: the phone shows that the survey was already answered.
     phone.goto(f"{live_server.url}/survey/{served['token']}")
     expect(phone.get_by_text("sudah diisi")).to_be_visible()
+
+
+def test_kiosk_tablet_at_the_exit(live_server, new_page):
+    served = _served_visit(live_server)
+    tablet = new_page(1024, 768)
+    login(tablet, live_server.url, "resepsionis")
+    tablet.goto(f"{live_server.url}/survey/kiosk/{served['event']}")
+    tablet.get_by_label("Nomor tiket Anda").fill("Z-404")
+    tablet.get_by_role("button", name="Mulai survei").click()
+    expect(tablet.get_by_text("Nomor tiket tidak ditemukan di kegiatan ini.")).to_be_visible()
+    tablet.get_by_label("Nomor tiket Anda").fill(served["code"].lower())
+    tablet.get_by_role("button", name="Mulai survei").click()
+    expect(tablet.get_by_role("heading", name=f"Tiket {served['code']}")).to_be_visible()
+    for card in tablet.locator(".unsur-card").all():
+        card.locator(".answer-4 .answer-text").click()
+    tablet.get_by_role("button", name="Kirim jawaban").click()
+    expect(tablet.get_by_text("Terima kasih! Jawaban Anda sudah tersimpan.")).to_be_visible()
+    expect(tablet.get_by_label("Nomor tiket Anda")).to_have_value("")
+    screenshot(tablet, "survey-kiosk-1024")
+    tablet.get_by_label("Nomor tiket Anda").fill(served["code"])
+    tablet.get_by_role("button", name="Mulai survei").click()
+    expect(tablet.get_by_text("Survei untuk tiket ini sudah diisi. Terima kasih!")).to_be_visible()
