@@ -56,6 +56,7 @@ def _labels() -> dict:
     return dict(kinds=rules.SPONSOR_KINDS, forms=rules.FORMS, categories=rules.IN_KIND_CATEGORIES,
                 budget_categories=rules.BUDGET_CATEGORIES, statuses=rules.STATUSES, status_key=rules.status_key,
                 can_write=can_write(), can_set_target=can_set_target(), fmt_phone=rules.format_phone,
+                terbilang=letters.terbilang,
                 fmt_npwp=rules.format_npwp)
 
 
