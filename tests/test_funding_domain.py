@@ -334,6 +334,18 @@ def test_exports_hold_one_row_per_contribution(app):
         export_rows(None, today)
 
 
+def test_exports_never_write_formulas(app):
+    s = sponsor("=HYPERLINK(\"http://evil.example\")")
+    give(s, description="+62 sumbangan")
+    today = today_wib()
+    rows = export_rows(date(today.year, 1, 1), today)
+    assert rows[0][2].startswith("'=") and rows[0][9].startswith("'+")
+    from openpyxl import load_workbook
+
+    cell = load_workbook(io.BytesIO(to_xlsx(rows, "uji")))["Sumbangan"].cell(2, 3)
+    assert cell.data_type == "s" and cell.value.startswith("'=")
+
+
 def test_letters_spell_the_amount_and_refuse_unreceived(app):
     s = sponsor()
     received = give(s, value="1.500.000")

@@ -31,14 +31,21 @@ def check_period(date_from: date | None, date_to: date | None) -> tuple[date, da
     return date_from, date_to
 
 
+def _safe(value):
+    """Text that a spreadsheet would run as a formula (=, +, -, @) is written as plain text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _row(c: Contribution) -> list:
-    return [
+    return [_safe(v) for v in [
         c.id, c.book_date, c.sponsor.name, SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind), c.sponsor.sector,
         c.event.title if c.event else "Program BOTRAM (tanpa kegiatan)", c.event.date if c.event else None,
         FORMS.get(c.form, c.form), IN_KIND_CATEGORIES.get(c.category or "", ""), c.description,
         STATUSES[status_key(c)], c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
         c.bast_number, c.valuation_basis, c.void_reason or c.cancelled_reason,
-    ]
+    ]]
 
 
 def export_rows(date_from: date | None, date_to: date | None) -> list[list]:
