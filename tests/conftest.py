@@ -96,7 +96,8 @@ def reset_database() -> None:
 @pytest.fixture
 def app(_schema, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "test-secret", "SERVER_NAME": None})
+                      "SECRET_KEY": "test-secret", "SERVER_NAME": None,
+                      "BOTRAM_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         reset_database()
         yield app
@@ -109,8 +110,19 @@ class CsrfClient(FlaskClient):
 
     _token: str | None = None
 
+    @staticmethod
+    def _fresh_g() -> None:
+        """The app fixture holds one app context for the whole test, and Flask reuses it for every
+        request, so `g` would carry the signed-in user, the token flag and the locale from one request
+        to the next. Clear them before each request, as a real server's fresh context would."""
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("token_auth", None)
+            flask_babel.refresh()
+
     def csrf_token(self) -> str:
         if self._token is None:
+            self._fresh_g()
             page = super().open("/login", method="GET").get_data(as_text=True)
             match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
                 re.search(r'"X-CSRFToken": "([^"]+)"', page)
@@ -124,13 +136,7 @@ class CsrfClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
-        # The app fixture holds one app context for the whole test, and Flask reuses it for every
-        # request, so `g` would carry the signed-in user, the token flag and the locale from one
-        # request to the next (including the GET that fetched the CSRF token just above).
-        if has_app_context():
-            g.pop("_login_user", None)
-            g.pop("token_auth", None)
-            flask_babel.refresh()
+        self._fresh_g()
         return super().open(*args, **kwargs)
 
 

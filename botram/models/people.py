@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,7 +38,10 @@ class User(UserMixin, db.Model):
     agency: Mapped["Agency | None"] = relationship()  # noqa: F821
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # The method is configurable (BOTRAM_PASSWORD_METHOD): scrypt in production; the test suite
+        # uses a cheap one, since hashing dominated the time of tests that sign users in.
+        method = current_app.config.get("BOTRAM_PASSWORD_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
