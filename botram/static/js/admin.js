@@ -2,24 +2,6 @@
 (function () {
   "use strict";
 
-  // Validation errors (422) carry the re-rendered form fragment: swap it in like a success.
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    if (evt.detail.xhr && evt.detail.xhr.status === 422) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
-
-  // Ask before destructive actions (revoke a token, remove a requirement).
-  document.addEventListener("submit", function (evt) {
-    var form = evt.target;
-    var question = form && form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
-      evt.preventDefault();
-      evt.stopImmediatePropagation();
-    }
-  }, true);
-
   // Copy the freshly issued token.
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest && evt.target.closest("[data-copy]");

@@ -24,6 +24,29 @@
   document.addEventListener("htmx:sendError", function () {
     toast("Tidak dapat terhubung ke server. Periksa jaringan.", "error");
   });
+  // A refused form (422) or a conflict (409) comes back as a fragment carrying the message next to the
+  // field: swap it like a success. A full error page (a whole document) is never swapped into a panel.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!xhr || (xhr.status !== 422 && xhr.status !== 409)) return;
+    if (/^\s*<!doctype/i.test(xhr.responseText || "")) return;
+    evt.detail.shouldSwap = true;
+    evt.detail.isError = false;
+  });
+
+  // Ask before destructive actions: data-confirm on the form or on the button that submits it.
+  // Capture phase, so a refusal also stops htmx from sending the request.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var button = evt.submitter;
+    var question = (button && button.getAttribute && button.getAttribute("data-confirm")) ||
+      (form && form.getAttribute && form.getAttribute("data-confirm"));
+    if (question && !window.confirm(question)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
   // Autofocus inside swapped-in content.
   document.addEventListener("htmx:afterSettle", function (evt) {
     var target = evt.detail.target;

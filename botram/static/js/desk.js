@@ -86,16 +86,6 @@
     if (target.closest("[data-print]")) window.print();
   });
 
-  // htmx 2 does not swap 4xx answers; the console's 409/422 fragments carry the message to show.
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    var status = evt.detail.xhr.status;
-    var target = evt.detail.target;
-    if ((status === 409 || status === 422) && target && target.id === "desk-console") {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
-
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr && evt.detail.xhr.status;
     if (!window.botramToast || evt.detail.requestConfig && evt.detail.requestConfig.verb === "get") return;

@@ -58,13 +58,6 @@
     }
   });
 
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    if (evt.detail.xhr && (evt.detail.xhr.status === 422 || evt.detail.xhr.status === 409)) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
-
   document.addEventListener("htmx:afterSettle", function (evt) {
     var target = evt.detail.target;
     if (!target || target.id !== "workspace") return;
