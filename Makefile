@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PASSWORD ?= botram-demo
-PYTEST_ARGS ?=
+# Two workers: the suite is I/O- and CPU-bound in equal parts and CI machines have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install translations clean
 

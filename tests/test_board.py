@@ -128,3 +128,17 @@ def test_stream_announces_a_version_change(client, hall, app):
 def test_stream_of_a_draft_event_is_not_found(client, app):
     draft = make_event(status="draft")
     assert client.get(f"/board/{draft.id}/stream").status_code == 404
+
+
+def test_board_thanks_received_sponsors_who_agreed(client, app):
+    from botram.domain.demo import seed_demo
+    from botram.domain.funding import public_sponsors
+
+    seed_demo("demo-sandi-1")
+    event = db.session.scalar(db.select(Event).where(Event.title == "BOTRAM Pasar Bersih Jababeka"))
+    names = public_sponsors(event.id)
+    assert names, "the demo has received sponsors who agreed to be thanked"
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    assert "Terima kasih atas dukungan" in html
+    for name in names[:8]:
+        assert name.replace("&", "&amp;") in html

@@ -83,8 +83,9 @@ class Databases:
 
 
 @pytest.fixture(scope="session")
-def e2e_databases(tmp_path_factory) -> Databases:
-    return Databases(os.environ.get("BOTRAM_TEST_DATABASE_URL"), tmp_path_factory.mktemp("e2e"))
+def e2e_databases(tmp_path_factory, database_url) -> Databases:
+    base = database_url if database_url.startswith("postgresql") else None  # per xdist worker
+    return Databases(base, tmp_path_factory.mktemp("e2e"))
 
 
 class LiveServer:

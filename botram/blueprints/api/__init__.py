@@ -14,6 +14,7 @@ ROUTE_MODULES = (
     "openapi_routes",
     "events_routes",
     "queue_routes",
+    "funding_routes",
 )
 
 from .auth import protect_api_blueprint  # noqa: E402

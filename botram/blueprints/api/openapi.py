@@ -278,6 +278,32 @@ SCHEMAS: dict[str, dict] = {
                 }}},
         },
     },
+    "FundingEvent": {
+        "type": "object",
+        "required": ["id", "title", "total_cost", "sponsor_cash", "in_kind", "apbd_amount", "apbd_share"],
+        "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"},
+            "date": nullable({"type": "string", "format": "date"}),
+            "total_cost": {"type": "integer"}, "sponsor_cash": {"type": "integer"}, "in_kind": {"type": "integer"},
+            "apbd_amount": {"type": "integer"}, "apbd_share": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+        },
+    },
+    "Funding": {
+        "type": "object",
+        "required": ["year", "total_cost", "sponsor_cash", "in_kind", "apbd_amount", "apbd_share", "target_share",
+                     "events"],
+        "properties": {
+            "year": {"type": "integer"},
+            "total_cost": {"type": "integer", "description": "Integer rupiah."},
+            "sponsor_cash": {"type": "integer", "description": "Received, non-voided cash."},
+            "in_kind": {"type": "integer", "description": "Assessed value of received, non-voided in-kind gifts."},
+            "apbd_amount": {"type": "integer", "description": "What the regional budget still carries."},
+            "apbd_share": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+            "target_share": nullable({"type": "number", "minimum": 0, "maximum": 1,
+                                      "description": "The coordinator's ceiling for the APBD share that year."}),
+            "events": {"type": "array", "items": ref("FundingEvent")},
+        },
+    },
 }
 
 # --- paths: append new operations below their section ----------------------------------------------
@@ -424,6 +450,21 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": ok("The board.", ref("Board")), **errors(401, 404)},
         },
     },
+    "/api/v1/funding": {
+        "get": {
+            "operationId": "getFunding",
+            "tags": ["funding"],
+            "summary": "How much of BOTRAM the regional budget (APBD) still carries, for one year",
+            "description": "Total cost (budget lines: actual, else planned), sponsor cash and in-kind value "
+                           "(received and not voided), the APBD remainder and share, against the year's target.",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["keuangan", "koordinator", "admin"],
+            "parameters": [{"name": "year", "in": "query", "required": False,
+                            "description": "Default: the current year (WIB).",
+                            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}],
+            "responses": {"200": ok("The funding mix.", ref("Funding")), **errors(400, 401, 403)},
+        },
+    },
 }
 
 # --- the document ----------------------------------------------------------------------------------
@@ -459,6 +500,7 @@ TAGS = [
     {"name": "meta", "description": "About the API itself."},
     {"name": "events", "description": "The schedule, desks and services of events."},
     {"name": "queue", "description": "Tickets, desk actions and the board."},
+    {"name": "funding", "description": "Sponsors' share of the programme's cost."},
 ]
 
 

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 from ...board_watch import watcher
 from ...domain.board import board_state, current_version, public_event
+from ...domain.funding import public_sponsors
 from ...extensions import db
 from . import bp
 
@@ -23,7 +24,9 @@ def _event_or_404(event_id: int):
 @bp.route("/<int:event_id>")
 def show(event_id: int):
     event = _event_or_404(event_id)
-    return render_template("board/show.html", state=board_state(event), event=event)
+    # Sponsors change rarely and not with the queue: read once when the board loads, not per call.
+    return render_template("board/show.html", state=board_state(event), event=event,
+                           sponsors=public_sponsors(event.id))
 
 
 @bp.route("/<int:event_id>/panel")
