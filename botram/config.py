@@ -42,6 +42,8 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("BOTRAM_SECURE_COOKIES", "") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("BOTRAM_SECURE_COOKIES", "") == "1",
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
         "BOTRAM_LOCALES": ["id", "en"],
@@ -52,4 +54,11 @@ def defaults(instance_path: str) -> dict:
         "BOTRAM_NO_SHOW_RECALLS": _env_int("BOTRAM_NO_SHOW_RECALLS", 3),
         "BOTRAM_NO_SHOW_AFTER_NUMBERS": _env_int("BOTRAM_NO_SHOW_AFTER_NUMBERS", 10),
         "BOTRAM_REGENCY_CODE": "32.16",
+        # Sign-in protection (issue 7): lockout after repeated failures, idle sessions end.
+        "BOTRAM_LOGIN_MAX_FAILURES": _env_int("BOTRAM_LOGIN_MAX_FAILURES", 5),
+        "BOTRAM_LOGIN_IP_MAX_FAILURES": _env_int("BOTRAM_LOGIN_IP_MAX_FAILURES", 30),
+        "BOTRAM_LOGIN_LOCKOUT_MINUTES": _env_int("BOTRAM_LOGIN_LOCKOUT_MINUTES", 15),
+        "BOTRAM_IDLE_MINUTES": _env_int("BOTRAM_IDLE_MINUTES", 60),
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none, trust no header).
+        "BOTRAM_PROXY_HOPS": _env_int("BOTRAM_PROXY_HOPS", 0),
     }

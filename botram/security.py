@@ -1,10 +1,11 @@
 """Who may do what: session and bearer-token login, role checks, answers for the unauthenticated."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, abort, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -22,9 +23,29 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    if app.config.get("BOTRAM_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["BOTRAM_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The user of a live server-side session: ended by logout, idle time or age, a cookie is worthless."""
+        if not user_id.isdigit():
+            return None
+        from .domain.login_guard import check_session
+
+        ended = check_session(session.get("sid"), int(user_id),
+                              idle=timedelta(minutes=app.config["BOTRAM_IDLE_MINUTES"]),
+                              lifetime=app.permanent_session_lifetime)
+        if ended is not None:
+            for key in ("_user_id", "_fresh", "_id", "sid"):
+                session.pop(key, None)
+            if ended == "idle" and not wants_json():
+                flash(str(_l("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi.")), "info")
+            return None
+        user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
     @login_manager.request_loader

@@ -5,7 +5,9 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ...domain import audit
+from datetime import timedelta
+
+from ...domain import audit, login_guard
 from ...domain.clock import now
 from ...extensions import db
 from ...models import User
@@ -23,6 +25,12 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _guard_settings() -> dict:
+    config = current_app.config
+    return {"max_failures": config["BOTRAM_LOGIN_MAX_FAILURES"],
+            "window": timedelta(minutes=config["BOTRAM_LOGIN_LOCKOUT_MINUTES"])}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -30,27 +38,50 @@ def login():
     form = LoginForm()
     error = None
     status = 200
+    headers = {}
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip().lower()))
+        username = form.username.data.strip().lower()
+        ip = request.remote_addr or ""
+        try:
+            login_guard.check_allowed(username, ip, ip_max_failures=current_app.config["BOTRAM_LOGIN_IP_MAX_FAILURES"],
+                                      **_guard_settings())
+        except login_guard.LockedOut as exc:
+            # Neither the username nor the password goes to the log: only that a locked sign-in was tried.
+            current_app.logger.warning("sign-in refused: too many failures (client %s)", ip)
+            return render_template("auth/login.html", form=form, error=exc.message), 429, \
+                {"Retry-After": str(exc.retry_after)}
+        user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
+            # Nothing from before the sign-in survives it but the language and the form token
+            # (pages already open in other tabs keep working).
+            kept = {key: session[key] for key in ("lang", "csrf_token") if key in session}
+            session.clear()
+            session.update(kept)
             session.permanent = True
+            session["sid"] = login_guard.start_session(user.id)
             login_user(user)
             user.last_login_at = now()
+            login_guard.clear_failures(username)
             audit.record("auth.login", "user", user.id, user_id=user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+        login_guard.record_failure(username, ip, **_guard_settings())
+        db.session.commit()
         error = _("Nama pengguna atau kata sandi salah, atau akun tidak aktif.")
         status = 401
-        current_app.logger.info("failed login")
+        current_app.logger.info("failed sign-in (client %s)", ip)
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
 def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        login_guard.end_session(session.get("sid"), "logout")
+        audit.record("auth.logout", "user", current_user.id, user_id=current_user.id)
+        db.session.commit()
         logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)

@@ -1,0 +1,42 @@
+"""Security records shared by every server process: failed sign-ins (for lockout) and signed-in sessions.
+
+Both live in the database, not in memory, so a lockout holds across several worker processes and a
+restart, and a session ended by logout or idle time stays ended even if its cookie is replayed.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in. Holds the username typed (lower-cased, cut to 40) and the client address,
+    never the password."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_username_at", "username", "at"),
+                      sa.Index("ix_login_failure_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    username: Mapped[str] = mapped_column(sa.String(40))
+    ip: Mapped[str] = mapped_column(sa.String(45))
+
+
+class LoginSession(db.Model):
+    """A signed-in browser session. The cookie carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(12))  # logout, idle, expired
