@@ -5,10 +5,15 @@
 
 Each desk is a thread with its own keep-alive connection and its officer's device token; it loops
 call-next → finish until the time is up. Prints call-next p50/p95/p99 and calls per second.
+
+--think S: seconds a desk spends with each visitor between finish and the next call (random 0.5×–1.5×).
+The default 1 s is already far faster than a real desk (minutes per citizen) and shows the latency an
+officer feels; --think 0 hammers the server with back-to-back calls and shows its saturation throughput.
 """
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import threading
 import time
@@ -78,6 +83,7 @@ def main() -> None:
     parser.add_argument("--desks", type=int, default=20)
     parser.add_argument("--waiting", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--think", type=float, default=1.0)
     args = parser.parse_args()
 
     url, workdir = fresh_database(args.database_url)
@@ -86,7 +92,7 @@ def main() -> None:
     botram(env, "seed-demo", "--password", "bench-sandi-1")
     started = time.perf_counter()
     _event_id, tokens = prepare(env, args.desks, args.waiting)
-    print(f"database: {url.split('@')[-1]}  desks={len(tokens)}  waiting steps={args.waiting} "
+    print(f"database: {url.split('@')[-1]}  desks={len(tokens)}  waiting steps={args.waiting}  think={args.think} s "
           f"(prepared in {time.perf_counter() - started:.1f} s)")
 
     call_times: list[float] = []
@@ -115,6 +121,8 @@ def main() -> None:
                 served.append(1)
                 if status != 200:
                     errors.append(f"finish {status} {body}")
+            if args.think:
+                time.sleep(args.think * random.uniform(0.5, 1.5))
 
     with Server(env) as server:
         began = time.perf_counter()

@@ -41,9 +41,8 @@ def user_for_token(raw: str) -> User | None:
     """The active user behind a raw token, or None. Does not write (no per-request writes)."""
     if not raw:
         return None
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None))
+    # one query: devices call on every button press
+    return db.session.scalar(
+        sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
-    if token is None or not token.user.active:
-        return None
-    return token.user

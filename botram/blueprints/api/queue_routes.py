@@ -4,13 +4,16 @@ check who is asking, and shape the answer. No name, NIK or phone ever leaves thr
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ...domain import queue
 from ...domain.board import board_state, public_event
-from ...models import Desk, Role, Step
+from ...extensions import db
+from ...models import Desk, Role, Step, Visit
 from . import bp
 from .auth import api_public, api_roles
 from .errors import ApiError
@@ -46,7 +49,16 @@ def _step_for_desk_action(step_id: int) -> Step:
     return step
 
 
+def _reloaded(step_id: int) -> Step:
+    """The step with its visit, service and desk in one query: the commit expired what the domain loaded,
+    and four lazy loads would cost more than the desk action itself."""
+    return db.session.scalar(
+        sa.select(Step).where(Step.id == step_id)
+        .options(joinedload(Step.visit).load_only(Visit.code), joinedload(Step.service), joinedload(Step.desk)))
+
+
 def step_json(step: Step) -> dict:
+    step = _reloaded(step.id)
     return {"id": step.id, "visit_code": step.visit.code, "service": step.service.code,
             "service_name": step.service.name, "status": step.status, "outcome": step.outcome,
             "desk": step.desk.number if step.desk else None, "recall_count": step.recall_count}
@@ -85,6 +97,7 @@ def call_next(desk_id: int):
                            priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
     if step is None:
         return "", 204
+    step = _reloaded(step.id)
     return jsonify({"step_id": step.id, "visit_code": step.visit.code, "service": step.service.code,
                     "service_name": step.service.name, "desk": desk.number})
 
