@@ -154,3 +154,24 @@ def test_reception_cannot_reach_desk_or_finance_by_id(client, two):
     assert client.get(f"/desk/{two['dukcapil']}").status_code == 403
     assert client.post(f"/desk/{two['dukcapil']}/steps/{two['s1']}/reveal-nik").status_code == 403
     assert client.get("/funding/contributions/1").status_code == 403
+
+
+def test_token_use_is_noted_at_most_once_per_five_minutes(client, two):
+    from datetime import timedelta
+
+    token, raw = issue_token(two["users"]["dukcapil"], "tombol")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/events", headers=headers).status_code == 200
+    db.session.expire_all()
+    first = db.session.get(ApiToken, token.id).last_used_at
+    assert first is not None
+    assert client.get("/api/v1/events", headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).last_used_at == first  # no write on every poll
+    stored = db.session.get(ApiToken, token.id)
+    stored.last_used_at = first - timedelta(minutes=6)
+    db.session.commit()
+    assert client.get("/api/v1/events", headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).last_used_at > first - timedelta(minutes=6)

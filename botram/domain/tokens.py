@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -37,12 +38,29 @@ def revoke_token(token: ApiToken, *, by_user_id: int | None = None) -> None:
         audit.record("token.revoke", "api_token", token.id, user_id=by_user_id)
 
 
+LAST_USED_EVERY = timedelta(minutes=5)
+
+
 def user_for_token(raw: str) -> User | None:
-    """The active user behind a raw token, or None. Does not write (no per-request writes)."""
-    if not raw:
+    """The active user behind a raw token, or None.
+
+    Notes when the token was last used, at most once per token per 5 minutes, so a polling device
+    does not write on every request. The look-up and that write use their own short connection and
+    transaction, before the request's ORM session reads anything (SQLite keeps no stale snapshot).
+    """
+    if not raw or len(raw) > 200:
         return None
-    # one query: devices call on every button press
-    return db.session.scalar(
-        sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
+    table = ApiToken.__table__
+    at = now()
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.select(table.c.id, table.c.user_id, table.c.last_used_at).where(
+            table.c.token_hash == _digest(raw), table.c.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
+            conn.execute(sa.update(table).where(table.c.id == row.id).values(last_used_at=at))
+            conn.commit()
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user
