@@ -595,3 +595,19 @@ def test_guidance_without_name_or_nik(client, auth, world):
     html = client.get(f"/desk/{world['desk'].id}/guidance/{step.id}").get_data(as_text=True)
     assert ">Nama<" not in html and ">NIK<" not in html
     assert "BPJS" not in html  # not a death case
+
+
+def test_console_links_to_the_desk_hours_page(client, auth, app):
+    from flask import url_for
+
+    from .factories import make_desk, make_event, make_user
+
+    event = make_event()
+    desk = make_desk(event, 1, "DISDUKCAPIL")
+    make_user("petugas", "petugas1", "DISDUKCAPIL")
+    auth.login("petugas1")
+    page = client.get(f"/desk/{desk.id}").get_data(as_text=True)
+    with app.test_request_context():
+        link = url_for("reports.desk_hours", desk_id=desk.id)
+    assert "Ubah jam loket" in page and link in page
+    assert client.get(link).status_code == 200

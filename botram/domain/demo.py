@@ -88,4 +88,7 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
     from .funding_demo import seed_demo_funding
 
     seed_demo_funding()
+    from .reports_demo import seed_demo_reports
+
+    seed_demo_reports()
     return logins

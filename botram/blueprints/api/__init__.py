@@ -15,6 +15,7 @@ ROUTE_MODULES = (
     "events_routes",
     "queue_routes",
     "funding_routes",
+    "feedback_routes",
 )
 
 from .auth import protect_api_blueprint  # noqa: E402

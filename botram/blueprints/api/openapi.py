@@ -304,6 +304,52 @@ SCHEMAS: dict[str, dict] = {
             "events": {"type": "array", "items": ref("FundingEvent")},
         },
     },
+    "SurveyRequest": {
+        "type": "object",
+        "required": ["scores"],
+        "properties": {
+            "scores": {"type": "object", "required": ['persyaratan', 'prosedur', 'waktu', 'biaya', 'produk', 'kompetensi', 'perilaku', 'sarana', 'pengaduan'],
+                       "properties": {k: {"type": "integer", "minimum": 1, "maximum": 4} for k in ['persyaratan', 'prosedur', 'waktu', 'biaya', 'produk', 'kompetensi', 'perilaku', 'sarana', 'pengaduan']},
+                       "description": "The nine SKM elements (Permenpan RB 14/2017), each 1 (tidak baik) to 4 (sangat baik)."},
+            "comment": {"type": "string", "maxLength": 1000},
+            "sex": {"type": "string", "enum": ["L", "P"]},
+            "age_band": {"type": "string"},
+            "education": {"type": "string"},
+            "occupation": {"type": "string"},
+            "next_desa_code": {"type": "string", "description": "Where BOTRAM should go next: a desa code of Bekasi Regency."},
+        },
+    },
+    "SurveyAccepted": {
+        "type": "object",
+        "required": ["id", "event_id", "scores"],
+        "properties": {"id": {"type": "integer"}, "event_id": {"type": "integer"},
+                       "scores": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    },
+    "EventStats": {
+        "type": "object",
+        "required": ["event", "visits", "steps", "wait_minutes", "service_minutes", "services", "arrivals_per_hour",
+                     "unserved_at_closing", "ikm"],
+        "description": "Counts, times and scores only: no name, NIK, phone or comment text.",
+        "properties": {
+            "event": {"type": "object"},
+            "generated_at": {"type": "string", "format": "date-time"},
+            "visits": {"type": "integer", "minimum": 0},
+            "steps": {"type": "object", "properties": {"total": {"type": "integer"}, "by_state": {"type": "object"}}},
+            "outcomes": {"type": "object"},
+            "no_show": {"type": "integer"},
+            "wait_minutes": {"type": "object"},
+            "service_minutes": {"type": "object"},
+            "services": {"type": "array", "items": {"type": "object"}},
+            "agencies": {"type": "array", "items": {"type": "object"}},
+            "arrivals_per_hour": {"type": "array", "items": {"type": "object"}},
+            "demand_exceeded": {"type": "array", "items": {"type": "object"}},
+            "unserved_at_closing": {"type": "object"},
+            "ikm": {"type": "object", "description": "IKM = (Σ NRR × 1/9) × 25 with grade A–D, respondents, "
+                                                     "per-element NRR; also per agency and per service."},
+            "next_locations": {"type": "array", "items": {"type": "object"}},
+            "recommendations": {"type": "array", "items": {"type": "string"}},
+        },
+    },
 }
 
 # --- paths: append new operations below their section ----------------------------------------------
@@ -465,6 +511,31 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": ok("The funding mix.", ref("Funding")), **errors(400, 401, 403)},
         },
     },
+    "/api/v1/visits/{token}/survey": {
+        "post": {
+            "operationId": "submitSurvey",
+            "tags": ["feedback"],
+            "summary": "The citizen's satisfaction survey (SKM), once per visit",
+            "description": "Public: the token is the one in the ticket's QR code. Accepted once at least one of "
+                           "the visit's services is done; a second survey for the same visit is 409.",
+            "security": PUBLIC,
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                           CSRF_HEADER],
+            "requestBody": {"required": True, "content": json_content(ref("SurveyRequest"))},
+            "responses": {"201": ok("Saved.", ref("SurveyAccepted")), **errors(400, 401, 404, 409, 422)},
+        },
+    },
+    "/api/v1/events/{event_id}/stats": {
+        "get": {
+            "operationId": "getEventStats",
+            "tags": ["feedback"],
+            "summary": "An event's statistics: visits, steps, times, arrivals per hour, unserved, IKM",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["admin", "koordinator", "resepsionis", "petugas", "keuangan"],
+            "parameters": [EVENT_ID],
+            "responses": {"200": ok("Statistics.", ref("EventStats")), **errors(401, 403, 404)},
+        },
+    },
 }
 
 # --- the document ----------------------------------------------------------------------------------
@@ -501,6 +572,7 @@ TAGS = [
     {"name": "events", "description": "The schedule, desks and services of events."},
     {"name": "queue", "description": "Tickets, desk actions and the board."},
     {"name": "funding", "description": "Sponsors' share of the programme's cost."},
+    {"name": "feedback", "description": "Satisfaction surveys (SKM/IKM) and event statistics."},
 ]
 
 
