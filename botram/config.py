@@ -34,7 +34,8 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "BOTRAM_DATABASE_URL", f"sqlite:///{Path(instance_path) / 'botram.sqlite'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's message (logged on a 500) never carries a NIK or a name.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
         # Desk pages stay open all day: a 30-minute token would fail mid-shift.
         "WTF_CSRF_TIME_LIMIT": session_hours * 3600,

@@ -1,7 +1,7 @@
 """Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
 from __future__ import annotations
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -111,11 +111,20 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # No inline script anywhere (tests/test_security.py scans the templates); inline styles stay allowed
+        # for agency colours and the ticket's @page size.
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Pages for signed-in staff may carry a name or NIK: no copy in a shared laptop's browser cache.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.context_processor

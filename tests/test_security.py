@@ -1,0 +1,323 @@
+"""Sign-in, sessions, CSRF and response headers: what an auditor checks first."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+
+from botram import config as config_module
+from botram import create_app
+from botram.domain import DomainError
+from botram.domain.users import check_password_policy
+from botram.extensions import db
+from botram.models import AuditLog, LoginFailure, LoginSession, User
+
+from .conftest import PASSWORD, count
+from .factories import make_user
+from .test_authz_matrix import build_world, url_for_rule
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "botram" / "templates"
+
+
+def _age(model, column: str, minutes: int) -> None:
+    """Move a timestamp of every row of `model` back by `minutes` (as if that time had passed)."""
+    for row in db.session.scalars(sa.select(model)):
+        setattr(row, column, getattr(row, column) - timedelta(minutes=minutes))
+    db.session.commit()
+
+
+def _fail(client, username="admin", password="salah-sekali-1"):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+# ------------------------------------------------------------------------------------------- lockout
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client, app):
+    make_user("admin")
+    for _ in range(app.config["BOTRAM_LOGIN_MAX_FAILURES"]):
+        assert _fail(client).status_code == 401
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Terlalu banyak percobaan masuk" in response.get_data(as_text=True)
+    assert count(LoginSession) == 0
+    assert count(AuditLog, AuditLog.action == "auth.lockout") == 1
+    # the lockout is temporary: once the failures age out, the right password works again
+    _age(LoginFailure, "at", 16)
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 303
+
+
+def test_lockout_is_per_username_and_case_insensitive(client, app):
+    make_user("admin")
+    make_user("keuangan")
+    for _ in range(5):
+        _fail(client, "ADMIN ")
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 429
+    assert client.post("/login", data={"username": "keuangan", "password": PASSWORD}).status_code == 303
+
+
+def test_a_successful_sign_in_clears_earlier_failures(client, auth):
+    make_user("admin")
+    for _ in range(4):
+        _fail(client)
+    auth.login("admin")
+    auth.logout()
+    # logout cleared the session and its form token: fetch a new one, as a browser's next page would
+    client._token = None
+    g.pop("csrf_token", None)  # Flask-WTF caches it on the app context the test shares with requests
+    for _ in range(4):
+        _fail(client)
+    auth.login("admin")
+
+
+def test_a_client_address_failing_across_many_usernames_is_refused(app, client):
+    app.config["BOTRAM_LOGIN_IP_MAX_FAILURES"] = 6
+    make_user("admin")
+    for i in range(6):
+        _fail(client, f"tebak{i}")
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 429
+
+
+def test_the_lockout_holds_across_server_processes(app, client, tmp_path):
+    """Failures live in the database: a second app (another worker process) sees the same lockout."""
+    make_user("admin")
+    for _ in range(5):
+        _fail(client)
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                        "INSTANCE_PATH": str(tmp_path / "other"), "SECRET_KEY": "test-secret"})
+    other_client = other.test_client()
+    other.config["WTF_CSRF_ENABLED"] = False
+    with other.app_context():
+        response = other_client.post("/login", data={"username": "admin", "password": PASSWORD})
+        db.session.remove()
+    assert response.status_code == 429
+
+
+def test_failed_sign_ins_log_neither_username_nor_password(client, caplog):
+    make_user("admin")
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(6):
+            _fail(client, "admin", "Rahasia-Bocor-99")
+    text = caplog.text
+    assert "Rahasia-Bocor-99" not in text and "admin" not in text
+    assert "failed sign-in" in text
+    stored = db.session.scalars(sa.select(LoginFailure)).all()
+    assert stored and all("Rahasia" not in (f.username + f.ip) for f in stored)
+    assert all("Rahasia" not in str(a.detail) for a in db.session.scalars(sa.select(AuditLog)))
+
+
+def test_login_form_bad_input_is_refused_without_a_session(client):
+    for data in ({}, {"username": "", "password": ""}, {"username": "a" * 41, "password": "x"},
+                 {"username": "admin", "password": "p" * 201}):
+        assert client.post("/login", data=data).status_code == 400
+    assert count(LoginSession) == 0
+
+
+# ------------------------------------------------------------------------------------------ passwords
+
+def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
+    assert "BOTRAM_PASSWORD_METHOD" not in app.config or app.config["BOTRAM_PASSWORD_METHOD"] == "scrypt"
+    with app.app_context():
+        user = User(username="x", name="X", role="admin")
+        user.set_password("kata-sandi-1")
+        assert user.password_hash.startswith("scrypt:")
+        assert "kata-sandi-1" not in user.password_hash
+        assert user.check_password("kata-sandi-1") and not user.check_password("kata-sandi-2")
+
+
+@pytest.mark.parametrize("password", ["", "pendek1", "12345678901", "hanyahurufsaja"])
+def test_password_policy_refuses_weak_passwords(password):
+    with pytest.raises(DomainError) as info:
+        check_password_policy(password)
+    assert info.value.field == "password"
+
+
+def test_password_policy_accepts_a_reasonable_password():
+    check_password_policy("loket-2026")
+
+
+# ------------------------------------------------------------------------------------------- sessions
+
+def test_session_cookie_flags(client, auth):
+    make_user("admin")
+    response = auth.login("admin")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP on an event laptop
+
+
+def test_secure_cookies_behind_https(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOTRAM_SECURE_COOKIES", "1")
+    defaults = config_module.defaults(str(tmp_path))
+    assert defaults["SESSION_COOKIE_SECURE"] is True and defaults["REMEMBER_COOKIE_SECURE"] is True
+
+
+def _cookie(client):
+    return client.get_cookie("session").value
+
+
+def test_logout_ends_the_session_for_good(client, auth, app):
+    make_user("admin")
+    auth.login("admin")
+    stolen = _cookie(client)
+    assert client.get("/admin/users").status_code == 200
+    auth.logout()
+    assert db.session.scalar(sa.select(LoginSession.end_reason)) == "logout"
+    client.set_cookie("session", stolen)  # a copied cookie replayed after logout
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_idle_session_ends(client, auth, app):
+    make_user("admin")
+    auth.login("admin")
+    idle = app.config["BOTRAM_IDLE_MINUTES"]
+    _age(LoginSession, "last_seen_at", idle + 1)
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "lama tidak aktif" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(sa.select(LoginSession.end_reason)) == "idle"
+
+
+def test_an_active_session_is_touched_at_most_once_a_minute(client, auth):
+    make_user("admin")
+    auth.login("admin")
+    seen = db.session.scalar(sa.select(LoginSession.last_seen_at))
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(LoginSession.last_seen_at)) == seen
+    _age(LoginSession, "last_seen_at", 2)
+    assert client.get("/").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(LoginSession.last_seen_at)) > seen - timedelta(minutes=1)
+
+
+def test_the_session_id_is_stored_hashed(client, auth):
+    make_user("admin")
+    auth.login("admin")
+    row = db.session.scalar(sa.select(LoginSession))
+    assert len(row.sid_hash) == 64
+    with client.session_transaction() as session:
+        assert session["sid"] != row.sid_hash
+
+
+def test_an_htmx_request_after_the_session_ended_gets_hx_redirect(client, auth, htmx_headers):
+    world = build_world()
+    auth.login("petugas")
+    db.session.execute(sa.update(LoginSession).values(ended_at=LoginSession.created_at))
+    db.session.commit()
+    response = client.get(f"/desk/{world.desk.id}/waiting", headers=htmx_headers)
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+
+
+# ----------------------------------------------------------------------------------------------- CSRF
+
+def test_every_session_write_needs_the_csrf_token(app, client, auth):
+    """Every POST route, as a signed-in admin without the token: 400, and nothing audited (no write)."""
+    world = build_world()
+    auth.login("admin")
+    audited = count(AuditLog)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in ("auth.login", "auth.logout", "auth.set_language"):
+            continue
+        url = url_for_rule(app, rule, "POST", world.params)
+        for kwargs in ({"data": {"outcome": "done"}}, {"json": {"outcome": "done", "services": [1]}}):
+            response = client.post(url, no_csrf=True, **kwargs)
+            assert response.status_code == 400, (rule.endpoint, response.status_code)
+        htmx = client.post(url, data={}, headers={"HX-Request": "true"}, no_csrf=True)
+        assert htmx.status_code == 400, rule.endpoint
+        checked += 1
+    assert checked > 40
+    assert count(AuditLog) == audited
+
+
+def test_logout_and_language_without_csrf_change_nothing(client, auth):
+    make_user("admin")
+    auth.login("admin")
+    client.post("/logout", no_csrf=True)
+    assert client.get("/admin/users").status_code == 200  # still signed in
+    client.post("/lang/en", no_csrf=True)
+    with client.session_transaction() as session:
+        assert "lang" not in session
+
+
+def test_login_without_csrf_is_refused(client):
+    make_user("admin")
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD}, no_csrf=True)
+    assert response.status_code == 400
+    assert count(LoginSession) == 0
+
+
+# -------------------------------------------------------------------------------------------- headers
+
+def test_security_headers_on_pages_api_and_errors(client, auth):
+    make_user("admin")
+    for url in ("/login", "/api/v1/events", "/tidak-ada", "/api/v1/tidak-ada", "/static/css/botram.css"):
+        response = client.get(url)
+        csp = response.headers["Content-Security-Policy"]
+        policy = dict(part.strip().split(" ", 1) for part in csp.split(";") if part.strip())
+        assert policy["script-src"] == "'self'", url  # no 'unsafe-inline', no 'unsafe-eval'
+        assert policy["frame-ancestors"] == "'none'"
+        assert policy["object-src"] == "'none'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_signed_in_pages_are_not_cached(client, auth):
+    make_user("admin")
+    auth.login("admin")
+    assert client.get("/admin/users").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/css/botram.css").headers.get("Cache-Control", "")
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    assert "max-age" in client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"]
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+
+
+def test_no_inline_script_in_any_template():
+    """CSP script-src 'self' would block them: scripts live in static/js, config in a meta tag."""
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        text = path.read_text()
+        for pattern in (INLINE_SCRIPT, EVENT_HANDLER, re.compile(r"hx-on|javascript:", re.I)):
+            if pattern.search(text):
+                offenders.append(f"{path.relative_to(TEMPLATES)}: {pattern.search(text).group(0)[:60]}")
+    assert offenders == []
+
+
+def test_htmx_eval_is_off():
+    base = (TEMPLATES / "base.html").read_text()
+    assert '"allowEval": false' in base and '"allowScriptTags": false' in base
+
+
+def test_error_pages_show_no_internals(app, client):
+    @app.get("/_boom")
+    def _boom():
+        raise RuntimeError("SELECT nik FROM visit -- 3216014512900003")
+
+    response = client.get("/_boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "3216014512900003" not in body and "Traceback" not in body and "RuntimeError" not in body
+
+
+def test_failed_statements_do_not_carry_their_parameters(app):
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
+    with pytest.raises(sa.exc.DBAPIError) as info:
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM tidak_ada WHERE nik = :nik"), {"nik": "3216014512900003"})
+    assert "3216014512900003" not in str(info.value)
