@@ -169,8 +169,31 @@ def backup_command(output: Path | None) -> None:
     click.echo("Restore: pg_restore --clean --if-exists --dbname <database URL> " + str(target))
 
 
+@click.command("purge-pii")
+@click.option("--older-than", "older_than", default="90d", show_default=True,
+              help="Age of closed events whose personal data goes: 90d (days) or 13w (weeks).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@with_appcontext
+def purge_pii_command(older_than: str, dry_run: bool) -> None:
+    """Remove names, NIK and phone numbers of closed events older than --older-than; statistics stay."""
+    from .domain import DomainError
+    from .domain.privacy import parse_age, purge_pii
+
+    try:
+        result = purge_pii(parse_age(older_than), dry_run=dry_run)
+    except DomainError as exc:
+        _fail(exc.message)
+    if dry_run:
+        click.echo(f"Would clear personal data of {result.visits} visits ({result.notes} step notes) "
+                   f"in {result.events} closed events.")
+        return
+    db.session.commit()
+    click.echo(f"Cleared personal data of {result.visits} visits ({result.notes} step notes) "
+               f"in {result.events} closed events older than {older_than}.")
+
+
 COMMANDS = (init_command, seed_demo_command, create_user_command, create_token_command, serve_command,
-            backup_command)
+            backup_command, purge_pii_command)
 
 
 def init_app(app: Flask) -> None:
