@@ -1,4 +1,5 @@
-"""The `botram` command: a Flask CLI group (init, seed-demo, create-user, create-token, serve, backup)."""
+"""The `botram` command: a Flask CLI group (init, seed-demo, create-user, create-token, serve, backup, restore,
+purge-pii)."""
 from __future__ import annotations
 
 import os
@@ -169,6 +170,45 @@ def backup_command(output: Path | None) -> None:
     click.echo("Restore: pg_restore --clean --if-exists --dbname <database URL> " + str(target))
 
 
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the database is replaced by the backup.")
+@with_appcontext
+def restore_command(backup: Path, yes: bool) -> None:
+    """Replace the database with a file made by `botram backup`. Stop the server first."""
+    if not yes:
+        _fail("Restoring replaces every row of the database. Stop the server, then run again with --yes.")
+    url = db.engine.url
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        try:
+            with sqlite3.connect(backup) as probe:
+                found = probe.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
+            probe.close()
+        except sqlite3.DatabaseError:
+            found = (0,)
+        if found[0] != 1:
+            _fail(f"{backup} is not a BOTRAM SQLite backup.")
+        source = sqlite3.connect(backup)
+        destination = sqlite3.connect(url.database)
+        with destination:
+            source.backup(destination)
+        destination.close()
+        source.close()
+        click.echo(f"Restored {backup} into {url.database}.")
+        return
+    pg_restore = shutil.which("pg_restore")
+    if pg_restore is None:
+        _fail("pg_restore not found. Install the PostgreSQL client (apt-get install postgresql-client).")
+    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    result = subprocess.run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                             f"--dbname={plain_url}", str(backup)], capture_output=True, text=True)
+    if result.returncode != 0:
+        _fail(f"pg_restore failed: {result.stderr.strip()}")
+    click.echo(f"Restored {backup} into {url.render_as_string(hide_password=True)}.")
+
+
 @click.command("purge-pii")
 @click.option("--older-than", "older_than", default="90d", show_default=True,
               help="Age of closed events whose personal data goes: 90d (days) or 13w (weeks).")
@@ -193,7 +233,7 @@ def purge_pii_command(older_than: str, dry_run: bool) -> None:
 
 
 COMMANDS = (init_command, seed_demo_command, create_user_command, create_token_command, serve_command,
-            backup_command, purge_pii_command)
+            backup_command, restore_command, purge_pii_command)
 
 
 def init_app(app: Flask) -> None:
