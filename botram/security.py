@@ -8,6 +8,7 @@ from typing import Callable
 from flask import Flask, abort, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db, login_manager
 from .models import Role, User
@@ -17,7 +18,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a database id, so 1 .. 2**31-1 (PostgreSQL's integer). A larger number
+    is a 404 like any unknown id, instead of an overflow error deep in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Before the blueprints register their rules, so every <int:...> route uses it.
+    app.url_map.converters["int"] = IdConverter
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
     login_manager.login_message_category = "info"

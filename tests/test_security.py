@@ -321,3 +321,11 @@ def test_failed_statements_do_not_carry_their_parameters(app):
         with db.engine.connect() as conn:
             conn.execute(sa.text("SELECT * FROM tidak_ada WHERE nik = :nik"), {"nik": "3216014512900003"})
     assert "3216014512900003" not in str(info.value)
+
+
+def test_ids_beyond_the_database_integer_are_not_found(client, auth):
+    make_user("admin")
+    auth.login("admin")
+    for url in ("/events/99999999999999999999", "/api/v1/events/2147483648/board", "/board/9223372036854775808"):
+        response = client.get(url)
+        assert response.status_code == 404, url
