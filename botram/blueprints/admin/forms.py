@@ -3,6 +3,8 @@ its message lives in botram.domain (so the CLI and API share them)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+# Lazy despite the name: `pgettext` is one of pybabel's default keywords, so `pybabel extract` finds it.
+from flask_babel import lazy_pgettext as pgettext
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -62,7 +64,7 @@ class AgencyForm(FlaskForm):
 
 
 class ServiceForm(FlaskForm):
-    agency_id = SelectField(_l("Instansi"), validators=required(_l("Pilih instansi.")), coerce=int_or_none,
+    agency_id = SelectField(pgettext("singular", "Instansi"), validators=required(_l("Pilih instansi.")), coerce=int_or_none,
                             validate_choice=False)
     code = StringField(_l("Kode layanan"), validators=required(_l("Kode wajib diisi.")), render_kw=CODE_KW)
     name = StringField(_l("Nama layanan"), validators=required(_l("Nama layanan wajib diisi.")),

@@ -1,6 +1,8 @@
 """Forms of the events surface. Field checks that are rules (regions, hours, uniqueness) live in
 botram/domain/events.py; the forms only parse what the browser sent."""
 from flask_babel import lazy_gettext as _l
+# Lazy despite the name: `pgettext` is one of pybabel's default keywords, so `pybabel extract` finds it.
+from flask_babel import lazy_pgettext as pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -35,7 +37,7 @@ class DeskForm(FlaskForm):
     label = StringField(_l("Nama loket"), validators=[
         DataRequired(_l("Nama loket wajib diisi.")),
         Length(min=2, max=LABEL_MAX, message=_l("Nama loket 2–80 karakter."))])
-    agency_id = SelectField(_l("Instansi"), validate_choice=False)
+    agency_id = SelectField(pgettext("singular", "Instansi"), validate_choice=False)
     service_ids = SelectMultipleField(_l("Layanan"), validate_choice=False)
     opens = TimeField(_l("Buka (WIB)"), validators=[InputRequired(_l("Jam buka wajib diisi."))],
                       invalid_value_message=_TIME)

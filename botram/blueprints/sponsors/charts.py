@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from ...domain.funding import EventMix
 
 APBD_COLOUR, CASH_COLOUR, IN_KIND_COLOUR, TARGET_COLOUR = "#0072B2", "#009E73", "#E69F00", "#B3261E"
@@ -85,8 +87,8 @@ def stacked_bars(mixes: list[EventMix], width: int = 760, height: int = 320) -> 
         y = float(bottom)
         segments = []
         for amount, colour, label in ((mix.apbd_amount, APBD_COLOUR, "APBD"),
-                                      (mix.sponsor_cash, CASH_COLOUR, "Tunai sponsor"),
-                                      (mix.in_kind, IN_KIND_COLOUR, "Barang/jasa")):
+                                      (mix.sponsor_cash, CASH_COLOUR, _("Tunai sponsor")),
+                                      (mix.in_kind, IN_KIND_COLOUR, _("Barang/jasa"))):
             if amount <= 0:
                 continue
             h = plot_h * amount / axis_max
