@@ -41,6 +41,20 @@ def init_app(app: Flask) -> None:
         hops = int(app.config["BOTRAM_PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    @app.before_request
+    def _refuse_nul_characters():
+        """A NUL character has no place in any text here, and PostgreSQL cannot store one: 400 up front
+        (after the CSRF check) rather than a database error deep in a view."""
+        if "\x00" in request.path or any("\x00" in key + value for key, value in request.args.items(multi=True)):
+            abort(400, description=str(_l("Teks berisi karakter yang tidak diizinkan.")))
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            if request.is_json:
+                bad = _has_nul(request.get_json(silent=True))
+            else:
+                bad = any("\x00" in key + value for key, value in request.form.items(multi=True))
+            if bad:
+                abort(400, description=str(_l("Teks berisi karakter yang tidak diizinkan.")))
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         """The user of a live server-side session: ended by logout, idle time or age, a cookie is worthless."""
@@ -85,6 +99,16 @@ def init_app(app: Flask) -> None:
             response.headers["HX-Redirect"] = login_url
             return response
         return redirect(login_url)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def roles_required(*roles: str | Role) -> Callable:

@@ -102,6 +102,8 @@ EXPECTED: dict[str, str | frozenset] = {
     "api.no_show": DESK,
     "api.recall": DESK,
     "api.funding": FINANCE_READ,
+    "api.stats": ALL_ROLES,
+    "api.survey": PUBLIC,
 }
 
 
