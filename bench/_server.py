@@ -60,9 +60,10 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
+        self.log_path = Path(self.env["BOTRAM_INSTANCE_PATH"]).parent / "server.log"
         self.process = subprocess.Popen(
             [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=self.env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

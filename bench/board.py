@@ -18,7 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The script's own folder comes first on sys.path, and this file's name would shadow the standard
+# library's `queue` (which psycopg imports): put the project root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench._server import Client, Server, botram, env_for, fresh_database, percentile  # noqa: E402
 

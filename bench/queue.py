@@ -19,7 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The script's own folder comes first on sys.path, and this file's name would shadow the standard
+# library's `queue` (which psycopg imports): put the project root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
 
@@ -136,7 +138,7 @@ def main() -> None:
     print(f"finish:    {describe(finish_times)}")
     print(f"throughput: {len(served) / wall:.1f} visitors served per second "
           f"({len(call_times) / wall:.1f} call-next per second) over {wall:.1f} s")
-    print(f"errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
+    print(f"errors: {len(errors)}" + (f"  first: {errors[0]}  (server log: {server.log_path})" if errors else ""))
 
 
 if __name__ == "__main__":

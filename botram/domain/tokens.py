@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import ApiToken, User
@@ -41,6 +43,17 @@ def revoke_token(token: ApiToken, *, by_user_id: int | None = None) -> None:
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
+def _note_use(token_id: int, at) -> None:
+    """Best effort, in a transaction of its own: a busy database (SQLite refuses a reader that tries to
+    become a writer while another writer is busy) must never fail the device's request over a timestamp."""
+    table = ApiToken.__table__
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(table).where(table.c.id == token_id).values(last_used_at=at))
+    except OperationalError:
+        current_app.logger.info("token use not noted: database busy")
+
+
 def user_for_token(raw: str) -> User | None:
     """The active user behind a raw token, or None.
 
@@ -57,9 +70,8 @@ def user_for_token(raw: str) -> User | None:
             table.c.token_hash == _digest(raw), table.c.revoked_at.is_(None))).first()
         if row is None:
             return None
-        if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
-            conn.execute(sa.update(table).where(table.c.id == row.id).values(last_used_at=at))
-            conn.commit()
+    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
+        _note_use(row.id, at)
     user = db.session.get(User, row.user_id)
     if user is None or not user.active:
         return None
