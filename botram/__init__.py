@@ -64,6 +64,7 @@ def _tune_engine(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     if uri.startswith("sqlite"):
+        options["pool_pre_ping"] = False  # a local file has no connection to lose; the ping doubled every query
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", 30)
         options["connect_args"].setdefault("check_same_thread", False)

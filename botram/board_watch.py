@@ -21,6 +21,7 @@ class _Watcher:
         self.app = app
         self.event_id = event_id
         self.version: int | None = None
+        self.read_at = 0.0  # monotonic time of the last successful read
         self.changed = threading.Condition()
         self.last_interest = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"board-watch-{event_id}", daemon=True)
@@ -48,6 +49,7 @@ class _Watcher:
                 with self.changed:
                     self.version = version
                     self.changed.notify_all()
+            self.read_at = time.monotonic()
             time.sleep(POLL)
         self.stopped = True
 
@@ -72,3 +74,20 @@ def watcher(app: Flask, event_id: int) -> _Watcher:
             current.thread.start()
         current.last_interest = time.monotonic()
         return current
+
+
+def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None:
+    """The event's queue version as this process's watcher read it at most `max_age` seconds ago, else None.
+
+    Lets a board or display poll be answered from memory while boards are open: their streams keep a
+    watcher reading the version ten times a second anyway. Never starts a watcher itself, so polls for
+    unknown or unwatched events cannot make the server spawn threads.
+    """
+    with _lock:
+        current = _watchers.get(event_id)
+    if current is None or current.stopped or current.app is not app:
+        return None
+    current.last_interest = time.monotonic()
+    if current.version is not None and time.monotonic() - current.read_at <= max_age:
+        return current.version
+    return None

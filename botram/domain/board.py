@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -127,22 +128,46 @@ def current_version(event_id: int) -> int | None:
     return db.session.scalar(sa.select(Event.queue_version).where(Event.id == event_id))
 
 
-_cache: "OrderedDict[tuple, BoardState]" = OrderedDict()
-_cache_lock = threading.Lock()
+class _StateCache:
+    """Board states by (event id, queue version), per application (kept in app.extensions)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.states: "OrderedDict[tuple[int, int], BoardState]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, event_id: int, version: int) -> BoardState | None:
+        with self.lock:
+            state = self.states.get((event_id, version))
+            if state is not None:
+                self.states.move_to_end((event_id, version))
+            return state
+
+    def put(self, state: BoardState) -> None:
+        with self.lock:
+            self.states[(state.event_id, state.version)] = state
+            while len(self.states) > self.size:
+                self.states.popitem(last=False)
+
+
+def _state_cache() -> _StateCache:
+    extensions = current_app.extensions
+    if "botram_board_states" not in extensions:
+        extensions["botram_board_states"] = _StateCache()
+    return extensions["botram_board_states"]
+
+
+def cached_state(event_id: int, version: int) -> BoardState | None:
+    """A state already computed in this process for exactly this version, or None (no database access)."""
+    return _state_cache().get(event_id, version)
 
 
 def board_state(event: Event) -> BoardState:
-    # created_at too: a database recreated under a running server reuses ids and versions
-    key = (event.id, event.created_at, event.queue_version)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    state = _compute(event)
-    with _cache_lock:
-        _cache[key] = state
-        while len(_cache) > 64:
-            _cache.popitem(last=False)
+    cache = _state_cache()
+    state = cache.get(event.id, event.queue_version)
+    if state is None:
+        state = _compute(event)
+        cache.put(state)
     return state
 
 

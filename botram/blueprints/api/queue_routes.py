@@ -11,7 +11,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ...domain import queue
-from ...domain.board import board_state, public_event
+from ...board_watch import fresh_version
+from ...domain.board import board_state, cached_state, public_event
 from ...extensions import db
 from ...models import Desk, Role, Step, Visit
 from . import bp
@@ -142,7 +143,11 @@ def recall(step_id: int):
 @api_public
 def board(event_id: int):
     """What the projector shows, with its `version`; codes and desks only."""
-    event = public_event(event_id)
-    if event is None:
-        raise ApiError(404, _("Kegiatan tidak ditemukan."))
-    return Response(board_state(event).json_bytes(), mimetype="application/json")
+    version = fresh_version(current_app._get_current_object(), event_id)
+    state = cached_state(event_id, version) if version is not None else None
+    if state is None:  # not computed yet in this process, or no fresh version: ask the database
+        event = public_event(event_id)
+        if event is None:
+            raise ApiError(404, _("Kegiatan tidak ditemukan."))
+        state = board_state(event)
+    return Response(state.json_bytes(), mimetype="application/json")

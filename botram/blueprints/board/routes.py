@@ -3,8 +3,8 @@ import time
 from flask import Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 
-from ...board_watch import watcher
-from ...domain.board import board_state, current_version, public_event
+from ...board_watch import fresh_version, watcher
+from ...domain.board import board_state, cached_state, current_version, public_event
 from ...domain.funding import public_sponsors
 from ...extensions import db
 from . import bp
@@ -33,13 +33,16 @@ def show(event_id: int):
 def panel(event_id: int):
     """The live part of the board; 204 (nothing to swap) when the caller already has this version."""
     known = request.args.get("v", type=int)
-    version = current_version(event_id)
+    version = fresh_version(current_app._get_current_object(), event_id)
+    if version is None:
+        version = current_version(event_id)
     if version is None:
         abort(404)
     if known is not None and known == version:
         return Response(status=204, headers={"Cache-Control": "no-store"})
-    event = _event_or_404(event_id)
-    state = board_state(event)
+    state = cached_state(event_id, version)
+    if state is None:
+        state = board_state(_event_or_404(event_id))
     html = state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
     response = Response(html)
     response.headers["Cache-Control"] = "no-store"
