@@ -26,15 +26,15 @@ def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
 
 
 ERROR_TEXT = {
-    400: ("Permintaan tidak dapat diproses", "Data yang dikirim tidak lengkap atau tidak sesuai."),
-    401: ("Perlu masuk", "Silakan masuk dengan akun Anda untuk melanjutkan."),
-    403: ("Akses ditolak", "Akun Anda tidak memiliki hak untuk membuka halaman ini."),
-    404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada atau sudah dipindahkan."),
-    405: ("Metode tidak diizinkan", "Tindakan ini tidak dapat dilakukan dengan cara tersebut."),
-    409: ("Terjadi bentrokan data", "Data sudah berubah. Muat ulang halaman lalu coba lagi."),
-    422: ("Data tidak valid", "Periksa kembali isian Anda."),
-    429: ("Terlalu banyak percobaan", "Tunggu sebentar sebelum mencoba lagi."),
-    500: ("Terjadi kesalahan pada server", "Kami sudah mencatatnya. Coba lagi sebentar lagi."),
+    400: (_l("Permintaan tidak dapat diproses"), _l("Data yang dikirim tidak lengkap atau tidak sesuai.")),
+    401: (_l("Perlu masuk"), _l("Silakan masuk dengan akun Anda untuk melanjutkan.")),
+    403: (_l("Akses ditolak"), _l("Akun Anda tidak memiliki hak untuk membuka halaman ini.")),
+    404: (_l("Halaman tidak ditemukan"), _l("Alamat yang Anda buka tidak ada atau sudah dipindahkan.")),
+    405: (_l("Metode tidak diizinkan"), _l("Tindakan ini tidak dapat dilakukan dengan cara tersebut.")),
+    409: (_l("Terjadi bentrokan data"), _l("Data sudah berubah. Muat ulang halaman lalu coba lagi.")),
+    422: (_l("Data tidak valid"), _l("Periksa kembali isian Anda.")),
+    429: (_l("Terlalu banyak percobaan"), _l("Tunggu sebentar sebelum mencoba lagi.")),
+    500: (_l("Terjadi kesalahan pada server"), _l("Kami sudah mencatatnya. Coba lagi sebentar lagi.")),
 }
 
 
@@ -44,7 +44,7 @@ def error_response(status: int, detail: str | None = None):
 
         return json_error(status, detail)
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
-    return render_template("errors/error.html", status=status, title=_(title), text=detail or _(text)), status
+    return render_template("errors/error.html", status=status, title=str(title), text=detail or str(text)), status
 
 
 NAV = [
