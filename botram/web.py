@@ -123,7 +123,8 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Pages for signed-in staff may carry a name or NIK: no copy in a shared laptop's browser cache.
         user = g.get("_login_user")
-        if user is not None and user.is_authenticated and request.endpoint != "static":
+        # is_anonymous, not is_authenticated: the latter reads the user's row, which a commit has expired.
+        if user is not None and not user.is_anonymous and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -21,6 +21,7 @@ from datetime import datetime
 
 import lokal
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
@@ -453,9 +454,24 @@ def _candidates(event_id: int, service_ids: list[int], *, regular_only: bool, ex
     return [tuple(row) for row in rows]
 
 
-@_unit_of_work
 def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step | None:
     """Claim the next eligible step for the desk, atomically; None when no one eligible waits.
+
+    The step comes back with its visit, service and desk, loaded after the commit: the writer lock is
+    held no longer than the claim itself, and the caller needs no lazy loads to answer.
+    """
+    step_id = _claim_next(desk_id, by_user_id=by_user_id, priority_cap=priority_cap)
+    if step_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Step).where(Step.id == step_id)
+        .options(orm.joinedload(Step.visit), orm.joinedload(Step.service), orm.joinedload(Step.desk))
+        .execution_options(populate_existing=True))
+
+
+@_unit_of_work
+def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | None:
+    """The id of the step claimed for the desk, or None.
 
     The desk row is locked first (a double press cannot call two visitors to one desk); each candidate is
     claimed by a conditional UPDATE of its visit (`busy_desk_id IS NULL`), then of the step
@@ -502,7 +518,7 @@ def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step |
                          visit_id=visit_id, priority=rank == 0)
             db.session.flush()
             bump_version(event_id)
-            return db.session.get(Step, step_id, populate_existing=True)
+            return step_id
 
 
 @_unit_of_work

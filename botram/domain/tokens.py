@@ -57,22 +57,20 @@ def _note_use(token_id: int, at) -> None:
 def user_for_token(raw: str) -> User | None:
     """The active user behind a raw token, or None.
 
-    Notes when the token was last used, at most once per token per 5 minutes, so a polling device
-    does not write on every request. The look-up and that write use their own short connection and
-    transaction, before the request's ORM session reads anything (SQLite keeps no stale snapshot).
+    One query finds the token and its user. When the token was last used is noted at most once per
+    token per 5 minutes, so a polling device does not write on every request.
     """
     if not raw or len(raw) > 200:
         return None
     table = ApiToken.__table__
-    at = now()
-    with db.engine.connect() as conn:
-        row = conn.execute(sa.select(table.c.id, table.c.user_id, table.c.last_used_at).where(
-            table.c.token_hash == _digest(raw), table.c.revoked_at.is_(None))).first()
-        if row is None:
-            return None
-    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
-        _note_use(row.id, at)
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    row = db.session.execute(
+        sa.select(User, table.c.id, table.c.last_used_at).join(table, table.c.user_id == User.id)
+        .where(table.c.token_hash == _digest(raw), table.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
         return None
-    return user
+    user, token_id, last_used_at = row
+    at = now()
+    if last_used_at is None or at - last_used_at >= LAST_USED_EVERY:
+        _note_use(token_id, at)
+    return user if user.active else None

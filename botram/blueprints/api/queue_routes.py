@@ -43,23 +43,28 @@ def _check_desk_officer(desk: Desk) -> None:
 
 
 def _step_for_desk_action(step_id: int) -> Step:
-    step = get_or_404(Step, step_id, _("Langkah antrean tidak ditemukan."))
+    step = db.session.scalar(sa.select(Step).where(Step.id == step_id).options(joinedload(Step.desk)))
+    if step is None:
+        raise ApiError(404, _("Langkah antrean tidak ditemukan."))
     if step.desk is None:
         raise ApiError(409, _("Nomor ini belum dipanggil di loket mana pun."))
     _check_desk_officer(step.desk)
     return step
 
 
-def _reloaded(step_id: int) -> Step:
+def _reloaded(step: Step) -> Step:
     """The step with its visit, service and desk in one query: the commit expired what the domain loaded,
-    and four lazy loads would cost more than the desk action itself."""
+    and four lazy loads would cost more than the desk action itself. The id comes from the identity map,
+    since reading `step.id` of an expired step would cost one more query."""
+    step_id = sa.inspect(step).identity[0]
     return db.session.scalar(
         sa.select(Step).where(Step.id == step_id)
-        .options(joinedload(Step.visit).load_only(Visit.code), joinedload(Step.service), joinedload(Step.desk)))
+        .options(joinedload(Step.visit).load_only(Visit.code), joinedload(Step.service), joinedload(Step.desk))
+        .execution_options(populate_existing=True))
 
 
 def step_json(step: Step) -> dict:
-    step = _reloaded(step.id)
+    step = _reloaded(step)
     return {"id": step.id, "visit_code": step.visit.code, "service": step.service.code,
             "service_name": step.service.name, "status": step.status, "outcome": step.outcome,
             "desk": step.desk.number if step.desk else None, "recall_count": step.recall_count}
@@ -98,7 +103,6 @@ def call_next(desk_id: int):
                            priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
     if step is None:
         return "", 204
-    step = _reloaded(step.id)
     return jsonify({"step_id": step.id, "visit_code": step.visit.code, "service": step.service.code,
                     "service_name": step.service.name, "desk": desk.number})
 
