@@ -53,16 +53,18 @@ def botram(env: dict, *args: str) -> str:
 
 
 class Server:
-    def __init__(self, env: dict, threads: int = 64):
+    def __init__(self, env: dict, threads: int = 64, processes: int = 1):
         self.env = env
         self.port = free_port()
         self.threads = threads
+        self.processes = processes
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
         self.log_path = Path(self.env["BOTRAM_INSTANCE_PATH"]).parent / "server.log"
         self.process = subprocess.Popen(
-            [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)],
+            [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads),
+             "--processes", str(self.processes)],
             env=self.env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -78,12 +80,41 @@ class Server:
             self.process.terminate()
             self.process.wait(10)
 
+    def pids(self) -> list[int]:
+        """The server process and its workers (`--processes`), read from Linux /proc."""
+        found = [self.process.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server's processes have used so far."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
-        """Resident memory of the server process (Linux /proc)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Resident memory of the server's processes together."""
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
 
 
 class Client:

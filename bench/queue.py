@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--processes", type=int, default=2, help="botram serve --processes (one per core)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of work before figures are kept")
     args = parser.parse_args()
 
@@ -100,7 +101,8 @@ def main() -> None:
     botram(env, "seed-demo", "--password", "bench-sandi-1")
     started = time.perf_counter()
     _event_id, tokens = prepare(env, args.desks, args.waiting)
-    print(f"database: {url.split('@')[-1]}  desks={len(tokens)}  waiting steps={args.waiting}  think={args.think} s "
+    print(f"database: {url.split('@')[-1]}  desks={len(tokens)}  waiting steps={args.waiting}  think={args.think} s  "
+          f"server processes={args.processes} "
           f"(prepared in {time.perf_counter() - started:.1f} s)")
 
     call_times: list[float] = []
@@ -137,7 +139,7 @@ def main() -> None:
             if args.think:
                 time.sleep(args.think * random.uniform(0.5, 1.5))
 
-    with Server(env) as server:
+    with Server(env, processes=args.processes) as server:
         # The first seconds open the pool's connections and fill SQLAlchemy's statement cache: a server in
         # the middle of an event day has done that long ago, so those calls count as errors but not as figures.
         clock["measure"] = time.monotonic() + args.warmup
@@ -145,13 +147,18 @@ def main() -> None:
         threads = [threading.Thread(target=desk_loop, args=(d, t, server.port)) for d, t in tokens]
         for t in threads:
             t.start()
+        time.sleep(max(0.0, clock["measure"] - time.monotonic()))
+        cpu_at_start = server.cpu_seconds()
         for t in threads:
             t.join()
+        cpu = server.cpu_seconds() - cpu_at_start
         wall = min(time.monotonic(), clock["stop"]) - clock["measure"]
     print(f"call-next: {describe(call_times)}")
     print(f"finish:    {describe(finish_times)}")
     print(f"throughput: {len(served) / wall:.1f} visitors served per second "
           f"({len(call_times) / wall:.1f} call-next per second) over {wall:.1f} s after {args.warmup:g} s warm-up")
+    requests = len(call_times) + len(finish_times)
+    print(f"server CPU: {cpu / wall * 100:.0f}% of one core, {cpu * 1000 / max(requests, 1):.1f} ms per request")
     print(f"errors: {len(errors)}" + (f"  first: {errors[0]}  (server log: {server.log_path})" if errors else ""))
 
 

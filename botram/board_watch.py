@@ -4,6 +4,10 @@ The version lives in the database, so this works with several server processes: 
 watcher thread per watched event that reads the version (one primary-key SELECT) every POLL seconds and
 wakes its waiting streams. Fifty boards on one process cost one small query per interval, not fifty.
 A watcher stops itself when no stream has asked for a while.
+
+A commit in this process that bumped an event's version (see `queue.bump_version`) wakes that event's
+watcher at once instead of at its next poll: boards served by the process that took the call update
+without the poll's delay; boards on other processes still learn within one POLL.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import threading
 import time
 
 from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 POLL = 0.1
 IDLE_STOP = 60.0
@@ -24,6 +30,7 @@ class _Watcher:
         self.read_at = 0.0  # monotonic time of the last successful read
         self.changed = threading.Condition()
         self.last_interest = time.monotonic()
+        self.poked = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"board-watch-{event_id}", daemon=True)
         self.stopped = False
 
@@ -50,7 +57,8 @@ class _Watcher:
                     self.version = version
                     self.changed.notify_all()
             self.read_at = time.monotonic()
-            time.sleep(POLL)
+            self.poked.wait(POLL)
+            self.poked.clear()
         self.stopped = True
 
     def wait(self, known: int | None, timeout: float) -> int | None:
@@ -91,3 +99,20 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
     if current.version is not None and time.monotonic() - current.read_at <= max_age:
         return current.version
     return None
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_after_commit(session) -> None:
+    bumped = session.info.pop("bumped_events", None)
+    if not bumped:
+        return
+    with _lock:
+        woken = [_watchers.get(event_id) for event_id in bumped]
+    for current in woken:
+        if current is not None and not current.stopped:
+            current.poked.set()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session) -> None:
+    session.info.pop("bumped_events", None)

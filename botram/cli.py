@@ -122,16 +122,20 @@ def create_token_command(username: str, name: str) -> None:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
 @click.option("--threads", default=lambda: int(os.environ.get("BOTRAM_THREADS", "64")), type=int,
-              show_default="64", help="Worker threads; every open board stream holds one.")
+              show_default="64", help="Worker threads per process; every open board stream holds one.")
+@click.option("--processes", default=lambda: int(os.environ.get("BOTRAM_PROCESSES", "1")),
+              type=click.IntRange(1, 64), show_default="1",
+              help="Server processes sharing the port (POSIX); one per CPU core serves desks fastest.")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
+def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     """Serve BOTRAM with the production WSGI server (waitress)."""
-    from waitress import serve
+    from .serving import serve
 
+    if processes > 1 and not hasattr(os, "fork"):
+        _fail("--processes above 1 needs a POSIX system (fork); use --processes 1 here.")
     app = current_app._get_current_object()
-    click.echo(f"BOTRAM serving on http://{host}:{port}  (threads={threads})")
-    serve(app, host=host, port=port, threads=threads, connection_limit=max(200, threads * 4),
-          channel_timeout=120, ident="botram")
+    click.echo(f"BOTRAM serving on http://{host}:{port}  (processes={processes}, threads={threads} each)")
+    serve(app, host=host, port=port, threads=threads, processes=processes)
 
 
 @click.command("backup")

@@ -38,4 +38,5 @@ def write_transaction(session) -> None:
 
     Call before the first statement of a unit of work that will write (call_next, issue a ticket).
     """
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -122,15 +122,16 @@ def _unit_of_work(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        guard = _SQLITE_WRITERS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        sqlite = db.engine.dialect.name == "sqlite"
+        guard = _SQLITE_WRITERS if sqlite else contextlib.nullcontext()
         for attempt in range(RETRIES):
             # Never wait for the writer lock while holding a pooled connection: the writer in front of us
             # may need one, and a pool drained by waiters would stall everyone until the pool timeout.
-            if db.session().in_transaction():
+            if sqlite and db.session().in_transaction():
                 db.session.commit()
             with guard:
                 try:
-                    _begin_write()
+                    _begin_write(sqlite)
                     result = fn(*args, **kwargs)
                     db.session.commit()
                     return result
@@ -147,10 +148,12 @@ def _unit_of_work(fn):
     return wrapper
 
 
-def _begin_write() -> None:
-    """Start a fresh writer transaction. A read transaction the caller left open (loading the user,
-    the desk) is ended first: SQLite cannot turn a reader into BEGIN IMMEDIATE, and its snapshot is stale."""
-    if db.session().in_transaction():
+def _begin_write(sqlite: bool) -> None:
+    """Start a writer transaction. On SQLite a read transaction the caller left open (loading the user, the
+    desk) is ended first: SQLite cannot turn a reader into BEGIN IMMEDIATE, and its snapshot is stale.
+    PostgreSQL (read committed) sees every committed row at each statement, so the unit of work simply
+    continues the request's transaction: no extra commit, connection check-out and BEGIN on every press."""
+    if sqlite and db.session().in_transaction():
         db.session.commit()
     write_transaction(db.session)
 
@@ -166,6 +169,8 @@ def bump_version(event_id: int) -> None:
     Pending ORM changes (the audit entry) are flushed first so this really is the last one."""
     db.session.flush()
     db.session.execute(_BUMP, {"e_id": event_id})
+    # Read by the board watcher after the commit, to wake this process's boards without waiting for a poll.
+    db.session.info.setdefault("bumped_events", set()).add(event_id)
 
 
 def _lock_visit(visit_id: int) -> Visit:
@@ -397,18 +402,15 @@ _desk_t, _event_t, _step_t, _visit_t = Desk.__table__, Event.__table__, Step.__t
 
 # call_next runs on every "Panggil" press: its statements are built once (Core, bound parameters) so a call
 # costs a few indexed statements and little Python.
+# The desk's services, as a subquery: the desk row, the busy check and the candidates need no list in Python.
+_DESK_SERVICES = sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == sa.bindparam("desk_id"))
 _DESK_ROW = (
-    sa.select(_desk_t.c.event_id, _desk_t.c.state, _desk_t.c.priority_streak, _event_t.c.status)
+    sa.select(_desk_t.c.event_id, _desk_t.c.state, _desk_t.c.priority_streak, _event_t.c.status,
+              sa.exists().where(_step_t.c.event_id == _desk_t.c.event_id, _step_t.c.desk_id == _desk_t.c.id,
+                                _step_t.c.service_id.in_(_DESK_SERVICES),
+                                _step_t.c.status.in_(ACTIVE_STEP_STATES)).label("busy"))
     .join(_event_t, _event_t.c.id == _desk_t.c.event_id).where(_desk_t.c.id == sa.bindparam("desk_id"))
     .with_for_update(of=_desk_t, key_share=True)
-)
-_DESK_SERVICES = sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == sa.bindparam("desk_id"))
-_DESK_BUSY = (
-    sa.select(_step_t.c.id)
-    .where(_step_t.c.event_id == sa.bindparam("event_id"),
-           _step_t.c.service_id.in_(sa.bindparam("services", expanding=True)),
-           _step_t.c.status.in_(ACTIVE_STEP_STATES), _step_t.c.desk_id == sa.bindparam("desk_id"))
-    .limit(1)
 )
 
 
@@ -417,7 +419,7 @@ def _candidate_query(regular_only: bool):
         sa.select(_step_t.c.id, _step_t.c.visit_id, _step_t.c.priority_rank)
         .join(_visit_t, _visit_t.c.id == _step_t.c.visit_id)
         .where(_step_t.c.event_id == sa.bindparam("event_id"),
-               _step_t.c.service_id.in_(sa.bindparam("services", expanding=True)),
+               _step_t.c.service_id.in_(_DESK_SERVICES),
                _step_t.c.status == WAITING, _visit_t.c.busy_desk_id.is_(None),
                _step_t.c.id.not_in(sa.bindparam("exclude", expanding=True)))
         .order_by(_step_t.c.priority_rank, _step_t.c.arrived_at, _step_t.c.id)
@@ -446,11 +448,11 @@ _SET_STREAK = sa.update(_desk_t).where(_desk_t.c.id == sa.bindparam("d_id")).val
     priority_streak=sa.bindparam("streak"))
 
 
-def _candidates(event_id: int, service_ids: list[int], *, regular_only: bool, exclude: set[int],
+def _candidates(event_id: int, desk_id: int, *, regular_only: bool, exclude: set[int],
                 limit: int) -> list[tuple[int, int, int]]:
     """(step id, visit id, priority rank) of eligible waiting steps in queue order."""
     rows = db.session.execute(_CANDIDATES[regular_only], {
-        "event_id": event_id, "services": service_ids, "exclude": sorted(exclude), "limit": limit})
+        "event_id": event_id, "desk_id": desk_id, "exclude": sorted(exclude), "limit": limit})
     return [tuple(row) for row in rows]
 
 
@@ -480,15 +482,12 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
     row = db.session.execute(_DESK_ROW, {"desk_id": desk_id}).first()
     if row is None:
         raise NotFound("Loket tidak ditemukan.")
-    event_id, state, streak, event_status = row
+    event_id, state, streak, event_status, busy = row
     if event_status != EventStatus.OPEN.value:
         raise DomainError("Acara belum dibuka atau sudah ditutup.")
     if state != DeskState.OPEN.value:
         raise DomainError("Loket sedang dijeda atau ditutup; buka loket untuk memanggil.")
-    service_ids = list(db.session.scalars(_DESK_SERVICES, {"desk_id": desk_id}))
-    if not service_ids:
-        return None
-    if db.session.scalar(_DESK_BUSY, {"event_id": event_id, "services": service_ids, "desk_id": desk_id}):
+    if busy:
         raise Conflict("Loket ini masih memanggil atau melayani pengunjung; selesaikan dulu.")
 
     regular_first = streak >= priority_cap
@@ -497,9 +496,9 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
     while True:
         candidates = []
         if regular_first:
-            candidates = _candidates(event_id, service_ids, regular_only=True, exclude=tried, limit=CANDIDATES)
+            candidates = _candidates(event_id, desk_id, regular_only=True, exclude=tried, limit=CANDIDATES)
         if not candidates:
-            candidates = _candidates(event_id, service_ids, regular_only=False, exclude=tried, limit=CANDIDATES)
+            candidates = _candidates(event_id, desk_id, regular_only=False, exclude=tried, limit=CANDIDATES)
         if not candidates:
             return None
         for step_id, visit_id, rank in candidates:

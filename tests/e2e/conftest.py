@@ -96,10 +96,11 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, processes: int = 1) -> None:
         env = self.databases.env(self.database_url)
         self.log = open(self.databases.workdir / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+        self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                         "--processes", str(processes)],
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60  # a loaded CI machine can take a while to import and bind
         while time.monotonic() < deadline:
