@@ -7,12 +7,15 @@
    (default 50) at one desk through the API. For each call it measures the time from the call-next
    response returning to the code appearing on every board (each page records the moment with a
    MutationObserver), and prints p50/p95 over all (board, call) pairs.
+   The same calls are also timed to a plain HTTP client holding the board's event stream (no browser):
+   that figure is the server's part; the rest is the browsers' (ten Chromiums on the server's machine).
 2. Hammers the public board endpoint (GET /api/v1/events/<id>/board) and a trivial route (/healthz) with
    the same number of keep-alive clients for the same time, and prints requests per second and their ratio.
 """
 from __future__ import annotations
 
 import argparse
+import http.client
 import sys
 import threading
 import time
@@ -31,6 +34,24 @@ new MutationObserver(function () {
   if (el && !(el.textContent in window.__seen)) window.__seen[el.textContent] = Date.now();
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
+
+
+def listen(port: int, event_id: int, arrivals: list[float]) -> None:
+    """Hold the board's event stream like a projector would and note when each new panel arrives."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", f"/board/{event_id}/stream")
+    response = conn.getresponse()
+    while True:
+        line = response.fp.readline()
+        if not line:
+            return
+        if line.startswith(b"event: panel"):
+            arrivals.append(time.time() * 1000)
+
+
+def first_after(arrivals: list[float], at: float) -> float | None:
+    later = [a for a in arrivals if a >= at - 2]
+    return min(later) - at if later else None
 
 
 def throughput(port: int, path: str, clients: int, seconds: float) -> float:
@@ -59,6 +80,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--processes", type=int, default=2, help="botram serve --processes (one per core)")
     args = parser.parse_args()
 
     url, workdir = fresh_database(args.database_url)
@@ -70,7 +92,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    with Server(env) as server, sync_playwright() as p:
+    with Server(env, processes=args.processes) as server, sync_playwright() as p:
         api = Client(server.port, reception)
         _s, events, _e = api.request("GET", "/api/v1/events?status=open")
         event_id = events[0]["id"]
@@ -94,6 +116,9 @@ def main() -> None:
         for page in pages:
             page.goto(f"http://127.0.0.1:{server.port}/board/{event_id}")
             page.wait_for_selector(".latest-empty")
+        streams: list[list[float]] = [[] for _ in range(args.boards)]
+        for arrivals in streams:
+            threading.Thread(target=listen, args=(server.port, event_id, arrivals), daemon=True).start()
         time.sleep(1.0)  # every board's event stream connected
 
         desk_client = Client(server.port, officer)
@@ -113,7 +138,12 @@ def main() -> None:
                 else:
                     missing += 1
         browser.close()
-        print(f"database: {url.split('@')[-1]}  boards={args.boards}  calls={args.calls}")
+        stream_latencies = [d for arrivals in streams for at in returned.values()
+                            if (d := first_after(arrivals, at)) is not None]
+        print(f"database: {url.split('@')[-1]}  boards={args.boards}  calls={args.calls}  "
+              f"server processes={args.processes}")
+        print(f"call → panel event on {args.boards} plain stream clients (the server's part): "
+              f"p50={percentile(stream_latencies, 50):.0f} ms  p95={percentile(stream_latencies, 95):.0f} ms")
         print(f"call → on every board: p50={percentile(latencies, 50):.0f} ms  p95={percentile(latencies, 95):.0f} ms  "
               f"max={max(latencies):.0f} ms  (pairs={len(latencies)}, never shown={missing})")
 

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-POLL = 0.1
+POLL = 0.05  # a primary-key read 20 times a second per watched event and process: next to nothing
 IDLE_STOP = 60.0
 
 
@@ -88,7 +88,7 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
     """The event's queue version as this process's watcher read it at most `max_age` seconds ago, else None.
 
     Lets a board or display poll be answered from memory while boards are open: their streams keep a
-    watcher reading the version ten times a second anyway. Never starts a watcher itself, so polls for
+    watcher reading the version twenty times a second anyway. Never starts a watcher itself, so polls for
     unknown or unwatched events cannot make the server spawn threads.
     """
     with _lock:

@@ -104,7 +104,7 @@ def test_latest_call_and_recent_calls_in_order(hall):
     assert json["latest"]["key"] == f"{b.steps[0].id}:0"
 
 
-def test_stream_announces_a_version_change(client, hall, app):
+def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     event, desk1, _ = hall
     event_id, desk_id = event.id, desk1.id
     version = current_version(event_id)
@@ -121,7 +121,12 @@ def test_stream_announces_a_version_change(client, hall, app):
     assert text(next(chunks)).startswith(": connected")
     visit = _visit(db.session.get(Event, event_id), "A-001", ["KK"])
     _call(visit.steps[0], db.session.get(Desk, desk_id))
-    assert text(next(chunks)) == f"event: update\ndata: {version + 1}\n\n"
+    message = text(next(chunks))
+    assert message.startswith("event: panel\ndata: ") and message.endswith("\n\n")
+    lines = message[:-2].split("\n")[1:]
+    assert lines and all(line.startswith("data: ") for line in lines)  # every line of the HTML is a data line
+    html = "\n".join(line[len("data: "):] for line in lines)
+    assert f'data-version="{version + 1}"' in html and "A-001" in html
     response.close()
 
 

@@ -135,6 +135,11 @@ class _StateCache:
         self.size = size
         self.states: "OrderedDict[tuple[int, int], BoardState]" = OrderedDict()
         self.lock = threading.Lock()
+        self.computing: dict[int, threading.Lock] = {}
+
+    def computing_lock(self, event_id: int) -> threading.Lock:
+        with self.lock:
+            return self.computing.setdefault(event_id, threading.Lock())
 
     def get(self, event_id: int, version: int) -> BoardState | None:
         with self.lock:
@@ -166,8 +171,13 @@ def board_state(event: Event) -> BoardState:
     cache = _state_cache()
     state = cache.get(event.id, event.queue_version)
     if state is None:
-        state = _compute(event)
-        cache.put(state)
+        # Every open board asks for the new version at the same moment: one thread computes it, the others
+        # wait for that result instead of running the same queries side by side.
+        with cache.computing_lock(event.id):
+            state = cache.get(event.id, event.queue_version)
+            if state is None:
+                state = _compute(event)
+                cache.put(state)
     return state
 
 

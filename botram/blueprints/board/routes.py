@@ -1,6 +1,6 @@
 import time
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import get_locale
 
 from ...board_watch import fresh_version, watcher
@@ -29,6 +29,14 @@ def show(event_id: int):
                            sponsors=public_sponsors(event.id))
 
 
+def _panel_html(event_id: int, version: int) -> str:
+    """The live part of the board at `version`, rendered once per version and language in this process."""
+    state = cached_state(event_id, version)
+    if state is None:
+        state = board_state(_event_or_404(event_id))
+    return state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
+
+
 @bp.route("/<int:event_id>/panel")
 def panel(event_id: int):
     """The live part of the board; 204 (nothing to swap) when the caller already has this version."""
@@ -40,18 +48,18 @@ def panel(event_id: int):
         abort(404)
     if known is not None and known == version:
         return Response(status=204, headers={"Cache-Control": "no-store"})
-    state = cached_state(event_id, version)
-    if state is None:
-        state = board_state(_event_or_404(event_id))
-    html = state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
-    response = Response(html)
+    response = Response(_panel_html(event_id, version))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.route("/<int:event_id>/stream")
 def stream(event_id: int):
-    """Server-sent events: `update` with the new version whenever the queue changes."""
+    """Server-sent events: `panel` with the new live part of the board whenever the queue changes.
+
+    The HTML travels in the event itself, so a call reaches the projector without a second request per
+    board; boards poll `panel` only as a safety net.
+    """
     _event_or_404(event_id)
     known = request.args.get("v", type=int)
     app = current_app._get_current_object()
@@ -67,9 +75,14 @@ def stream(event_id: int):
                 yield ": keep-alive\n\n"
                 continue
             known = version
-            yield f"event: update\ndata: {version}\n\n"
+            try:
+                html = _panel_html(event_id, version)
+            finally:
+                db.session.remove()
+            data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+            yield f"event: panel\n{data}\n"
             time.sleep(MIN_GAP_SECONDS)
         yield "event: reconnect\ndata: \n\n"
 
-    return Response(events(), mimetype="text/event-stream",
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

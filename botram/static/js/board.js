@@ -125,7 +125,11 @@
     if (!window.EventSource) return;
     source = new EventSource(board.dataset.streamUrl + "?v=" + version());
     source.addEventListener("open", function () { setOnline(true); refresh(); });
-    source.addEventListener("update", refresh);
+    source.addEventListener("panel", function (e) {
+      setOnline(true);
+      panel.innerHTML = e.data;  // the stream carries the panel itself: no second request per call
+      collectCalls(false);
+    });
     source.addEventListener("reconnect", function () { source.close(); setTimeout(connect, 200); });
     source.addEventListener("error", function () {
       setOnline(false);
