@@ -228,11 +228,13 @@ def purge_pii_command(older_than: str, dry_run: bool) -> None:
     except DomainError as exc:
         _fail(exc.message)
     if dry_run:
-        click.echo(f"Would clear personal data of {result.visits} visits ({result.notes} step notes) "
+        click.echo(f"Would clear personal data of {result.visits} visits ({result.notes} step notes, "
+                   f"{result.comments} survey comments redacted) "
                    f"in {result.events} closed events.")
         return
     db.session.commit()
-    click.echo(f"Cleared personal data of {result.visits} visits ({result.notes} step notes) "
+    click.echo(f"Cleared personal data of {result.visits} visits ({result.notes} step notes, "
+               f"{result.comments} survey comments redacted) "
                f"in {result.events} closed events older than {older_than}.")
 
 

@@ -204,3 +204,34 @@ def test_parse_age_units():
     assert parse_age("90d") == timedelta(days=90)
     assert parse_age("13w") == timedelta(weeks=13)
     assert parse_age(" 30 ") == timedelta(days=30)
+
+
+def test_purge_redacts_numbers_and_addresses_in_old_survey_comments(runner, history):
+    comment = f"Cepat. NIK saya {NIK}, hubungi 0812-3456-7890 atau warga.bekasi@example.com. Loket 3 ramah."
+    for event in history.values():
+        response = db.session.scalar(sa.select(SurveyResponse).where(SurveyResponse.event_id == event.id))
+        response.comment = comment
+    db.session.commit()
+    dry = runner.invoke(args=["purge-pii", "--older-than", "90d", "--dry-run"])
+    assert "1 survey comments redacted" in dry.output
+    result = runner.invoke(args=["purge-pii", "--older-than", "90d"])
+    assert result.exit_code == 0 and "1 survey comments redacted" in result.output
+    db.session.expire_all()
+    comments = {key: db.session.scalar(sa.select(SurveyResponse.comment).where(SurveyResponse.event_id == event.id))
+                for key, event in history.items()}
+    assert comments["old"] == "Cepat. NIK saya [dihapus], hubungi [dihapus] atau [dihapus]. Loket 3 ramah."
+    assert comments["recent"] == comment and comments["open"] == comment
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "privacy.purge"))
+    assert entry.detail["comments"] == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Nomor +62 812 3456 7890 tolong dihapus", "Nomor [dihapus] tolong dihapus"),
+    ("Antre 45 menit di loket 12", "Antre 45 menit di loket 12"),
+    ("Tanggal 12.03.2026 pelayanan baik", "Tanggal 12.03.2026 pelayanan baik"),
+    ("", ""),
+])
+def test_redaction_keeps_ordinary_numbers(text, expected):
+    from botram.domain.privacy import redact
+
+    assert redact(text) == expected

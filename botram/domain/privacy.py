@@ -5,6 +5,11 @@
 the statistics need stays: visits and their codes, steps with their services, states, outcomes and
 times, amounts, requirements presented, survey scores and the respondent profile. Events that are not
 closed are never touched, whatever their date. Each purge is audited with counts only.
+
+Survey comments are kept, since what citizens write is what the SKM report is for, but anything in them
+that identifies someone by number (a NIK, a phone number, any run of nine or more digits) or an e-mail
+address is replaced by "[dihapus]". A name written into a comment cannot be told from other words and
+stays: the survey form asks respondents not to write one.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Event, EventStatus, Step, Visit
+from ..models import Event, EventStatus, Step, SurveyResponse, Visit
 from . import DomainError, audit
 from .clock import today_wib
 
@@ -31,11 +36,22 @@ def parse_age(text: str) -> timedelta:
     return timedelta(weeks=amount) if unit == "w" else timedelta(days=amount)
 
 
+# Nine or more digits (a date like 12.03.2026 has eight), allowing the spaces, dots and dashes people write between groups
+# ("0812-3456-7890", "3216 0145 0895 0001", "+62 812 ..."), and e-mail addresses.
+IDENTIFYING = re.compile(r"\+?\d(?:[\s.\-]?\d){8,}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+REDACTED = "[dihapus]"
+
+
+def redact(text: str) -> str:
+    return IDENTIFYING.sub(REDACTED, text)
+
+
 @dataclass
 class PurgeResult:
     events: int
     visits: int
     notes: int
+    comments: int = 0
 
 
 def purgeable_events(older_than: timedelta) -> list[int]:
@@ -56,13 +72,20 @@ def purge_pii(older_than: timedelta, *, dry_run: bool = False, by_user_id: int |
     visits = db.session.scalar(sa.select(sa.func.count(Visit.id)).where(Visit.event_id.in_(event_ids), has_pii))
     notes = db.session.scalar(sa.select(sa.func.count(Step.id)).where(Step.event_id.in_(event_ids),
                                                                       Step.note.is_not(None)))
+    comments = [(response_id, redact(text)) for response_id, text in db.session.execute(
+        sa.select(SurveyResponse.id, SurveyResponse.comment).where(
+            SurveyResponse.event_id.in_(event_ids), SurveyResponse.comment.is_not(None)))
+        if redact(text) != text]
     if dry_run:
-        return PurgeResult(len(event_ids), visits, notes)
+        return PurgeResult(len(event_ids), visits, notes, len(comments))
+    for response_id, text in comments:
+        db.session.execute(sa.update(SurveyResponse).where(SurveyResponse.id == response_id).values(comment=text)
+                           .execution_options(synchronize_session=False))
     db.session.execute(sa.update(Visit).where(Visit.event_id.in_(event_ids), has_pii)
                        .values(name=None, nik=None, phone=None).execution_options(synchronize_session=False))
     db.session.execute(sa.update(Step).where(Step.event_id.in_(event_ids), Step.note.is_not(None))
                        .values(note=None).execution_options(synchronize_session=False))
     audit.record("privacy.purge", "event", None, user_id=by_user_id, events=event_ids, visits=visits, notes=notes,
-                 older_than_days=older_than.days)
+                 comments=len(comments), older_than_days=older_than.days)
     db.session.expire_all()
-    return PurgeResult(len(event_ids), visits, notes)
+    return PurgeResult(len(event_ids), visits, notes, len(comments))
