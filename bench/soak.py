@@ -8,7 +8,9 @@ Who takes part (all over HTTP, each with its own keep-alive connection):
 - reception: 2 kiosks issue `--visits` tickets through POST /api/v1/events/<id>/visits, spread over the run,
   1 to 3 services each (only services some desk offers), some with a priority group;
 - desks: `--desks` officers (device tokens) loop call-next → finish until the day is over and no one waits;
-- boards: `--boards` projectors poll GET /api/v1/events/<id>/board and /board/<id>/panel every second;
+- boards: `--boards` displays poll GET /api/v1/events/<id>/board and /board/<id>/panel every second;
+- projectors: `--streams` boards hold /board/<id>/stream open all day, as the projector page does, and
+  reconnect when the server restarts (the issue's "50 boards and status pages connected at once");
 - phones: `--status-pages` citizens poll /status/<token> every few seconds; half of the served citizens answer
   the SKM survey (POST /api/v1/visits/<token>/survey).
 Halfway through, the server is stopped and started again (clients pause, then reconnect), as when the laptop
@@ -21,6 +23,7 @@ the end. Exit status 1 when errors, lost or duplicated tickets were found.
 from __future__ import annotations
 
 import argparse
+import http.client
 import random
 import re
 import sys
@@ -220,6 +223,49 @@ def board_loop(day: Day, event_id: int) -> None:
         day.stop.wait(1.0)
 
 
+class Streams:
+    """Projector boards holding the event stream: how many are connected, and what each received."""
+
+    def __init__(self, count: int):
+        self.connected = 0
+        self.peak = 0
+        self.events = [0] * count
+        self.reconnects = [0] * count
+
+
+def stream_loop(day: Day, streams: Streams, event_id: int, index: int) -> None:
+    while not day.stop.is_set():
+        day.open_gate.wait()
+        conn = http.client.HTTPConnection("127.0.0.1", day.port, timeout=40)  # keep-alive comes every 15 s
+        counted = False
+        try:
+            conn.request("GET", f"/board/{event_id}/stream")
+            response = conn.getresponse()
+            if response.status != 200:
+                day.error(f"board stream: {response.status}")
+            else:
+                with day.lock:
+                    streams.connected += 1
+                    streams.peak = max(streams.peak, streams.connected)
+                counted = True
+                while not day.stop.is_set():
+                    line = response.fp.readline()
+                    if not line:
+                        break  # the server restarted or ended the stream: reconnect, as board.js does
+                    if line.startswith(b"event: panel"):
+                        streams.events[index] += 1
+        except OSError:
+            pass
+        finally:
+            if counted:
+                with day.lock:
+                    streams.connected -= 1
+            conn.close()
+        if not day.stop.is_set():
+            streams.reconnects[index] += 1
+            day.stop.wait(0.5)
+
+
 def phone_loop(day: Day, phones: int, seed: int) -> None:
     """One thread stands for several phones: each of its citizens polls their status page every ~5 s and,
     once served, half of them answer the survey."""
@@ -273,6 +319,8 @@ def main() -> int:
     parser.add_argument("--desks", type=int, default=10)
     parser.add_argument("--boards", type=int, default=5)
     parser.add_argument("--status-pages", type=int, default=100)
+    parser.add_argument("--streams", type=int, default=50, help="projector boards holding the event stream")
+    parser.add_argument("--processes", type=int, default=2, help="botram serve --processes (one per core)")
     parser.add_argument("--seconds", type=float, default=180, help="how long reception keeps issuing tickets")
     parser.add_argument("--think", type=float, default=0.4, help="seconds a desk spends per citizen")
     parser.add_argument("--no-restart", action="store_true")
@@ -284,9 +332,10 @@ def main() -> int:
     botram(env, "seed-demo", "--password", PASSWORD)
     event_id, reception_token, desk_tokens = prepare(env, args.desks)
     print(f"database: {url.split('@')[-1]}  visits={args.visits} desks={len(desk_tokens)} boards={args.boards} "
-          f"phones={args.status_pages} over {args.seconds:.0f} s, restart={'no' if args.no_restart else 'halfway'}")
+          f"streams={args.streams} phones={args.status_pages} over {args.seconds:.0f} s, "
+          f"restart={'no' if args.no_restart else 'halfway'}, server processes={args.processes} × 64 threads")
 
-    server = Server(env, threads=max(64, args.boards * 2 + args.desks + 16))
+    server = Server(env, processes=args.processes)
     start(server)
     day = Day(server.port)
     memory = {"start": server.rss_mb()}
@@ -303,6 +352,9 @@ def main() -> int:
                   for _ in range(args.boards)]
         others += [threading.Thread(target=phone_loop, args=(day, phone_threads, k), daemon=True)
                    for k in range(phone_threads)]
+        streams = Streams(args.streams)
+        others += [threading.Thread(target=stream_loop, args=(day, streams, event_id, k), daemon=True)
+                   for k in range(args.streams)]
         began = time.perf_counter()
         for t in threads + desks + others:
             t.start()
@@ -328,6 +380,7 @@ def main() -> int:
         day.reception_done.set()
         for t in desks:
             t.join()
+        connected_at_end = streams.connected
         day.stop.set()
         time.sleep(1.5)
         wall = time.perf_counter() - began
@@ -355,6 +408,11 @@ def main() -> int:
         print(f"  {key:<46} {describe(day.latency[key])}")
     print("server memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items()))
     print(f"reconnects after the restart: {day.retries}")
+    if args.streams:
+        received = sorted(streams.events)
+        print(f"projector streams: {streams.peak} of {args.streams} connected at the peak, {connected_at_end} at the "
+              f"end of the day; panels received per board min/median/max {received[0]}/"
+              f"{received[len(received) // 2]}/{received[-1]}; reconnects {sum(streams.reconnects)}")
     problems = {
         "errors": len(day.errors),
         "lost tickets (issued, not in the database)": len(lost_visits),
@@ -365,6 +423,7 @@ def main() -> int:
         "steps never served": len(not_served),
         "steps still waiting/called at the end": waiting_left,
         "survey answers not stored": day.surveys - found["surveys"],
+        "projector streams not connected at the end": args.streams - connected_at_end if args.streams else 0,
     }
     for name, value in problems.items():
         print(f"{name:<52} {value}")
