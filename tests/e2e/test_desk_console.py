@@ -42,6 +42,8 @@ def open_desk(page, live_server, number: int, shot: str | None = None) -> None:
         screenshot(page, shot)
     page.get_by_role("link", name=re.compile(rf"^Loket {number}\b")).click()
     expect(page.locator("#desk-console")).to_be_visible()
+    # The console is visible while the page is still parsing; shortcuts work once desk.js and htmx have run.
+    page.wait_for_load_state("load")
 
 
 def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
