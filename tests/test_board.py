@@ -130,6 +130,48 @@ def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     response.close()
 
 
+def test_stream_coalesces_a_burst_and_ends_on_the_latest_version(client, hall, app):
+    """Ten changes within a second reach a board as a few refreshes, the last one showing the final state."""
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    event_id = hall[0].id
+    version = current_version(event_id)
+    db.session.commit()
+    response = client.get(f"/board/{event_id}/stream?v={version}", buffered=False)
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert (first.decode() if isinstance(first, bytes) else first).startswith(": connected")
+
+    def burst():
+        with app.app_context():
+            for _ in range(10):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.update(Event).where(Event.id == event_id)
+                                 .values(queue_version=Event.queue_version + 1))
+                time.sleep(0.1)
+
+    writer = threading.Thread(target=burst)
+    writer.start()
+    received = []
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:
+        chunk = next(chunks)
+        chunk = chunk.decode() if isinstance(chunk, bytes) else chunk
+        if chunk.startswith("event: panel"):
+            received.append((time.monotonic() - started, chunk))
+            if f'data-version="{version + 10}"' in chunk:
+                break
+    writer.join()
+    response.close()
+    in_first_second = [at for at, _ in received if at < 1.0]
+    assert 1 <= len(in_first_second) <= 4, [round(at, 2) for at, _ in received]
+    assert len(received) <= 6
+    assert f'data-version="{version + 10}"' in received[-1][1]
+
+
 def test_stream_of_a_draft_event_is_not_found(client, app):
     draft = make_event(status="draft")
     assert client.get(f"/board/{draft.id}/stream").status_code == 404

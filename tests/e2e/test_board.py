@@ -76,3 +76,33 @@ def test_board_recovers_after_the_server_restarts(live_server, new_page):
     assert status == 200
     page.wait_for_selector(f".latest-code:text('{called['visit_code']}')", timeout=20000)
     page.wait_for_selector("#board-offline[hidden]", state="attached", timeout=5000)
+
+
+def test_a_board_updated_in_place_shows_what_a_fresh_board_shows(live_server, new_page):
+    """The board patches only the parts of its panel that changed: after calls, a finish and a recall at
+    several desks it must read exactly like a board loaded from scratch."""
+    reception = live_server.cli("create-token", "resepsionis").strip()
+    officer1 = live_server.cli("create-token", "petugas1").strip()
+    officer3 = live_server.cli("create-token", "petugas3").strip()
+    event_id, desks = demo_ids(live_server)
+    for number in (1, 1, 3, 3):
+        api(live_server, "POST", f"/api/v1/events/{event_id}/visits", reception,
+            {"services": [desks[number]["services"][0]["id"]]})
+    live = new_page(1920, 1080)
+    live.goto(f"{live_server.url}/board/{event_id}")
+    live.wait_for_selector(".latest-empty")
+
+    _s, first = api(live_server, "POST", f"/api/v1/desks/{desks[1]['id']}/call-next", officer1)
+    api(live_server, "POST", f"/api/v1/steps/{first['step_id']}/finish", officer1, {"outcome": "done"})
+    _s, second = api(live_server, "POST", f"/api/v1/desks/{desks[1]['id']}/call-next", officer1)
+    _s, third = api(live_server, "POST", f"/api/v1/desks/{desks[3]['id']}/call-next", officer3)
+    api(live_server, "POST", f"/api/v1/steps/{second['step_id']}/recall", officer1)
+    live.wait_for_selector(f".latest-code:text('{second['visit_code']}')", timeout=10000)
+
+    fresh = new_page(1920, 1080)
+    fresh.goto(f"{live_server.url}/board/{event_id}")
+    version = fresh.get_attribute(".board-live", "data-version")
+    live.wait_for_selector(f".board-live[data-version='{version}']", timeout=10000)
+    assert live.inner_text(".board-live") == fresh.inner_text(".board-live")
+    assert live.locator(".desk-code").count() == 2
+    assert third["visit_code"] in live.inner_text(".board-desks")

@@ -12,6 +12,10 @@ from . import bp
 KEEPALIVE_SECONDS = 15
 STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever by a forgotten tab
 MIN_GAP_SECONDS = 0.25  # coalesces bursts: ten calls in a second give at most four refreshes
+# Changes that land together (an officer's finish and next call, two desks pressing at once) are sent as
+# one refresh: the stream waits this long after a change before it sends, so the second change does not
+# fall into the gap after the first and wait a quarter of a second.
+SETTLE_SECONDS = 0.04
 
 
 def _event_or_404(event_id: int):
@@ -70,10 +74,13 @@ def stream(event_id: int):
         yield ": connected\n\n"  # flush headers at once
         started = time.monotonic()
         while time.monotonic() - started < STREAM_SECONDS:
-            version = watcher(app, event_id).wait(known, KEEPALIVE_SECONDS)
+            watch = watcher(app, event_id)
+            version = watch.wait(known, KEEPALIVE_SECONDS)
             if version is None or version == known:
                 yield ": keep-alive\n\n"
                 continue
+            time.sleep(SETTLE_SECONDS)
+            version = watch.version or version
             known = version
             try:
                 html = _panel_html(event_id, version)

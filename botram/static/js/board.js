@@ -104,6 +104,43 @@
   }
 
   // ---- live updates
+  // A new panel replaces only the parts that changed: a finish at one desk repaints that desk's tile and the
+  // waiting counts, not the 250-pixel latest call. Projector PCs often render in software, and a full
+  // 1920x1080 repaint on every change is what delays the next call on screen.
+  function ownText(el) {
+    var text = "";
+    for (var n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 3) text += n.nodeValue;
+    return text.trim();
+  }
+  function syncAttributes(from, to) {
+    Array.prototype.slice.call(to.attributes).forEach(function (a) {
+      if (!from.hasAttribute(a.name)) to.removeAttribute(a.name);
+    });
+    Array.prototype.slice.call(from.attributes).forEach(function (a) {
+      if (to.getAttribute(a.name) !== a.value) to.setAttribute(a.name, a.value);
+    });
+  }
+  function patch(current, next, depth) {
+    if (current.isEqualNode(next)) return;
+    // a new latest call is a new card, so its pop-and-ring animation starts afresh
+    if (depth === 0 || current.tagName !== next.tagName || !next.children.length ||
+        current.getAttribute("data-latest-key") !== next.getAttribute("data-latest-key") ||
+        current.children.length !== next.children.length || ownText(current) !== ownText(next)) {
+      current.replaceWith(next);
+      return;
+    }
+    syncAttributes(next, current);
+    var nextChildren = Array.prototype.slice.call(next.children);
+    Array.prototype.slice.call(current.children).forEach(function (child, i) { patch(child, nextChildren[i], depth - 1); });
+  }
+  function showPanel(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var next = holder.content.firstElementChild, current = panel.firstElementChild;
+    if (current && next && !holder.content.firstElementChild.nextElementSibling) patch(current, next, 3);
+    else panel.innerHTML = html;
+    collectCalls(false);
+  }
   var fetching = false, again = false;
   function setOnline(ok) { offline.hidden = ok; }
   function refresh() {
@@ -116,7 +153,7 @@
         if (!r.ok) throw new Error("status " + r.status);
         return r.text();
       })
-      .then(function (html) { if (html !== null) { panel.innerHTML = html; collectCalls(false); } })
+      .then(function (html) { if (html !== null) showPanel(html); })
       .catch(function () { setOnline(false); })
       .then(function () { fetching = false; if (again) { again = false; refresh(); } });
   }
@@ -127,8 +164,7 @@
     source.addEventListener("open", function () { setOnline(true); refresh(); });
     source.addEventListener("panel", function (e) {
       setOnline(true);
-      panel.innerHTML = e.data;  // the stream carries the panel itself: no second request per call
-      collectCalls(false);
+      showPanel(e.data);  // the stream carries the panel itself: no second request per call
     });
     source.addEventListener("reconnect", function () { source.close(); setTimeout(connect, 200); });
     source.addEventListener("error", function () {
