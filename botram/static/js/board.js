@@ -146,14 +146,16 @@
   function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
-    fetch(board.dataset.panelUrl + "?v=" + version(), { cache: "no-store", headers: { "HX-Request": "true" } })
+    var asked = version();
+    fetch(board.dataset.panelUrl + "?v=" + asked, { cache: "no-store", headers: { "HX-Request": "true" } })
       .then(function (r) {
         setOnline(true);
         if (r.status === 204) return null;
         if (!r.ok) throw new Error("status " + r.status);
         return r.text();
       })
-      .then(function (html) { if (html !== null) showPanel(html); })
+      // a pushed panel that arrived while this poll was on its way is newer: keep it
+      .then(function (html) { if (html !== null && version() === asked) showPanel(html); })
       .catch(function () { setOnline(false); })
       .then(function () { fetching = false; if (again) { again = false; refresh(); } });
   }
