@@ -167,6 +167,16 @@ def cached_state(event_id: int, version: int) -> BoardState | None:
     return _state_cache().get(event_id, version)
 
 
+def state_at(event_id: int, version: int | None) -> BoardState | None:
+    """The board state of a public event: from memory when this process already computed `version`
+    (no database access), else from the database. None when the event is missing or still a draft."""
+    state = cached_state(event_id, version) if version is not None else None
+    if state is None:
+        event = public_event(event_id)
+        state = board_state(event) if event is not None else None
+    return state
+
+
 def board_state(event: Event) -> BoardState:
     cache = _state_cache()
     state = cache.get(event.id, event.queue_version)

@@ -463,8 +463,12 @@ def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step |
     held no longer than the claim itself, and the caller needs no lazy loads to answer.
     """
     step_id = _claim_next(desk_id, by_user_id=by_user_id, priority_cap=priority_cap)
-    if step_id is None:
-        return None
+    return None if step_id is None else loaded_step(step_id)
+
+
+def loaded_step(step_id: int) -> Step | None:
+    """The step with its visit, service and desk, fresh from the database in one query: what a caller needs
+    to answer after a unit of work, whose commit expired everything it had loaded."""
     return db.session.scalar(
         sa.select(Step).where(Step.id == step_id)
         .options(orm.joinedload(Step.visit), orm.joinedload(Step.service), orm.joinedload(Step.desk))

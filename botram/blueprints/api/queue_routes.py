@@ -12,9 +12,9 @@ from sqlalchemy.orm import joinedload
 
 from ...domain import queue
 from ...board_watch import fresh_version
-from ...domain.board import board_state, cached_state, public_event
+from ...domain.board import state_at
 from ...extensions import db
-from ...models import Desk, Role, Step, Visit
+from ...models import Desk, Role, Step
 from . import bp
 from .auth import api_public, api_roles
 from .errors import ApiError
@@ -52,19 +52,9 @@ def _step_for_desk_action(step_id: int) -> Step:
     return step
 
 
-def _reloaded(step: Step) -> Step:
-    """The step with its visit, service and desk in one query: the commit expired what the domain loaded,
-    and four lazy loads would cost more than the desk action itself. The id comes from the identity map,
-    since reading `step.id` of an expired step would cost one more query."""
-    step_id = sa.inspect(step).identity[0]
-    return db.session.scalar(
-        sa.select(Step).where(Step.id == step_id)
-        .options(joinedload(Step.visit).load_only(Visit.code), joinedload(Step.service), joinedload(Step.desk))
-        .execution_options(populate_existing=True))
-
-
 def step_json(step: Step) -> dict:
-    step = _reloaded(step)
+    # The id from the identity map: reading `step.id` of a step the commit expired would cost a query.
+    step = queue.loaded_step(sa.inspect(step).identity[0])
     return {"id": step.id, "visit_code": step.visit.code, "service": step.service.code,
             "service_name": step.service.name, "status": step.status, "outcome": step.outcome,
             "desk": step.desk.number if step.desk else None, "recall_count": step.recall_count}
@@ -147,11 +137,7 @@ def recall(step_id: int):
 @api_public
 def board(event_id: int):
     """What the projector shows, with its `version`; codes and desks only."""
-    version = fresh_version(current_app._get_current_object(), event_id)
-    state = cached_state(event_id, version) if version is not None else None
-    if state is None:  # not computed yet in this process, or no fresh version: ask the database
-        event = public_event(event_id)
-        if event is None:
-            raise ApiError(404, _("Kegiatan tidak ditemukan."))
-        state = board_state(event)
+    state = state_at(event_id, fresh_version(current_app._get_current_object(), event_id))
+    if state is None:
+        raise ApiError(404, _("Kegiatan tidak ditemukan."))
     return Response(state.json_bytes(), mimetype="application/json")

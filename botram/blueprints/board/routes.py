@@ -4,7 +4,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 from flask_babel import get_locale
 
 from ...board_watch import fresh_version, watcher
-from ...domain.board import board_state, cached_state, current_version, public_event
+from ...domain.board import board_state, current_version, public_event, state_at
 from ...domain.funding import public_sponsors
 from ...extensions import db
 from . import bp
@@ -35,9 +35,9 @@ def show(event_id: int):
 
 def _panel_html(event_id: int, version: int) -> str:
     """The live part of the board at `version`, rendered once per version and language in this process."""
-    state = cached_state(event_id, version)
+    state = state_at(event_id, version)
     if state is None:
-        state = board_state(_event_or_404(event_id))
+        abort(404)
     return state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
 
 
@@ -80,7 +80,7 @@ def stream(event_id: int):
                 yield ": keep-alive\n\n"
                 continue
             time.sleep(SETTLE_SECONDS)
-            version = watch.version or version
+            version = watch.version if watch.version is not None else version
             known = version
             try:
                 html = _panel_html(event_id, version)
