@@ -93,7 +93,6 @@ def create_user_command(username: str, name: str, role: str, agency: str | None,
         create_user(username, name, password, role, agency_id=agency_id)
     except DomainError as exc:
         _fail(exc.message)
-    db.session.commit()
     click.echo(f"User {username} ({role}) created.")
 
 
@@ -114,7 +113,6 @@ def create_token_command(username: str, name: str) -> None:
         _token, raw = issue_token(user, name)
     except DomainError as exc:
         _fail(exc.message)
-    db.session.commit()
     click.echo(raw)
 
 
@@ -232,7 +230,6 @@ def purge_pii_command(older_than: str, dry_run: bool) -> None:
                    f"{result.comments} survey comments redacted) "
                    f"in {result.events} closed events.")
         return
-    db.session.commit()
     click.echo(f"Cleared personal data of {result.visits} visits ({result.notes} step notes, "
                f"{result.comments} survey comments redacted) "
                f"in {result.events} closed events older than {older_than}.")

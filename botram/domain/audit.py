@@ -5,6 +5,7 @@ from typing import Any
 
 from ..extensions import db
 from ..models import AuditLog
+from .uow import note_audited
 
 
 def record(action: str, entity: str, entity_id: int | None = None, *, user_id: int | None = None,
@@ -13,4 +14,5 @@ def record(action: str, entity: str, entity_id: int | None = None, *, user_id: i
     entry = AuditLog(action=action, entity=entity, entity_id=entity_id, user_id=user_id,
                      event_id=event_id, detail=detail or None)
     db.session.add(entry)
+    note_audited()
     return entry

@@ -25,6 +25,7 @@ from ..models import (Agency, Desk, Event, EventStatus, LifeEventPackage, Packag
                       Service, User, desk_service)
 from . import DomainError, NotFound, audit
 from .reference import OKABE_ITO
+from .uow import bump_open_events, unit_of_work
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 COLOR = re.compile(r"^#[0-9A-F]{6}$")
@@ -122,6 +123,7 @@ def _agency_fields(code, name, short_name, color, agency_id):
     )
 
 
+@unit_of_work
 def create_agency(*, code: str, name: str, short_name: str, color: str | None = None,
                   by_user_id: int | None = None) -> Agency:
     agency = Agency(**_agency_fields(code, name, short_name, color, None), active=True)
@@ -131,6 +133,7 @@ def create_agency(*, code: str, name: str, short_name: str, color: str | None = 
     return agency
 
 
+@unit_of_work
 def update_agency(agency: Agency, *, code: str, name: str, short_name: str, color: str | None, active: bool,
                   by_user_id: int | None = None) -> Agency:
     fields = _agency_fields(code, name, short_name, color or agency.color, agency.id)
@@ -144,6 +147,7 @@ def update_agency(agency: Agency, *, code: str, name: str, short_name: str, colo
         setattr(agency, key, value)
     agency.active = active
     audit.record("agency.update", "agency", agency.id, user_id=by_user_id, code=agency.code, changed=changed)
+    bump_open_events()  # boards show agency names and colours
     return agency
 
 
@@ -211,6 +215,7 @@ def _service_fields(agency_id, code, name, ticket_letter, target_minutes, descri
     )
 
 
+@unit_of_work
 def create_service(*, agency_id: int, code: str, name: str, ticket_letter: str, target_minutes,
                    records_amount: bool = False, description: str = "", guidance: str = "",
                    by_user_id: int | None = None) -> Service:
@@ -225,6 +230,7 @@ def create_service(*, agency_id: int, code: str, name: str, ticket_letter: str, 
     return service
 
 
+@unit_of_work
 def update_service(service: Service, *, agency_id: int, code: str, name: str, ticket_letter: str, target_minutes,
                    records_amount: bool, active: bool, description: str = "", guidance: str = "",
                    by_user_id: int | None = None) -> Service:
@@ -245,6 +251,7 @@ def update_service(service: Service, *, agency_id: int, code: str, name: str, ti
     for key, value in values.items():
         setattr(service, key, value)
     audit.record("service.update", "service", service.id, user_id=by_user_id, code=service.code, changed=changed)
+    bump_open_events()  # boards and status pages show service names
     return service
 
 
@@ -282,6 +289,7 @@ def _renumber(service: Service) -> None:
         requirement.position = position
 
 
+@unit_of_work
 def add_requirement(service: Service, *, text: str, where_to_get: str = "", optional: bool = False,
                     by_user_id: int | None = None) -> Requirement:
     fields = _requirement_fields(text, where_to_get)
@@ -295,6 +303,7 @@ def add_requirement(service: Service, *, text: str, where_to_get: str = "", opti
     return requirement
 
 
+@unit_of_work
 def update_requirement(requirement: Requirement, *, text: str, where_to_get: str = "", optional: bool = False,
                        by_user_id: int | None = None) -> Requirement:
     fields = _requirement_fields(text, where_to_get)
@@ -306,6 +315,7 @@ def update_requirement(requirement: Requirement, *, text: str, where_to_get: str
     return requirement
 
 
+@unit_of_work
 def move_requirement(requirement: Requirement, direction: str, *, by_user_id: int | None = None) -> None:
     """Swap with the neighbour above ('up') or below ('down'); at either end nothing changes."""
     if direction not in ("up", "down"):
@@ -322,6 +332,7 @@ def move_requirement(requirement: Requirement, direction: str, *, by_user_id: in
     db.session.expire(service, ["requirements"])
 
 
+@unit_of_work
 def remove_requirement(requirement: Requirement, *, by_user_id: int | None = None) -> None:
     """Checklist items can go: visits keep only the ids that were presented, never the checklist itself."""
     service = requirement.service
@@ -365,6 +376,7 @@ def _set_items(package: LifeEventPackage, services: list[Service]) -> None:
             item.position = position
 
 
+@unit_of_work
 def create_package(*, code: str, name: str, description: str = "", service_ids: Iterable = (),
                    by_user_id: int | None = None) -> LifeEventPackage:
     code = _code(code, LifeEventPackage, None, what="paket")
@@ -380,6 +392,7 @@ def create_package(*, code: str, name: str, description: str = "", service_ids: 
     return package
 
 
+@unit_of_work
 def update_package(package: LifeEventPackage, *, code: str, name: str, description: str = "",
                    service_ids: Iterable = (), active: bool = True,
                    by_user_id: int | None = None) -> LifeEventPackage:

@@ -13,6 +13,7 @@ from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Servic
 from .clock import today_wib, wib_to_utc
 from .reference import kecamatan_code, seed_reference
 from .users import create_user
+from .uow import unit_of_work
 
 DEMO_TITLE = "BOTRAM Pasar Bersih Jababeka"
 
@@ -54,6 +55,7 @@ def _make_event(title: str, day: date, kecamatan_name: str, venue: str, status: 
     return event
 
 
+@unit_of_work(audited=False)  # reference and demo data: no person's action
 def seed_demo(password: str) -> list[tuple[str, str]]:
     """Seed (or refresh the passwords of) the demo. Returns [(username, role description)]."""
     seed_reference()
@@ -84,7 +86,6 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
             user.set_password(password)
             user.active = True
         logins.append((username, name))
-    db.session.commit()
     from .funding_demo import seed_demo_funding
 
     seed_demo_funding()

@@ -31,6 +31,7 @@ from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Servic
 from . import DomainError, audit
 from .clock import to_wib, today_wib, wib_to_utc
 from .reference import BEKASI_REGENCY
+from .uow import bump_version, unit_of_work
 
 TITLE_MIN, TITLE_MAX = 3, 160
 VENUE_MIN, VENUE_MAX = 3, 200
@@ -138,6 +139,7 @@ def _validate_event(data: EventInput, event: Event | None) -> dict:
                 opens_at=opens_at, closes_at=closes_at)
 
 
+@unit_of_work
 def create_event(data: EventInput, *, by_user_id: int | None = None) -> Event:
     """A new event, always a draft."""
     values = _validate_event(data, None)
@@ -149,6 +151,7 @@ def create_event(data: EventInput, *, by_user_id: int | None = None) -> Event:
     return event
 
 
+@unit_of_work
 def update_event(event: Event, data: EventInput, *, by_user_id: int | None = None) -> Event:
     _refuse_closed(event)
     values = _validate_event(data, event)
@@ -160,9 +163,11 @@ def update_event(event: Event, data: EventInput, *, by_user_id: int | None = Non
     for key, value in values.items():
         setattr(event, key, value)
     audit.record("event.update", "event", event.id, user_id=by_user_id, event_id=event.id, changed=changed)
+    bump_version(event.id)
     return event
 
 
+@unit_of_work
 def set_running_text(event: Event, text: str | None, *, by_user_id: int | None = None) -> Event:
     """The line that scrolls along the bottom of the projector board. May be empty."""
     _refuse_closed(event)
@@ -170,9 +175,9 @@ def set_running_text(event: Event, text: str | None, *, by_user_id: int | None =
     if len(text) > RUNNING_TEXT_MAX:
         raise DomainError(f"Teks berjalan paling banyak {RUNNING_TEXT_MAX} karakter.", field="running_text")
     event.running_text = text
-    event.queue_version = (event.queue_version or 0) + 1  # the board picks it up with its next refresh
     audit.record("event.running_text", "event", event.id, user_id=by_user_id, event_id=event.id,
                  length=len(text))
+    bump_version(event.id)
     return event
 
 
@@ -184,6 +189,7 @@ def allowed_transitions(event: Event) -> tuple[str, ...]:
     return TRANSITIONS.get(event.status, ())
 
 
+@unit_of_work
 def change_status(event: Event, target: str, *, by_user_id: int | None = None) -> Event:
     """Move an event along draft → open → closed (or open → draft while nobody registered)."""
     source = event.status
@@ -202,9 +208,9 @@ def change_status(event: Event, target: str, *, by_user_id: int | None = None) -
     for desk in event.desks:
         desk.state = desk_state
     event.status = target
-    event.queue_version = (event.queue_version or 0) + 1
     audit.record("event.status", "event", event.id, user_id=by_user_id, event_id=event.id,
                  source=source, target=target)
+    bump_version(event.id)
     return event
 
 
@@ -267,6 +273,7 @@ def _validate_desk(event: Event, data: DeskInput, desk: Desk | None) -> dict:
                 opens_at=opens_at, closes_at=closes_at)
 
 
+@unit_of_work
 def add_desk(event: Event, data: DeskInput, *, by_user_id: int | None = None) -> Desk:
     _refuse_closed(event)
     values = _validate_desk(event, data, None)
@@ -274,12 +281,13 @@ def add_desk(event: Event, data: DeskInput, *, by_user_id: int | None = None) ->
     desk = Desk(event=event, state=state, **values)
     db.session.add(desk)
     db.session.flush()
-    event.queue_version = (event.queue_version or 0) + 1
     audit.record("desk.create", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  agency=desk.agency.code, services=[s.code for s in desk.services])
+    bump_version(event.id)
     return desk
 
 
+@unit_of_work
 def update_desk(desk: Desk, data: DeskInput, *, by_user_id: int | None = None) -> Desk:
     event = desk.event
     _refuse_closed(event)
@@ -291,11 +299,12 @@ def update_desk(desk: Desk, data: DeskInput, *, by_user_id: int | None = None) -
     after = {"number": desk.number, "agency": desk.agency.code, "services": [s.code for s in desk.services],
              "opens": to_wib(desk.opens_at).strftime("%H:%M"), "closes": to_wib(desk.closes_at).strftime("%H:%M")}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    event.queue_version = (event.queue_version or 0) + 1
     audit.record("desk.update", "desk", desk.id, user_id=by_user_id, event_id=event.id, changes=changes)
+    bump_version(event.id)
     return desk
 
 
+@unit_of_work
 def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_user_id: int | None = None) -> Desk:
     """The on-the-day change of one desk's hours (usually: stay open longer). Audited with old and new times."""
     event = desk.event
@@ -304,13 +313,14 @@ def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_us
     old = (to_wib(desk.opens_at).strftime("%H:%M"), to_wib(desk.closes_at).strftime("%H:%M"))
     desk.opens_at, desk.closes_at = opens_at, closes_at
     new = (to_wib(opens_at).strftime("%H:%M"), to_wib(closes_at).strftime("%H:%M"))
-    event.queue_version = (event.queue_version or 0) + 1
     audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  old_opens=old[0], old_closes=old[1], opens=new[0], closes=new[1],
                  extended=new[1] > old[1])
+    bump_version(event.id)
     return desk
 
 
+@unit_of_work
 def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
     event = desk.event
     _refuse_closed(event)
@@ -323,5 +333,4 @@ def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
     audit.record("desk.delete", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  agency=desk.agency.code)
     event.desks.remove(desk)
-    event.queue_version = (event.queue_version or 0) + 1
-    db.session.flush()
+    bump_version(event.id)

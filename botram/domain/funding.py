@@ -45,6 +45,7 @@ from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, Contri
                       ContributionStatus, Event, FundingTarget, InKindCategory, Sponsor, SponsorKind)
 from . import Conflict, DomainError, NotFound, audit
 from .clock import now, today_wib
+from .uow import bump_versions, unit_of_work
 
 MAX_AMOUNT = 100_000_000_000  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
 NAME_MAX, SECTOR_MAX, CONTACT_MAX, EMAIL_MAX, ADDRESS_MAX, NOTES_MAX = 160, 80, 120, 120, 250, 2000
@@ -212,6 +213,7 @@ def _notes(value: str | None) -> str:
     return notes
 
 
+@unit_of_work
 def create_sponsor(data: SponsorInput, *, by_user_id: int | None = None) -> Sponsor:
     sponsor = Sponsor(**_clean_sponsor(data, None), created_by_id=by_user_id)
     db.session.add(sponsor)
@@ -220,6 +222,7 @@ def create_sponsor(data: SponsorInput, *, by_user_id: int | None = None) -> Spon
     return sponsor
 
 
+@unit_of_work
 def update_sponsor(sponsor: Sponsor, data: SponsorInput, *, by_user_id: int | None = None) -> Sponsor:
     values = _clean_sponsor(data, sponsor.id)
     changed = sorted(k for k, v in values.items() if getattr(sponsor, k) != v)
@@ -227,6 +230,8 @@ def update_sponsor(sponsor: Sponsor, data: SponsorInput, *, by_user_id: int | No
         setattr(sponsor, key, value)
     if changed:
         audit.record("funding.sponsor.update", "sponsor", sponsor.id, user_id=by_user_id, fields=changed)
+        _thanks_changed(*db.session.scalars(sa.select(Contribution.event_id).where(
+            Contribution.sponsor_id == sponsor.id, Contribution.event_id.is_not(None))))
     return sponsor
 
 
@@ -288,6 +293,7 @@ def _check_received(received_on: date | None, receipt_number: str | None, pledge
     return received_on, number
 
 
+@unit_of_work
 def record_contribution(data: ContributionInput, *, by_user_id: int | None = None) -> Contribution:
     """Record a pledge, or a contribution already received. Nothing is written when a rule fails."""
     sponsor = db.session.get(Sponsor, data.sponsor_id) if isinstance(data.sponsor_id, int) else None
@@ -342,6 +348,7 @@ def record_contribution(data: ContributionInput, *, by_user_id: int | None = Non
     audit.record("funding.contribution.record", "contribution", contribution.id, user_id=by_user_id,
                  event_id=contribution.event_id, sponsor_id=sponsor.id, form=contribution.form,
                  value=contribution.value, claimed_value=contribution.claimed_value, status=contribution.status)
+    _thanks_changed(contribution.event_id)
     return contribution
 
 
@@ -369,11 +376,17 @@ def _items(rows: Iterable[ItemInput]) -> list[ContributionItem]:
     return items
 
 
+def _thanks_changed(*event_ids: int | None) -> None:
+    """The boards of these events thank their sponsors (`public_sponsors`): tell them to refresh."""
+    bump_versions(event_id for event_id in event_ids if event_id is not None)
+
+
 def _live(contribution: Contribution) -> None:
     if contribution.voided:
         raise Conflict("Sumbangan ini sudah dibatalkan karena salah catat dan tidak dapat diubah lagi.")
 
 
+@unit_of_work
 def mark_received(contribution: Contribution, received_on: date | None, receipt_number: str | None,
                   bast_number: str | None = None, *, by_user_id: int | None = None) -> Contribution:
     _live(contribution)
@@ -390,6 +403,7 @@ def mark_received(contribution: Contribution, received_on: date | None, receipt_
     contribution.received_on, contribution.receipt_number, contribution.bast_number = received_on, number, bast
     audit.record("funding.contribution.receive", "contribution", contribution.id, user_id=by_user_id,
                  event_id=contribution.event_id, value=contribution.value, received_on=received_on.isoformat())
+    _thanks_changed(contribution.event_id)
     return contribution
 
 
@@ -397,6 +411,7 @@ def _reason(reason: str | None) -> str:
     return _text(reason, "reason", "Alasan", REASON_MAX, lo=REASON_MIN)
 
 
+@unit_of_work
 def cancel_pledge(contribution: Contribution, reason: str | None, *, by_user_id: int | None = None) -> Contribution:
     """The sponsor withdrew a pledge. A received contribution is not cancelled: a wrong one is voided."""
     _live(contribution)
@@ -410,6 +425,7 @@ def cancel_pledge(contribution: Contribution, reason: str | None, *, by_user_id:
     return contribution
 
 
+@unit_of_work
 def void_contribution(contribution: Contribution, reason: str | None, *, by_user_id: int | None = None
                       ) -> Contribution:
     """A wrong entry: kept, marked void with a reason, no longer counted anywhere."""
@@ -420,6 +436,7 @@ def void_contribution(contribution: Contribution, reason: str | None, *, by_user
     contribution.voided_by_id = by_user_id
     audit.record("funding.contribution.void", "contribution", contribution.id, user_id=by_user_id,
                  event_id=contribution.event_id, value=contribution.value, status=contribution.status)
+    _thanks_changed(contribution.event_id)
     return contribution
 
 
@@ -490,6 +507,7 @@ def _clean_line(data: BudgetLineInput) -> dict:
                 actual=parse_amount(data.actual_text, "actual", "Realisasi", required=False, allow_zero=True))
 
 
+@unit_of_work
 def add_budget_line(event: Event, data: BudgetLineInput, *, by_user_id: int | None = None) -> BudgetLine:
     line = BudgetLine(event_id=event.id, created_by_id=by_user_id, **_clean_line(data))
     db.session.add(line)
@@ -499,6 +517,7 @@ def add_budget_line(event: Event, data: BudgetLineInput, *, by_user_id: int | No
     return line
 
 
+@unit_of_work
 def update_budget_line(line: BudgetLine, data: BudgetLineInput, *, by_user_id: int | None = None) -> BudgetLine:
     if line.voided_at is not None:
         raise Conflict("Pos anggaran ini sudah dibatalkan dan tidak dapat diubah.")
@@ -514,6 +533,7 @@ def update_budget_line(line: BudgetLine, data: BudgetLineInput, *, by_user_id: i
     return line
 
 
+@unit_of_work
 def void_budget_line(line: BudgetLine, reason: str | None, *, by_user_id: int | None = None) -> BudgetLine:
     if line.voided_at is not None:
         raise Conflict("Pos anggaran ini sudah dibatalkan sebelumnya.")
@@ -551,6 +571,7 @@ def parse_share_percent(text: str | None) -> int:
     return bp
 
 
+@unit_of_work
 def set_target(year: int | None, percent_text: str | None, *, by_user_id: int | None = None) -> FundingTarget:
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise DomainError("Tahun tidak valid (2000–2100).", field="year")

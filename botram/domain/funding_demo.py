@@ -11,6 +11,7 @@ from ..models import BudgetLine, Event, FundingTarget, Sponsor, User
 from . import funding
 from .clock import today_wib
 from .demo import DEMO_TITLE, PAST_EVENTS
+from .uow import unit_of_work
 
 # (name, kind, sector, contact, phone, email, npwp, public_thanks)
 SPONSORS = [
@@ -39,6 +40,7 @@ BUDGET = [  # (category, description, planned, actual share of planned in percen
 ]
 
 
+@unit_of_work(audited=False)  # reference and demo data: no person's action
 def seed_demo_funding() -> None:
     if db.session.scalar(sa.select(Sponsor.id).where(Sponsor.name == SPONSORS[0][0])) is not None:
         return
@@ -117,4 +119,3 @@ def seed_demo_funding() -> None:
          description="Dana CSR program BOTRAM tahunan")
     if db.session.get(FundingTarget, today.year) is None:
         funding.set_target(today.year, "60", by_user_id=coordinator)
-    db.session.commit()

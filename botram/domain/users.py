@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Agency, Role, User
 from . import DomainError, audit
+from .uow import unit_of_work
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
@@ -39,6 +40,7 @@ def _check(username: str, name: str, role: str, agency_id: int | None, user_id: 
             raise DomainError("Instansi ini nonaktif; pilih instansi yang aktif.", field="agency_id")
 
 
+@unit_of_work
 def create_user(username: str, name: str, password: str, role: str, *, agency_id: int | None = None,
                 active: bool = True, by_user_id: int | None = None, enforce_policy: bool = True) -> User:
     username = (username or "").strip().lower()
@@ -56,6 +58,7 @@ def create_user(username: str, name: str, password: str, role: str, *, agency_id
     return user
 
 
+@unit_of_work
 def update_user(user: User, *, name: str, role: str, agency_id: int | None, active: bool,
                 password: str | None = None, by_user_id: int | None = None) -> User:
     _check(user.username, name, role, agency_id, user.id)

@@ -31,10 +31,8 @@ def _attempt(form, action: Callable):
         return None
     try:
         result = action()
-        db.session.commit()
         return result
     except DomainError as exc:
-        db.session.rollback()
         if exc.field and exc.field in form:
             form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
         else:
@@ -151,7 +149,6 @@ def token_revoke(user_id: int, token_id: int):
     if token is None or token.user_id != user.id:
         abort(404)
     tokens.revoke_token(token, by_user_id=current_user.id)
-    db.session.commit()
     flash(_("Token %(prefix)s… dicabut; perangkat itu tidak dapat lagi mengakses API.", prefix=token.prefix),
           "success")
     return redirect(url_for("admin.user_tokens", user_id=user.id), 303)
@@ -339,7 +336,6 @@ def requirement_move(service_id: int, requirement_id: int):
     if form.direction.data not in ("up", "down"):
         abort(400)
     catalog.move_requirement(requirement, form.direction.data, by_user_id=current_user.id)
-    db.session.commit()
     return _checklist(service)
 
 
@@ -349,7 +345,6 @@ def requirement_delete(service_id: int, requirement_id: int):
     service = _load(Service, service_id)
     requirement = _requirement_or_404(service, requirement_id)
     catalog.remove_requirement(requirement, by_user_id=current_user.id)
-    db.session.commit()
     return _checklist(service)
 
 

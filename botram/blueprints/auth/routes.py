@@ -7,8 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from datetime import timedelta
 
-from ...domain import audit, login_guard
-from ...domain.clock import now
+from ...domain import login_guard
 from ...extensions import db
 from ...models import User
 from . import bp
@@ -58,15 +57,10 @@ def login():
             session.clear()
             session.update(kept)
             session.permanent = True
-            session["sid"] = login_guard.start_session(user.id)
+            session["sid"] = login_guard.sign_in(user.id, username)
             login_user(user)
-            user.last_login_at = now()
-            login_guard.clear_failures(username)
-            audit.record("auth.login", "user", user.id, user_id=user.id)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
         login_guard.record_failure(username, ip, **_guard_settings())
-        db.session.commit()
         error = _("Nama pengguna atau kata sandi salah, atau akun tidak aktif.")
         status = 401
         current_app.logger.info("failed sign-in (client %s)", ip)
@@ -79,9 +73,7 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        login_guard.end_session(session.get("sid"), "logout")
-        audit.record("auth.logout", "user", current_user.id, user_id=current_user.id)
-        db.session.commit()
+        login_guard.sign_out(session.get("sid"), current_user.id)
         logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)

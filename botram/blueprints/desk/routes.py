@@ -13,7 +13,7 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...domain import DomainError, audit, queue
+from ...domain import DomainError, privacy, queue
 from ...domain.guidance import build_guidance, services_offered_at
 from ...domain.nik import mask_nik
 from ...extensions import db
@@ -115,7 +115,6 @@ def console_response(desk: Desk, *, status: int = 200, toast: str | None = None,
 
 def domain_failure(desk: Desk, exc: DomainError, **context):
     """A broken rule: nothing saved, the console with the message, the domain's status."""
-    db.session.rollback()
     errors = {exc.field: exc.message} if exc.field else {}
     return console_response(desk, status=exc.status, error=None if exc.field else exc.message, errors=errors,
                             toast=exc.message, toast_kind="error", **context)
@@ -312,9 +311,7 @@ def reveal_nik(desk_id: int, step_id: int):
         return console_response(desk, status=409, error=_("Pengunjung ini tidak sedang dilayani di loket ini."))
     if not step.visit.nik:
         return console_response(desk, status=422, error=_("Pengunjung ini tidak mencantumkan NIK."))
-    audit.record("visit.reveal_nik", "visit", step.visit_id, user_id=current_user.id, event_id=desk.event_id,
-                 step_id=step.id, desk_id=desk.id)
-    db.session.commit()
+    privacy.note_nik_revealed(step, desk, by_user_id=current_user.id)
     return console_response(desk, revealed=True)
 
 

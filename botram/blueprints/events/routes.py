@@ -139,9 +139,7 @@ def create():
     if form.validate_on_submit():
         try:
             event = rules.create_event(_event_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _event_form_page(form, None, 422)
         flash(_("Kegiatan dibuat sebagai draf. Tambahkan loketnya, lalu buka kegiatan."), "ok")
@@ -166,9 +164,7 @@ def edit(event_id: int):
     if form.validate_on_submit():
         try:
             rules.update_event(event, _event_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _event_form_page(form, event, 422)
         flash(_("Perubahan kegiatan disimpan."), "ok")
@@ -213,9 +209,7 @@ def change_status(event_id: int):
         abort(400)
     try:
         rules.change_status(event, form.status.data, by_user_id=current_user.id)
-        db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("events.detail", event_id=event.id), 303)
     messages = {"open": _("Kegiatan dibuka. Pendaftaran dan loket dapat mulai melayani."),
@@ -235,10 +229,8 @@ def running_text(event_id: int):
     if form.validate_on_submit():
         try:
             rules.set_running_text(event, form.running_text.data, by_user_id=current_user.id)
-            db.session.commit()
             saved = True
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             status = 409 if exc.status == 409 else 422
     else:
@@ -322,9 +314,7 @@ def desk_new(event_id: int):
     if form.validate_on_submit():
         try:
             desk = rules.add_desk(event, _desk_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form)
         message = _("Loket %(number)s ditambahkan.", number=desk.number)
@@ -357,9 +347,7 @@ def desk_edit(event_id: int, desk_id: int):
     if form.validate_on_submit():
         try:
             rules.update_desk(desk, _desk_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form, desk_editing=desk)
         message = _("Loket %(number)s diperbarui.", number=desk.number)
@@ -406,9 +394,7 @@ def desk_hours(event_id: int, desk_id: int):
     if (extend and EmptyForm().validate_on_submit()) or form.validate_on_submit():
         try:
             rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _desks_response(event, 409 if exc.status == 409 else 422, hours_form=form, hours_desk=desk)
         message = _("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
@@ -434,9 +420,7 @@ def desk_delete(event_id: int, desk_id: int):
     number = desk.number
     try:
         rules.remove_desk(desk, by_user_id=current_user.id)
-        db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
         if not is_fragment_request():
             flash(exc.message, "error")
             return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)

@@ -178,7 +178,6 @@ def event(event_id: int):
             nik=form.nik.data or None, phone=form.phone.data or None, by_user_id=current_user.id,
             max_per_nik=current_app.config["BOTRAM_MAX_TICKETS_PER_NIK"])
     except DomainError as exc:
-        db.session.rollback()
         error = None
         if exc.field in ("services", "packages", "priority", "name", "nik", "phone"):
             form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
@@ -258,7 +257,6 @@ def cancel(visit_id: int):
     try:
         queue.cancel_visit(visit.id, by_user_id=current_user.id)
     except DomainError as exc:
-        db.session.rollback()
         return _after_action(event, "", error=exc)
     return _after_action(event, _("Tiket %(code)s dibatalkan.", code=code))
 
@@ -273,7 +271,6 @@ def restore(step_id: int):
     try:
         queue.restore_step(step.id, by_user_id=current_user.id)
     except DomainError as exc:
-        db.session.rollback()
         return _after_action(event, "", error=exc)
     return _after_action(event, _("Tiket %(code)s kembali ke antrean.", code=code))
 

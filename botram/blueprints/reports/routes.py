@@ -161,9 +161,7 @@ def desk_hours(desk_id: int):
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), 422
     try:
         event_rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
-        db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
         target = form[exc.field] if exc.field and exc.field in form else None
         if target is not None:
             target.errors = list(target.errors or []) + [exc.message]

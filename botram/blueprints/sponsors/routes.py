@@ -111,9 +111,7 @@ def set_target():
     if form.validate_on_submit():
         try:
             rules.set_target(form.year.data, form.percent.data, by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
         else:
             flash(_("Target porsi APBD tahun %(year)s disimpan.", year=form.year.data), "ok")
@@ -182,9 +180,7 @@ def sponsor_create():
         if form.validate_on_submit():
             try:
                 sponsor = rules.create_sponsor(_sponsor_input(form), by_user_id=current_user.id)
-                db.session.commit()
             except DomainError as exc:
-                db.session.rollback()
                 _apply_error(form, exc)
                 return render_template("sponsors/sponsor_form.html", form=form, sponsor=None), _status(exc)
             flash(_("Sponsor disimpan."), "ok")
@@ -206,9 +202,7 @@ def sponsor_edit(sponsor_id: int):
     if form.validate_on_submit():
         try:
             rules.update_sponsor(sponsor, _sponsor_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor), _status(exc)
         flash(_("Perubahan sponsor disimpan."), "ok")
@@ -331,9 +325,7 @@ def contribution_create():
     if form.validate_on_submit():
         try:
             contribution = rules.record_contribution(_contribution_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _contribution_form_page(form, _status(exc))
         flash(_("Sumbangan dicatat."), "ok")
@@ -381,9 +373,7 @@ def contribution_receive(contribution_id: int):
         try:
             rules.mark_received(contribution, form.received_on.data, form.receipt_number.data, form.bast_number.data,
                                 by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _detail(contribution, _status(exc), receive_form=form, open_dialog="receive")
         flash(_("Sumbangan dicatat sudah diterima."), "ok")
@@ -399,9 +389,7 @@ def contribution_cancel(contribution_id: int):
     if form.validate_on_submit():
         try:
             rules.cancel_pledge(contribution, form.cancel_reason.data, by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             if exc.field == "reason":
                 exc.field = "cancel_reason"
             _apply_error(form, exc)
@@ -419,9 +407,7 @@ def contribution_void(contribution_id: int):
     if form.validate_on_submit():
         try:
             rules.void_contribution(contribution, form.reason.data, by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _detail(contribution, _status(exc), void_form=form, open_dialog="void")
         flash(_("Catatan sumbangan dibatalkan. Catatan tetap tersimpan dan tidak dihitung lagi."), "ok")
@@ -514,9 +500,7 @@ def line_create(event_id: int):
     if form.validate_on_submit():
         try:
             rules.add_budget_line(event, _line_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _budget_response(event, _status(exc), None, line_form=form)
         return _budget_response(event, 200, _("Pos anggaran ditambahkan."))
@@ -536,9 +520,7 @@ def line_edit(line_id: int):
     if form.validate_on_submit():
         try:
             rules.update_budget_line(line, _line_input(form), by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _budget_response(event, _status(exc), None, editing=line.id, edit_form=form)
         return _budget_response(event, 200, _("Pos anggaran diperbarui."))
@@ -554,9 +536,7 @@ def line_void(line_id: int):
     if form.validate_on_submit():
         try:
             rules.void_budget_line(line, form.reason.data, by_user_id=current_user.id)
-            db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
             _apply_error(form, exc)
             return _budget_response(event, _status(exc), None, void_line=line.id, void_form=form)
         return _budget_response(event, 200, _("Pos anggaran dibatalkan."))
