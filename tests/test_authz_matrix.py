@@ -98,6 +98,7 @@ EXPECTED: dict[str, str | frozenset] = {
     "api.board": PUBLIC,
     "api.issue_visit": RECEPTION,
     "api.call_next": DESK,
+    "api.desk_status": DESK,
     "api.finish": DESK,
     "api.no_show": DESK,
     "api.recall": DESK,

@@ -44,6 +44,7 @@ _SQLITE_WRITERS = threading.RLock()
 _DEPTH = "uow_depth"
 _AUDITED = "uow_audited"
 _WROTE = "uow_wrote"
+_FIRST = "uow_first"
 
 
 class Unaudited(AssertionError):
@@ -133,12 +134,15 @@ def _run(fn: Callable[..., T], args, kwargs, audited: bool) -> T:
             session.info[_AUDITED] = session.info[_WROTE] = False
             try:
                 _begin(sqlite)
+                for first in session.info.get(_FIRST, ()):
+                    first()
                 result = fn(*args, **kwargs)
                 session.flush()
                 if audited and session.info.get(_WROTE) and not session.info.get(_AUDITED):
                     raise Unaudited(f"{fn.__module__}.{fn.__qualname__} wrote without an audit entry")
                 committing = True
                 session.commit()
+                session.info.pop(_FIRST, None)  # done once, with the first write of the request
                 return result
             except (OperationalError, DBAPIError) as exc:
                 session.rollback()
@@ -170,6 +174,17 @@ def _note_rows_written(session, flush_context, instances) -> None:
     changed = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
     if any(type(obj).__name__ != "AuditLog" for obj in changed):
         session.info[_WROTE] = True
+
+
+def first_in_next_unit(callback: Callable[[], None]) -> None:
+    """Run `callback` at the start of the next unit of work of this request, inside its transaction (and
+    again on each retry of it, as the transaction it wrote into was rolled back). The API's idempotency
+    keys use it, so that a key is stored if and only if the write it guards was committed."""
+    db.session().info.setdefault(_FIRST, []).append(callback)
+
+
+def forget_first() -> None:
+    db.session().info.pop(_FIRST, None)
 
 
 def note_audited() -> None:

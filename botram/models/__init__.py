@@ -8,7 +8,7 @@ from .feedback import UNSUR_KEYS, SurveyChannel, SurveyResponse
 from .people import ApiToken, Role, User
 from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
 from .regions import Region
-from .security import LoginFailure, LoginSession
+from .security import IdempotentRequest, LoginFailure, LoginSession
 
 __all__ = [
     "ACTIVE_STEP_STATES", "Agency", "ApiToken", "AuditLog", "Desk", "DeskState", "Event", "EventStatus",
@@ -17,5 +17,5 @@ __all__ = [
     "BudgetCategory", "BudgetLine", "Contribution", "ContributionForm", "ContributionItem", "ContributionStatus",
     "FundingTarget", "InKindCategory", "Sponsor", "SponsorKind",
     "UNSUR_KEYS", "SurveyChannel", "SurveyResponse",
-    "LoginFailure", "LoginSession",
+    "IdempotentRequest", "LoginFailure", "LoginSession",
 ]

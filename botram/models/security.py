@@ -40,3 +40,25 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(sa.String(12))  # logout, idle, expired
+
+
+class IdempotentRequest(db.Model):
+    """An API write sent with an `Idempotency-Key` header, so that a repeat answers the first answer.
+
+    The row is written in the same transaction as the write it guards (see `botram.domain.idempotency`):
+    if it exists, the write happened. The answer is stored right after; a day later the key may be reused.
+    """
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (sa.UniqueConstraint("user_id", "route", "key", name="uq_idempotent_request_user_route_key"),
+                      sa.Index("ix_idempotent_request_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    route: Mapped[str] = mapped_column(sa.String(200))  # "POST /api/v1/desks/3/call-next"
+    key: Mapped[str] = mapped_column(sa.String(200))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))  # SHA-256 of the body: a different body is refused
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column()  # None until the answer is stored
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    body: Mapped[str | None] = mapped_column(sa.Text)

@@ -20,8 +20,10 @@ ROUTE_MODULES = (
 
 from .auth import protect_api_blueprint  # noqa: E402
 from .errors import register_error_handlers  # noqa: E402
+from .idempotency import enable_idempotency  # noqa: E402
 
-protect_api_blueprint(bp)
+protect_api_blueprint(bp)  # credentials first: a replayed answer is only ever given to the same caller
+enable_idempotency(bp)
 register_error_handlers(bp)
 
 for _module in ROUTE_MODULES:

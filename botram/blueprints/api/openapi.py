@@ -64,6 +64,8 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     409: ("Conflict", "The state changed meanwhile (e.g. the desk already has someone called)."),
     422: ("Unprocessable", "Well-formed, but a rule was broken; `field` names the input at fault."),
     429: ("TooManyRequests", "Too many requests; wait and retry."),
+    503: ("Unavailable", "The database cannot be reached right now; retry after `Retry-After` seconds. "
+                         "Send writes with an `Idempotency-Key` so that the retry cannot write twice."),
 }
 
 # --- schemas: append new ones below their section --------------------------------------------------
@@ -224,6 +226,21 @@ SCHEMAS: dict[str, dict] = {
             "recall_count": {"type": "integer", "minimum": 0},
         },
     },
+    "DeskStatus": {
+        "type": "object",
+        "required": ["id", "number", "label", "event_id", "agency", "state", "step"],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "integer", "minimum": 1},
+            "label": {"type": "string"},
+            "event_id": {"type": "integer"},
+            "agency": ref("AgencyRef"),
+            "state": {"type": "string", "enum": ["open", "paused", "closed"]},
+            "opens_at": ISO_DATETIME,
+            "closes_at": ISO_DATETIME,
+            "step": nullable(ref("Step")),
+        },
+    },
     "BoardCall": {
         "type": "object",
         "required": ["key", "code", "desk_number", "agency", "called_at"],
@@ -361,6 +378,11 @@ CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False, "schema
 """Add to the `parameters` of every write (POST/PUT/PATCH/DELETE) operation."""
 DESK_ID = {"name": "desk_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False,
+                      "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+                      "description": "Makes a retry safe: a repeat with the same key within a day answers the "
+                                     "first answer and writes nothing (see the API description)."}
+WRITE_METHODS = ("post", "put", "patch", "delete")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/openapi.json": {
@@ -446,6 +468,20 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": ok("The called step.", ref("CalledStep")),
                           "204": {"description": "No one eligible is waiting."},
                           **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/desks/{desk_id}": {
+        "get": {
+            "operationId": "getDesk",
+            "tags": ["queue"],
+            "summary": "A desk's state and the visitor it holds",
+            "description": "What a call button or desk device that restarted needs to carry on: open, paused "
+                           "or closed, and the called or serving step, if any (else `step` is null). An officer "
+                           "sees only desks of their own agency (403).",
+            "security": SIGNED_IN,
+            "x-botram-roles": ["petugas", "koordinator", "admin"],
+            "parameters": [DESK_ID],
+            "responses": {"200": ok("The desk.", ref("DeskStatus")), **errors(401, 403, 404)},
         },
     },
     "/api/v1/steps/{step_id}/finish": {
@@ -552,7 +588,13 @@ INFO = {
         "(`botram create-token USERNAME`); token requests need no CSRF header. A bad token is refused with 401 "
         "on every route, public ones included.\n\n"
         "**Errors** are JSON `{\"error\": code, \"detail\": Indonesian text, \"field\"?: name}` with the "
-        "status 400, 401, 403, 404, 405, 409, 422 or 429, never an HTML page.\n\n"
+        "status 400, 401, 403, 404, 405, 409, 422, 429 or 503, never an HTML page.\n\n"
+        "**Retries.** Every write accepts an `Idempotency-Key` header (1–200 visible ASCII characters, e.g. a "
+        "UUID the device makes per action). A repeat with the same key by the same caller on the same route "
+        "within a day is not run again: it answers the first answer, with `Idempotent-Replayed: true`. The key "
+        "is stored in the same transaction as the write, so a repeat after a lost answer never writes twice; "
+        "the same key with a different body is refused (422). While the database cannot be reached every "
+        "route answers 503 with `Retry-After`.\n\n"
         "**Time**: dates are `yyyy-mm-dd`; timestamps ISO 8601 with the WIB offset (+07:00). "
         "Money is integer rupiah. No response carries a citizen's name, NIK or phone unless it says so."
     ),
@@ -583,6 +625,16 @@ def _error_responses() -> dict:
 _document: dict | None = None
 
 
+def _with_write_headers(paths: dict) -> dict:
+    """Every write documents the Idempotency-Key header and the 503 a lost database answers."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method in WRITE_METHODS:
+                operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_HEADER))
+                operation["responses"].update(errors(503))
+    return paths
+
+
 def build_document() -> dict:
     """A fresh copy of the whole document (tests mutate nothing shared)."""
     return {
@@ -590,7 +642,7 @@ def build_document() -> dict:
         "info": copy.deepcopy(INFO),
         "servers": [{"url": "/", "description": "This BOTRAM server."}],
         "tags": copy.deepcopy(TAGS),
-        "paths": copy.deepcopy(PATHS),
+        "paths": _with_write_headers(copy.deepcopy(PATHS)),
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "responses": _error_responses(),

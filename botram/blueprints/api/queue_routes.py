@@ -19,6 +19,7 @@ from . import bp
 from .auth import api_public, api_roles
 from .errors import ApiError
 from .params import get_or_404, json_body
+from .serialize import agency_ref, iso_datetime
 
 RECEPTION = (Role.RESEPSIONIS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
 DESK_ROLES = (Role.PETUGAS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
@@ -95,6 +96,21 @@ def call_next(desk_id: int):
         return "", 204
     return jsonify({"step_id": step.id, "visit_code": step.visit.code, "service": step.service.code,
                     "service_name": step.service.name, "desk": desk.number})
+
+
+@bp.get("/desks/<int:desk_id>")
+@api_roles(*DESK_ROLES)
+def desk_status(desk_id: int):
+    """The desk's state and the step it holds: what a restarted call button needs to carry on."""
+    desk = db.session.scalar(sa.select(Desk).where(Desk.id == desk_id).options(joinedload(Desk.agency)))
+    if desk is None:
+        raise ApiError(404, _("Loket tidak ditemukan."))
+    _check_desk_officer(desk)
+    current = queue.desk_current(desk.id)
+    return jsonify({"id": desk.id, "number": desk.number, "label": desk.label, "event_id": desk.event_id,
+                    "agency": agency_ref(desk.agency), "state": desk.state,
+                    "opens_at": iso_datetime(desk.opens_at), "closes_at": iso_datetime(desk.closes_at),
+                    "step": step_json(current) if current is not None else None})
 
 
 @bp.post("/steps/<int:step_id>/finish")
