@@ -1,13 +1,15 @@
 """Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
 from __future__ import annotations
 
-from flask import Flask, Response, g, make_response, render_template, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from .domain.uow import DatabaseUnavailable, is_connection_error
 from .extensions import db, htmx
 from .security import wants_json
 
@@ -45,6 +47,30 @@ def error_response(status: int, detail: str | None = None):
         return json_error(status, detail)
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     return render_template("errors/error.html", status=status, title=str(title), text=detail or str(text)), status
+
+
+RETRY_AFTER = 5
+
+
+def unavailable_response():
+    """503 while the database cannot be reached: JSON for the API, else a page that retries by itself."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool throws it away
+        db.session.close()
+    current_app.logger.warning("database unreachable on %s %s", request.method, request.path)
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if wants_json():
+        from .blueprints.api.errors import json_error
+
+        return json_error(503, _("Server data sedang tidak dapat dihubungi. Coba lagi sebentar lagi."),
+                          headers=headers)
+    if "_login_user" not in g:
+        # Every template render asks Flask-Login for the user, whose loader needs the database.
+        from .extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
+    return render_template("errors/unavailable.html", retry_after=RETRY_AFTER), 503, headers
 
 
 NAV = [
@@ -99,6 +125,13 @@ def init_app(app: Flask) -> None:
     def _csrf_error(exc: CSRFError):
         detail = _("Sesi formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.")
         return error_response(400, detail)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_error(exc: Exception):
+        if not is_connection_error(exc):
+            return _unexpected(exc)
+        return unavailable_response()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -27,6 +27,7 @@ ERROR_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "too_many_requests",
+    503: "unavailable",
     500: "server_error",
 }
 
