@@ -66,7 +66,7 @@ def prepare(env: dict, desks: int, waiting: int) -> tuple[int, list[tuple[int, s
                 picked.append(services[(i * 7 + 3) % len(services)].id)
             picked = list(dict.fromkeys(picked))
             queue.issue_visit(event.id, picked, priority="lansia" if i % 11 == 0 else "none",
-                              by_user_id=reception.id, max_per_nik=2)
+                              by_user_id=reception.id)
             made += len(picked)
             i += 1
         tokens = []

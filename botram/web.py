@@ -9,9 +9,15 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from .domain.queue_rules import QueueRules
 from .domain.uow import DatabaseUnavailable, is_connection_error
 from .extensions import db, htmx
 from .security import wants_json
+
+
+def queue_rules() -> QueueRules:
+    """The queue's settings, read from the configuration once when the app was made (`create_app`)."""
+    return current_app.extensions["botram_queue_rules"]
 
 
 def is_fragment_request() -> bool:
@@ -110,6 +116,7 @@ def status_label(status: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["botram_queue_rules"] = QueueRules.from_config(app.config)
     # Globals rather than context: macros imported without context need them too.
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from botram.domain import queue
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
+from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -197,6 +198,7 @@ def test_call_next_without_csrf_is_400(client, auth, world):
 
 def test_recall_counts_and_stops_at_the_configured_limit(client, auth, world, app, htmx_headers):
     app.config["BOTRAM_NO_SHOW_RECALLS"] = 1
+    app.extensions["botram_queue_rules"] = QueueRules.from_config(app.config)  # as create_app reads it
     issue(world, ["AKTA-MATI"])
     step = call(world)
     auth.login("petugas1")

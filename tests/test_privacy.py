@@ -14,6 +14,7 @@ from botram.domain.privacy import parse_age, purge_pii
 from botram.domain.stats import event_stats
 from botram.extensions import db
 from botram.models import AuditLog, Event, Step, SurveyResponse, Visit
+from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -125,7 +126,7 @@ def history(app):
         event = make_event(title)
         desk = make_desk(event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
         visit = queue.issue_visit(event.id, [service("KTP-REKAM").id, service("KK").id], name=NAME, nik=NIK,
-                                  phone=PHONE, by_user_id=users["resepsionis"].id, max_per_nik=9).visit
+                                  phone=PHONE, by_user_id=users["resepsionis"].id, rules=QueueRules(max_tickets_per_nik=9)).visit
         db.session.commit()
         step = queue.call_next(desk.id, by_user_id=users["petugas"].id)
         queue.finish(step.id, outcome="done", note=f"Berkas {NAME} lengkap", by_user_id=users["petugas"].id)

@@ -12,6 +12,7 @@ from botram.domain import Conflict, DomainError, NotFound
 from botram.domain import queue as q
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
+from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -129,7 +130,7 @@ def test_nik_cap_counts_active_tickets_only(s):
     assert exc.value.field == "nik" and "2 tiket aktif" in exc.value.message
     assert count(Visit) == 2
     # A different cap, and a ticket that is finished no longer counts.
-    assert s.issue("PBB-BAYAR", nik=GOOD_NIK, max_per_nik=3).code == "B-001"
+    assert s.issue("PBB-BAYAR", nik=GOOD_NIK, rules=QueueRules(max_tickets_per_nik=3)).code == "B-001"
     q.cancel_visit(first.id, by_user_id=s.rid)
     with pytest.raises(DomainError):
         s.issue("PBB-MUTASI", nik=GOOD_NIK)  # still 2 active (the second and the third)
@@ -185,7 +186,7 @@ def test_fairness_cap_takes_the_oldest_regular_after_k_priority_calls(s, cap):
     regulars = [s.issue("KTP-REKAM") for _ in range(3)]
     priorities = [s.issue("KTP-REKAM", priority="disabilitas") for _ in range(3 * cap)]
     order = []
-    while (step := s.call(priority_cap=cap)) is not None:
+    while (step := s.call(rules=QueueRules(priority_cap=cap))) is not None:
         order.append(step.visit_id)
         s.done(step)
     expected = []
@@ -268,10 +269,10 @@ def test_recall_limit(s):
     with pytest.raises(DomainError) as exc:
         q.recall(step.id, by_user_id=s.oid)
     assert "sudah dipanggil 3 kali; tandai tidak hadir" in exc.value.message
-    assert q.recall(step.id, by_user_id=s.oid, max_recalls=4).recall_count == 4
+    assert q.recall(step.id, by_user_id=s.oid, rules=QueueRules(max_recalls=4)).recall_count == 4
     q.start(step.id, by_user_id=s.oid)
     with pytest.raises(Conflict):
-        q.recall(step.id, by_user_id=s.oid, max_recalls=9)
+        q.recall(step.id, by_user_id=s.oid, rules=QueueRules(max_recalls=9))
 
 
 def test_start_then_finish_records_the_service(s):
@@ -394,9 +395,9 @@ def test_restore_after_later_numbers_were_called_joins_the_end(s):
     q.no_show(step.id, by_user_id=s.oid)
     for _ in range(2):
         s.done(s.call())
-    assert not q.is_expired(db.session.get(Step, step.id), no_show_after=3)
-    assert q.is_expired(db.session.get(Step, step.id), no_show_after=2)
-    back = q.restore_step(step.id, by_user_id=s.rid, no_show_after=2)
+    assert not q.is_expired(db.session.get(Step, step.id), rules=QueueRules(no_show_after=3))
+    assert q.is_expired(db.session.get(Step, step.id), rules=QueueRules(no_show_after=2))
+    back = q.restore_step(step.id, by_user_id=s.rid, rules=QueueRules(no_show_after=2))
     assert back.arrived_at > arrived
     assert s.call().visit_id == others[2].id
     assert absent.id

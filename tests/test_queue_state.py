@@ -17,6 +17,7 @@ from botram.domain import DomainError
 from botram.domain import queue as q
 from botram.extensions import db
 from botram.models import Desk, Event, Step, User, Visit
+from botram.domain.queue_rules import QueueRules
 
 from .conftest import reset_database
 from .factories import make_desk, make_event, service
@@ -81,7 +82,7 @@ class QueueMachine(RuleBasedStateMachine):
         desk_id = self.desk_ids[desk]
         had = q.desk_current(desk_id)
         try:
-            step = q.call_next(desk_id, by_user_id=self.user_id, priority_cap=cap)
+            step = q.call_next(desk_id, by_user_id=self.user_id, rules=QueueRules(priority_cap=cap))
         except DomainError:
             assert had is not None or db.session.get(Desk, desk_id).state != "open"
             return

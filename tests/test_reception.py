@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from botram.domain import queue
 from botram.extensions import db
 from botram.models import AuditLog, Event, LifeEventPackage, Step, Visit
+from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -207,6 +208,7 @@ def test_bad_input_is_refused_with_message_next_to_field(client, auth, setup, da
 
 def test_nik_cap_per_event(client, auth, setup, app):
     app.config["BOTRAM_MAX_TICKETS_PER_NIK"] = 2
+    app.extensions["botram_queue_rules"] = QueueRules.from_config(app.config)  # as create_app reads it
     auth.login("resepsionis")
     assert post_visit(client, setup, services=ids("KK"), nik=GOOD_NIK).status_code == 303
     assert post_visit(client, setup, services=ids("PBB-BAYAR"), nik="3216.0612.0390.0001").status_code == 303

@@ -29,6 +29,8 @@ from ..models import (
 from . import Conflict, DomainError, NotFound, audit
 from .clock import now
 from .nik import check_nik
+from .queue_rules import DEFAULT as DEFAULT_RULES
+from .queue_rules import QueueRules
 from .uow import RETRIES, bump_version, unit_of_work
 
 WAITING = StepStatus.WAITING.value
@@ -168,7 +170,7 @@ def _clean_ids(raw, field_name: str, message: str) -> list[int]:
 
 def issue_visit(event_id: int, service_ids: list[int], *, priority: str = "none", name: str | None = None,
                 nik: str | None = None, phone: str | None = None, by_user_id: int,
-                max_per_nik: int = 2) -> IssuedVisit:
+                rules: QueueRules = DEFAULT_RULES) -> IssuedVisit:
     """Register a citizen: one visit with one waiting step per service, and a ticket code like `A-001`.
 
     The code is the first service's ticket letter and a per-(event, letter) sequence. Reception desks are
@@ -177,7 +179,7 @@ def issue_visit(event_id: int, service_ids: list[int], *, priority: str = "none"
     for attempt in range(RETRIES):
         try:
             return _issue_visit(event_id, service_ids, priority=priority, name=name, nik=nik, phone=phone,
-                                by_user_id=by_user_id, max_per_nik=max_per_nik)
+                                by_user_id=by_user_id, max_per_nik=rules.max_tickets_per_nik)
         except IntegrityError:
             if attempt + 1 == RETRIES:
                 raise
@@ -282,12 +284,12 @@ def cancel_visit(visit_id: int, *, by_user_id: int) -> Visit:
     return visit
 
 
-def is_expired(step: Step, *, max_recalls: int = 3, no_show_after: int = 10) -> bool:
-    """A no-show ticket expires once it was recalled `max_recalls` times, or `no_show_after` later
-    numbers of the same service were called after it was marked absent."""
+def is_expired(step: Step, *, rules: QueueRules = DEFAULT_RULES) -> bool:
+    """A no-show ticket expires once it was recalled `rules.max_recalls` times, or `rules.no_show_after`
+    later numbers of the same service were called after it was marked absent."""
     if step.status != StepStatus.NO_SHOW.value:
         return False
-    if step.recall_count >= max_recalls:
+    if step.recall_count >= rules.max_recalls:
         return True
     since = step.finished_at or step.called_at
     if since is None:
@@ -297,15 +299,15 @@ def is_expired(step: Step, *, max_recalls: int = 3, no_show_after: int = 10) -> 
         .where(Step.event_id == step.event_id, Step.service_id == step.service_id, Step.id != step.id,
                Step.called_at.is_not(None), Step.called_at >= since)
     )
-    return later >= no_show_after
+    return later >= rules.no_show_after
 
 
 @_unit_of_work
-def restore_step(step_id: int, *, by_user_id: int, max_recalls: int = 3, no_show_after: int = 10) -> Step:
+def restore_step(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step:
     """Reception puts a no-show step back in its queue: original place, or at the end once expired."""
     step = _lock_step(step_id)
     _require_status(step, (StepStatus.NO_SHOW.value,), "dikembalikan ke antrean")
-    expired = is_expired(step, max_recalls=max_recalls, no_show_after=no_show_after)
+    expired = is_expired(step, rules=rules)
     step.status = WAITING
     if expired:
         step.arrived_at = now()
@@ -383,13 +385,13 @@ def _candidates(event_id: int, desk_id: int, *, regular_only: bool, exclude: set
     return [tuple(row) for row in rows]
 
 
-def call_next(desk_id: int, *, by_user_id: int, priority_cap: int = 3) -> Step | None:
+def call_next(desk_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step | None:
     """Claim the next eligible step for the desk, atomically; None when no one eligible waits.
 
     The step comes back with its visit, service and desk, loaded after the commit: the writer lock is
     held no longer than the claim itself, and the caller needs no lazy loads to answer.
     """
-    step_id = _claim_next(desk_id, by_user_id=by_user_id, priority_cap=priority_cap)
+    step_id = _claim_next(desk_id, by_user_id=by_user_id, priority_cap=rules.priority_cap)
     return None if step_id is None else loaded_step(step_id)
 
 
@@ -452,11 +454,11 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
 
 
 @_unit_of_work
-def recall(step_id: int, *, by_user_id: int, max_recalls: int = 3) -> Step:
-    """Announce a called step again; refused once it was recalled `max_recalls` times."""
+def recall(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step:
+    """Announce a called step again; refused once it was recalled `rules.max_recalls` times."""
     step = _lock_step(step_id)
     _require_status(step, (CALLED,), "dipanggil ulang")
-    if step.recall_count >= max_recalls:
+    if step.recall_count >= rules.max_recalls:
         raise DomainError(f"Pengunjung ini sudah dipanggil {step.recall_count} kali; tandai tidak hadir.")
     step.recall_count += 1
     step.called_at = now()

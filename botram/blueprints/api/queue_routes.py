@@ -20,6 +20,7 @@ from .auth import api_public, api_roles
 from .errors import ApiError
 from .params import get_or_404, json_body
 from .serialize import agency_ref, iso_datetime
+from ...web import queue_rules
 
 RECEPTION = (Role.RESEPSIONIS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
 DESK_ROLES = (Role.PETUGAS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
@@ -75,7 +76,7 @@ def issue_visit(event_id: int):
     issued = queue.issue_visit(
         event_id, services, priority=priority, name=_optional_text(data, "name", 120),
         nik=_optional_text(data, "nik", 32), phone=_optional_text(data, "phone", 32), by_user_id=current_user.id,
-        max_per_nik=current_app.config["BOTRAM_MAX_TICKETS_PER_NIK"])
+        rules=queue_rules())
     visit = issued.visit
     body = {"id": visit.id, "code": visit.code,
             "status_url": url_for("public.status", token=visit.public_token, _external=True),
@@ -90,8 +91,7 @@ def issue_visit(event_id: int):
 def call_next(desk_id: int):
     desk = get_or_404(Desk, desk_id, _("Loket tidak ditemukan."))
     _check_desk_officer(desk)
-    step = queue.call_next(desk.id, by_user_id=current_user.id,
-                           priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
+    step = queue.call_next(desk.id, by_user_id=current_user.id, rules=queue_rules())
     if step is None:
         return "", 204
     return jsonify({"step_id": step.id, "visit_code": step.visit.code, "service": step.service.code,
@@ -144,8 +144,7 @@ def no_show(step_id: int):
 @api_roles(*DESK_ROLES)
 def recall(step_id: int):
     step = _step_for_desk_action(step_id)
-    step = queue.recall(step.id, by_user_id=current_user.id,
-                        max_recalls=current_app.config["BOTRAM_NO_SHOW_RECALLS"])
+    step = queue.recall(step.id, by_user_id=current_user.id, rules=queue_rules())
     return jsonify(step_json(step))
 
 

@@ -19,7 +19,7 @@ from ...domain.nik import mask_nik
 from ...extensions import db
 from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Service, Step
 from ...security import roles_required
-from ...web import is_fragment_request
+from ...web import is_fragment_request, queue_rules
 from . import bp
 from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm
 
@@ -210,8 +210,7 @@ def guidance(desk_id: int, step_id: int):
 def call_next(desk_id: int):
     desk = get_desk(desk_id)
     try:
-        step = queue.call_next(desk.id, by_user_id=current_user.id,
-                               priority_cap=current_app.config["BOTRAM_PRIORITY_CAP"])
+        step = queue.call_next(desk.id, by_user_id=current_user.id, rules=queue_rules())
     except DomainError as exc:
         return domain_failure(desk, exc)
     if step is None:
@@ -226,8 +225,7 @@ def recall(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
     try:
-        step = queue.recall(step.id, by_user_id=current_user.id,
-                            max_recalls=current_app.config["BOTRAM_NO_SHOW_RECALLS"])
+        step = queue.recall(step.id, by_user_id=current_user.id, rules=queue_rules())
     except DomainError as exc:
         return domain_failure(desk, exc)
     return console_response(desk, toast=_("%(code)s dipanggil ulang (%(count)d×).", code=step.visit.code,

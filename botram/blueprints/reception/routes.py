@@ -20,7 +20,7 @@ from ...domain import queue
 from ...extensions import db
 from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
 from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment
+from ...web import is_fragment_request, queue_rules, render_page_or_fragment
 from . import bp
 
 from .forms import PRIORITY_CHOICES, ActionForm, VisitForm, priority_label
@@ -176,7 +176,7 @@ def event(event_id: int):
         result = queue.issue_visit(
             event.id, service_ids, priority=form.priority.data or "none", name=form.name.data or None,
             nik=form.nik.data or None, phone=form.phone.data or None, by_user_id=current_user.id,
-            max_per_nik=current_app.config["BOTRAM_MAX_TICKETS_PER_NIK"])
+            rules=queue_rules())
     except DomainError as exc:
         error = None
         if exc.field in ("services", "packages", "priority", "name", "nik", "phone"):
@@ -269,7 +269,7 @@ def restore(step_id: int):
     if not ActionForm().validate():
         abort(400)
     try:
-        queue.restore_step(step.id, by_user_id=current_user.id)
+        queue.restore_step(step.id, by_user_id=current_user.id, rules=queue_rules())
     except DomainError as exc:
         return _after_action(event, "", error=exc)
     return _after_action(event, _("Tiket %(code)s kembali ke antrean.", code=code))
