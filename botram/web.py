@@ -1,6 +1,8 @@
 """Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +15,17 @@ from .domain.queue_rules import QueueRules
 from .domain.uow import DatabaseUnavailable, is_connection_error
 from .extensions import db, htmx
 from .security import wants_json
+
+
+def safe_next(target: str | None) -> str | None:
+    """Where to go after a form (`?next=`): only a path on this site, never another host
+    (`//host`, `https://host`, `/\\host` all leave the site in some browser)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
 
 
 def queue_rules() -> QueueRules:
@@ -107,6 +120,13 @@ STATUS_LABELS = {
 }
 
 
+def extend_label(minutes: int) -> str:
+    """"+30 menit", "+1 jam", "+2 jam": the one-click extension buttons."""
+    if minutes % 60 == 0:
+        return _("+%(n)s jam", n=minutes // 60)
+    return _("+%(n)s menit", n=minutes)
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -118,7 +138,10 @@ def status_label(status: str) -> str:
 def init_app(app: Flask) -> None:
     app.extensions["botram_queue_rules"] = QueueRules.from_config(app.config)
     # Globals rather than context: macros imported without context need them too.
-    app.jinja_env.globals.update(role_label=role_label, status_label=status_label)
+    from .domain.events import EXTEND_CHOICES
+
+    app.jinja_env.globals.update(role_label=role_label, status_label=status_label, extend_label=extend_label,
+                                 extend_choices=EXTEND_CHOICES)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

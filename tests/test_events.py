@@ -384,7 +384,7 @@ def test_quick_extend_buttons(client, koordinator, htmx_headers):
     response = client.post(f"/events/{event.id}/desks/{desk.id}/hours", data={"extend": "30"}, headers=htmx_headers)
     assert response.status_code == 422
     # 23:30 + 30 minutes crosses midnight: refused with the rule's message, nothing changed
-    assert "Jam tutup harus setelah jam buka" in response.get_data(as_text=True)
+    assert "Jam tutup tidak boleh melewati tengah malam" in response.get_data(as_text=True)
     assert to_wib(db.session.get(Desk, desk.id).closes_at).time() == time(23, 30)
     other = make_event("Lain", status="open")
     desk2 = make_desk(other)

@@ -21,7 +21,7 @@ Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -318,6 +318,30 @@ def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_us
                  extended=new[1] > old[1])
     bump_version(event.id)
     return desk
+
+
+EXTEND_CHOICES = (30, 60, 120)
+"""Minutes the one-click buttons add to a desk's closing time (desk hours on the event page and the report)."""
+
+
+def parse_extension(value: str | int | None) -> int:
+    """The minutes of a one-click extension; anything but one of EXTEND_CHOICES is refused."""
+    text = str(value if value is not None else "").strip()
+    if not text.isdigit() or int(text) not in EXTEND_CHOICES:
+        raise DomainError("Pilih perpanjangan " + ", ".join(f"{m} menit" for m in EXTEND_CHOICES) + ".",
+                          field="extend", status=400)
+    return int(text)
+
+
+@unit_of_work
+def extend_desk_hours(desk: Desk, minutes: int, *, by_user_id: int | None = None) -> Desk:
+    """Close the desk `minutes` later than now planned (people are still coming); never past midnight."""
+    if minutes not in EXTEND_CHOICES:
+        raise DomainError("Perpanjangan jam loket tidak dikenal.", field="extend", status=400)
+    new_close = to_wib(desk.closes_at) + timedelta(minutes=minutes)
+    if new_close.date() != desk.event.date:
+        raise DomainError("Jam tutup tidak boleh melewati tengah malam.", field="closes")
+    return set_desk_hours(desk, to_wib(desk.opens_at).time(), new_close.time(), by_user_id=by_user_id)
 
 
 @unit_of_work

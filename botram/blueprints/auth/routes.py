@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -10,18 +8,9 @@ from datetime import timedelta
 from ...domain import login_guard
 from ...extensions import db
 from ...models import User
+from ...web import safe_next
 from . import bp
 from .forms import EmptyForm, LoginForm
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: never bounce a login to another host."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _guard_settings() -> dict:
@@ -59,7 +48,7 @@ def login():
             session.permanent = True
             session["sid"] = login_guard.sign_in(user.id, username)
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"), 303)
         login_guard.record_failure(username, ip, **_guard_settings())
         error = _("Nama pengguna atau kata sandi salah, atau akun tidak aktif.")
         status = 401
@@ -84,4 +73,4 @@ def set_language(code: str):
     form = EmptyForm()
     if form.validate_on_submit() and code in current_app.config["BOTRAM_LOCALES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"), 303)
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"), 303)

@@ -383,27 +383,28 @@ def desk_hours(event_id: int, desk_id: int):
         form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
         return _desks_response(event, hours_form=form, hours_desk=desk)
     extend = request.form.get("extend", "")
-    if extend:  # the quick buttons: close 30/60 minutes later than now planned
-        if extend not in ("30", "60"):
-            abort(400)
-        form = DeskHoursForm(formdata=None)
-        form.opens.data = _wib(desk.opens_at)
-        form.closes.data = _wib(desk.closes_at + timedelta(minutes=int(extend)))
-        if to_wib(desk.closes_at + timedelta(minutes=int(extend))).date() != event.date:
-            form.closes.data = time(0, 0)  # past midnight: the rule refuses it with its message
-    if (extend and EmptyForm().validate_on_submit()) or form.validate_on_submit():
-        try:
+    try:
+        if extend:  # the quick buttons: close later than now planned
+            if not EmptyForm().validate_on_submit():
+                abort(400)
+            form = DeskHoursForm(formdata=None)
+            form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
+            rules.extend_desk_hours(desk, rules.parse_extension(extend), by_user_id=current_user.id)
+        elif form.validate_on_submit():
             rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
-        except DomainError as exc:
-            _apply_error(form, exc)
-            return _desks_response(event, 409 if exc.status == 409 else 422, hours_form=form, hours_desk=desk)
-        message = _("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
-                    opens=_wib(desk.opens_at).strftime("%H.%M"), closes=_wib(desk.closes_at).strftime("%H.%M"))
-        if not is_fragment_request():
-            flash(message, "ok")
-            return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)
-        return _desks_response(event, toast=message, highlight=desk.id)
-    return _desks_response(event, 422, hours_form=form, hours_desk=desk)
+        else:
+            return _desks_response(event, 422, hours_form=form, hours_desk=desk)
+    except DomainError as exc:
+        if exc.status == 400:
+            abort(400)
+        _apply_error(form, exc)
+        return _desks_response(event, 409 if exc.status == 409 else 422, hours_form=form, hours_desk=desk)
+    message = _("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
+                opens=_wib(desk.opens_at).strftime("%H.%M"), closes=_wib(desk.closes_at).strftime("%H.%M"))
+    if not is_fragment_request():
+        flash(message, "ok")
+        return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)
+    return _desks_response(event, toast=message, highlight=desk.id)
 
 
 @bp.post("/<int:event_id>/desks/<int:desk_id>/delete")

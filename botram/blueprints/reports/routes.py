@@ -3,7 +3,7 @@ on-the-day change of their desk's hours. Thin: the numbers come from botram/doma
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from ...domain.clock import to_wib
 from ...extensions import db
 from ...models import Desk, Event, EventStatus, SurveyResponse, Visit
 from ...security import roles_required
+from ...web import safe_next
 from ..events.forms import DeskHoursForm
 from ..survey.forms import CodeSurveyForm, desa_groups
 from . import bp, charts
@@ -118,12 +119,6 @@ def paper(event_id: int):
 
 # ---------------------------------------------------------------------------------------------- desk hours
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def _wib_time(value: datetime):
     return to_wib(value).time().replace(second=0, microsecond=0)
 
@@ -137,31 +132,25 @@ def desk_hours(desk_id: int):
     if current_user.role == "petugas" and current_user.agency_id != desk.agency_id:
         abort(403)
     event = desk.event
-    back = _safe_next(request.values.get("next"))
+    back = safe_next(request.values.get("next"))
     form = DeskHoursForm(formdata=None) if request.method == "GET" else DeskHoursForm()
     if request.method == "GET":
         form.opens.data, form.closes.data = _wib_time(desk.opens_at), _wib_time(desk.closes_at)
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back)
     extend = request.form.get("extend", "").strip()
-    if extend:
-        if extend not in ("30", "60", "120"):
-            abort(400)
-        if not form.validate_on_submit() and "csrf_token" in form.errors:
-            abort(400)
-        opens = _wib_time(desk.opens_at)
-        new_close = to_wib(desk.closes_at) + timedelta(minutes=int(extend))
-        closes = new_close.time() if new_close.date() == event.date else None
-        form.opens.data, form.closes.data = opens, closes
-        if closes is None:
-            form.closes.errors = [_("Jam tutup tidak boleh melewati tengah malam.")]
-            return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), 422
-    elif not form.validate_on_submit():
+    if not form.validate_on_submit() and ("csrf_token" in form.errors or not extend):
         if "csrf_token" in form.errors:
             abort(400)
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), 422
     try:
-        event_rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
+        if extend:
+            form.opens.data, form.closes.data = _wib_time(desk.opens_at), _wib_time(desk.closes_at)
+            event_rules.extend_desk_hours(desk, event_rules.parse_extension(extend), by_user_id=current_user.id)
+        else:
+            event_rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
     except DomainError as exc:
+        if exc.status == 400:
+            abort(400)
         target = form[exc.field] if exc.field and exc.field in form else None
         if target is not None:
             target.errors = list(target.errors or []) + [exc.message]
