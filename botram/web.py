@@ -17,6 +17,14 @@ from .extensions import db, htmx
 from .security import wants_json
 
 
+def show_domain_error(form, exc) -> None:
+    """A broken rule on a page: its message next to the field it names, else above the form."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
 def safe_next(target: str | None) -> str | None:
     """Where to go after a form (`?next=`): only a path on this site, never another host
     (`//host`, `https://host`, `/\\host` all leave the site in some browser)."""

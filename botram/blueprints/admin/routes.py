@@ -14,7 +14,7 @@ from ...domain import users as user_rules
 from ...extensions import db
 from ...models import Agency, ApiToken, LifeEventPackage, Requirement, Role, Service, User
 from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment
+from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
 from . import bp
 from .forms import (AgencyForm, EmptyForm, MoveForm, PackageForm, RequirementForm, ServiceForm, TokenForm, UserForm,
                     int_or_none)
@@ -33,10 +33,7 @@ def _attempt(form, action: Callable):
         result = action()
         return result
     except DomainError as exc:
-        if exc.field and exc.field in form:
-            form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-        else:
-            form.form_errors.append(exc.message)
+        show_domain_error(form, exc)
         return None
 
 

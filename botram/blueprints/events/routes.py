@@ -20,7 +20,7 @@ from ...domain.clock import to_wib
 from ...extensions import db
 from ...models import Desk, Event, EventStatus
 from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment
+from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
 from . import bp
 from .forms import DeskForm, DeskHoursForm, EmptyForm, EventForm, RunningTextForm, StatusForm
 
@@ -44,13 +44,6 @@ def get_desk(event: Event, desk_id: int) -> Desk:
 
 def can_edit() -> bool:
     return current_user.is_authenticated and current_user.role in WRITERS
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _toast(response, message: str):
@@ -140,7 +133,7 @@ def create():
         try:
             event = rules.create_event(_event_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _event_form_page(form, None, 422)
         flash(_("Kegiatan dibuat sebagai draf. Tambahkan loketnya, lalu buka kegiatan."), "ok")
         return redirect(url_for("events.detail", event_id=event.id), 303)
@@ -165,7 +158,7 @@ def edit(event_id: int):
         try:
             rules.update_event(event, _event_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _event_form_page(form, event, 422)
         flash(_("Perubahan kegiatan disimpan."), "ok")
         return redirect(url_for("events.detail", event_id=event.id), 303)
@@ -231,7 +224,7 @@ def running_text(event_id: int):
             rules.set_running_text(event, form.running_text.data, by_user_id=current_user.id)
             saved = True
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             status = 409 if exc.status == 409 else 422
     else:
         status = 422
@@ -315,7 +308,7 @@ def desk_new(event_id: int):
         try:
             desk = rules.add_desk(event, _desk_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form)
         message = _("Loket %(number)s ditambahkan.", number=desk.number)
         if not is_fragment_request():
@@ -348,7 +341,7 @@ def desk_edit(event_id: int, desk_id: int):
         try:
             rules.update_desk(desk, _desk_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form, desk_editing=desk)
         message = _("Loket %(number)s diperbarui.", number=desk.number)
         if not is_fragment_request():
@@ -397,7 +390,7 @@ def desk_hours(event_id: int, desk_id: int):
     except DomainError as exc:
         if exc.status == 400:
             abort(400)
-        _apply_error(form, exc)
+        show_domain_error(form, exc)
         return _desks_response(event, 409 if exc.status == 409 else 422, hours_form=form, hours_desk=desk)
     message = _("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
                 opens=_wib(desk.opens_at).strftime("%H.%M"), closes=_wib(desk.closes_at).strftime("%H.%M"))

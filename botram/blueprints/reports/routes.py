@@ -16,7 +16,7 @@ from ...domain.clock import to_wib
 from ...extensions import db
 from ...models import Desk, Event, EventStatus, SurveyResponse, Visit
 from ...security import roles_required
-from ...web import safe_next
+from ...web import safe_next, show_domain_error
 from ..events.forms import DeskHoursForm
 from ..survey.forms import CodeSurveyForm, desa_groups
 from . import bp, charts
@@ -151,11 +151,7 @@ def desk_hours(desk_id: int):
     except DomainError as exc:
         if exc.status == 400:
             abort(400)
-        target = form[exc.field] if exc.field and exc.field in form else None
-        if target is not None:
-            target.errors = list(target.errors or []) + [exc.message]
-        else:
-            form.form_errors.append(exc.message)
+        show_domain_error(form, exc)
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), \
             exc.status if exc.status == 409 else 422
     flash(_("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,

@@ -22,7 +22,7 @@ from ...domain.funding_export import export_rows, to_csv, to_xlsx
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event, Sponsor
 from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment
+from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
 from . import bp, charts
 from .forms import (BudgetLineForm, CancelForm, ContributionForm, ExportForm, ReasonForm, ReceiveForm, SponsorForm,
                     TargetForm)
@@ -39,13 +39,6 @@ def can_write() -> bool:
 
 def can_set_target() -> bool:
     return current_user.is_authenticated and current_user.role in TARGET_SETTERS
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _status(exc: DomainError) -> int:
@@ -112,7 +105,7 @@ def set_target():
         try:
             rules.set_target(form.year.data, form.percent.data, by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("Target porsi APBD tahun %(year)s disimpan.", year=form.year.data), "ok")
             return redirect(url_for("sponsors.index", year=form.year.data), 303)
@@ -181,7 +174,7 @@ def sponsor_create():
             try:
                 sponsor = rules.create_sponsor(_sponsor_input(form), by_user_id=current_user.id)
             except DomainError as exc:
-                _apply_error(form, exc)
+                show_domain_error(form, exc)
                 return render_template("sponsors/sponsor_form.html", form=form, sponsor=None), _status(exc)
             flash(_("Sponsor disimpan."), "ok")
             return redirect(url_for("sponsors.sponsor_detail", sponsor_id=sponsor.id), 303)
@@ -203,7 +196,7 @@ def sponsor_edit(sponsor_id: int):
         try:
             rules.update_sponsor(sponsor, _sponsor_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor), _status(exc)
         flash(_("Perubahan sponsor disimpan."), "ok")
         return redirect(url_for("sponsors.sponsor_detail", sponsor_id=sponsor.id), 303)
@@ -326,7 +319,7 @@ def contribution_create():
         try:
             contribution = rules.record_contribution(_contribution_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _contribution_form_page(form, _status(exc))
         flash(_("Sumbangan dicatat."), "ok")
         return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
@@ -374,7 +367,7 @@ def contribution_receive(contribution_id: int):
             rules.mark_received(contribution, form.received_on.data, form.receipt_number.data, form.bast_number.data,
                                 by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _detail(contribution, _status(exc), receive_form=form, open_dialog="receive")
         flash(_("Sumbangan dicatat sudah diterima."), "ok")
         return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
@@ -392,7 +385,7 @@ def contribution_cancel(contribution_id: int):
         except DomainError as exc:
             if exc.field == "reason":
                 exc.field = "cancel_reason"
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _detail(contribution, _status(exc), cancel_form=form, open_dialog="cancel")
         flash(_("Janji sumbangan dibatalkan."), "ok")
         return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
@@ -408,7 +401,7 @@ def contribution_void(contribution_id: int):
         try:
             rules.void_contribution(contribution, form.reason.data, by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _detail(contribution, _status(exc), void_form=form, open_dialog="void")
         flash(_("Catatan sumbangan dibatalkan. Catatan tetap tersimpan dan tidak dihitung lagi."), "ok")
         return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
@@ -501,7 +494,7 @@ def line_create(event_id: int):
         try:
             rules.add_budget_line(event, _line_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _budget_response(event, _status(exc), None, line_form=form)
         return _budget_response(event, 200, _("Pos anggaran ditambahkan."))
     return _budget_response(event, 422, None, line_form=form)
@@ -521,7 +514,7 @@ def line_edit(line_id: int):
         try:
             rules.update_budget_line(line, _line_input(form), by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _budget_response(event, _status(exc), None, editing=line.id, edit_form=form)
         return _budget_response(event, 200, _("Pos anggaran diperbarui."))
     return _budget_response(event, 422, None, editing=line.id, edit_form=form)
@@ -537,7 +530,7 @@ def line_void(line_id: int):
         try:
             rules.void_budget_line(line, form.reason.data, by_user_id=current_user.id)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             return _budget_response(event, _status(exc), None, void_line=line.id, void_form=form)
         return _budget_response(event, 200, _("Pos anggaran dibatalkan."))
     return _budget_response(event, 422, None, void_line=line.id, void_form=form)
@@ -554,7 +547,7 @@ def export():
         try:
             rows = export_rows(form.date_from.data, form.date_to.data)
         except DomainError as exc:
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             stem = f"sumbangan-botram-{form.date_from.data.isoformat()}-{form.date_to.data.isoformat()}"
             if form.format.data == "csv":
