@@ -1,4 +1,4 @@
-"""GET /api/v1/events, /events/<id>/desks and /events/<id>/services: shapes of DESIGN.md section 6."""
+"""GET /api/v1/events, /events/<id>/desks and /events/<id>/services: the documented shapes."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""GET /api/v1/funding?year=YYYY: the shape of DESIGN.md section 6, integer rupiah, roles, bad years."""
+"""GET /api/v1/funding?year=YYYY: the documented shape, integer rupiah, roles, bad years."""
 import pytest
 
 from botram.domain.clock import today_wib

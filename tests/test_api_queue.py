@@ -1,4 +1,4 @@
-"""The queue over JSON: tickets, desk actions, the board — shapes of DESIGN.md section 6 and bad input."""
+"""The queue over JSON: tickets, desk actions, the board — the documented shapes and bad input."""
 import pytest
 import sqlalchemy as sa
 

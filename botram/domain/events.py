@@ -13,7 +13,7 @@ Status lifecycle (decided here, tested in tests/test_events_domain.py):
 - The date of an event changes only while it is a draft, and never to a day before today (WIB); desks keep
   their wall-clock hours when it moves.
 - Desk hours lie on the event's day (WIB), opening before closing. They may run past the event's planned
-  hours: service hours follow the people (DESIGN.md 1.2), and `set_desk_hours` is the on-the-day change.
+  hours: service hours follow the people (the regency asked for hours that follow the people), and `set_desk_hours` is the on-the-day change.
 - A desk is removed only while no step has ever been called to it, and an open event keeps at least one desk.
 
 Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to_utc`.

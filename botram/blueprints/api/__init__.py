@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (DESIGN.md section 6): devices and the regency's data portal.
+"""The JSON API under /api/v1 (docs/architecture.md, stable interfaces): devices and the regency's data portal.
 
 Every route module registers its views on `bp`; add a new module with one line in ROUTE_MODULES and
 describe its routes in `openapi.py` (tests/test_api_openapi.py fails for an undocumented route).

@@ -1,4 +1,4 @@
-"""The JSON shapes of DESIGN.md section 6. Field names are a stable interface: extend, never rename.
+"""The JSON shapes of the API (docs/architecture.md, stable interfaces). Field names are a stable interface: extend, never rename.
 
 No function here ever emits a name, NIK or phone number of a citizen or a user.
 """
