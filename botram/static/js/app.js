@@ -34,19 +34,6 @@
     evt.detail.isError = false;
   });
 
-  // Ask before destructive actions: data-confirm on the form or on the button that submits it.
-  // Capture phase, so a refusal also stops htmx from sending the request.
-  document.addEventListener("submit", function (evt) {
-    var form = evt.target;
-    var button = evt.submitter;
-    var question = (button && button.getAttribute && button.getAttribute("data-confirm")) ||
-      (form && form.getAttribute && form.getAttribute("data-confirm"));
-    if (question && !window.confirm(question)) {
-      evt.preventDefault();
-      evt.stopImmediatePropagation();
-    }
-  }, true);
-
   // Autofocus inside swapped-in content.
   document.addEventListener("htmx:afterSettle", function (evt) {
     var target = evt.detail.target;
