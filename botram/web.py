@@ -1,6 +1,7 @@
 """Page plumbing shared by every blueprint: fragment-or-page rendering, error pages, headers, navigation."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
@@ -15,6 +16,13 @@ from .domain.queue_rules import QueueRules
 from .domain.uow import DatabaseUnavailable, is_connection_error
 from .extensions import db, htmx
 from .security import wants_json
+
+
+def toast(response: Response, message: str, kind: str = "ok", **extra) -> Response:
+    """Show `message` as a toast after an htmx swap (static/js/app.js listens for `botram:toast`); `extra`
+    travels along (e.g. an undo link)."""
+    response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": str(message), "kind": kind, **extra}})
+    return response
 
 
 def show_domain_error(form, exc) -> None:

@@ -4,7 +4,6 @@ Thin views: parse the form, check the role, call botram.domain.events, show its 
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +19,7 @@ from ...domain.clock import to_wib
 from ...extensions import db
 from ...models import Desk, Event, EventStatus
 from ...security import roles_required
+from ... import web
 from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
 from . import bp
 from .forms import DeskForm, DeskHoursForm, EmptyForm, EventForm, RunningTextForm, StatusForm
@@ -44,11 +44,6 @@ def get_desk(event: Event, desk_id: int) -> Desk:
 
 def can_edit() -> bool:
     return current_user.is_authenticated and current_user.role in WRITERS
-
-
-def _toast(response, message: str):
-    response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": message, "kind": "ok"}})
-    return response
 
 
 def _wib(value: datetime):
@@ -236,7 +231,7 @@ def running_text(event_id: int):
     response = make_response(render_template("events/_running_text.html", **_detail_context(event, running_form=form)),
                              status)
     response.headers["Vary"] = "HX-Request"
-    return _toast(response, _("Teks berjalan disimpan.")) if saved else response
+    return web.toast(response, _("Teks berjalan disimpan.")) if saved else response
 
 
 # ---------------------------------------------------------------- desks
@@ -266,7 +261,7 @@ def _desks_response(event: Event, status: int = 200, toast: str | None = None, *
     response = render_page_or_fragment("events/detail.html", "events/_desks.html", **context)
     response.status_code = status
     if toast and is_fragment_request():
-        _toast(response, toast)
+        web.toast(response, toast)
     return response
 
 

@@ -5,7 +5,6 @@ with admin, sets the yearly APBD target (keuangan records money but does not set
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
@@ -22,7 +21,7 @@ from ...domain.funding_export import export_rows, to_csv, to_xlsx
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event, Sponsor
 from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
+from ...web import is_fragment_request, render_page_or_fragment, show_domain_error, toast
 from . import bp, charts
 from .forms import (BudgetLineForm, CancelForm, ContributionForm, ExportForm, ReasonForm, ReceiveForm, SponsorForm,
                     TargetForm)
@@ -481,7 +480,7 @@ def _budget_response(event: Event, status: int, saved_message: str | None, **ext
     response = make_response(render_template("sponsors/_budget.html", **_budget_context(event, **extra)), status)
     response.headers["Vary"] = "HX-Request"
     if saved_message:
-        response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": saved_message, "kind": "ok"}})
+        toast(response, saved_message)
     return response
 
 
