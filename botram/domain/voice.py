@@ -246,8 +246,8 @@ def _validated(data: bytes) -> str:
     if not data:
         raise DomainError("Pilih berkas rekaman suara terlebih dahulu.", field="audio")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise DomainError(f"Berkas terlalu besar ({len(data) // 1024} KB). Rekaman satu potongan suara "
-                          f"paling besar {MAX_UPLOAD_BYTES // 1024} KB; potong jeda di awal dan akhir.",
+        raise DomainError(f"Berkas terlalu besar. Rekaman satu potongan suara paling besar "
+                          f"{MAX_UPLOAD_BYTES // 1024} KB; potong jeda di awal dan akhir, atau simpan sebagai MP3.",
                           field="audio", status=413)
     content_type = sniff_audio(data)
     if content_type is None:
