@@ -116,6 +116,8 @@
     });
   }
 
+  // Chromium loads its voice list lazily: ask once now, so it is known by the first call.
+  if ("speechSynthesis" in window) { try { speechSynthesis.getVoices(); } catch (e) {} }
   function speak(text) {
     return new Promise(function (resolve) {
       if (!text || !("speechSynthesis" in window) || !window.SpeechSynthesisUtterance) { resolve(false); return; }
