@@ -176,3 +176,47 @@ def test_an_admin_replaces_a_clip_and_the_sample_call_plays_it(live_server, page
     page.get_by_text("“tiga” kembali memakai suara bawaan.").wait_for()
     assert "Bawaan" in page.locator("#clip-loket-3").inner_text()
     assert errors == []
+
+
+def test_a_board_that_may_not_play_sound_yet_asks_for_the_click_again(live_server, browser):
+    """Sound was switched on yesterday (remembered), but this browser plays audio only after a click on the
+    page: the call is not lost in silence behind a button that says "Suara aktif"; the button asks again, and
+    after the click the recall is heard."""
+    from .conftest import CHROMIUM
+
+    strict = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=document-user-activation-required"])
+    try:
+        page = strict.new_page(viewport={"width": 1920, "height": 1080}, locale="id-ID")
+        errors = watch_console(page)
+        reception = live_server.cli("create-token", "resepsionis").strip()
+        officer = live_server.cli("create-token", "petugas3").strip()
+        event_id, desks = demo_ids(live_server)
+        desk = desks[3]
+        api(live_server, "POST", f"/api/v1/events/{event_id}/visits", reception,
+            {"services": [desk["services"][0]["id"]]})
+        # Nothing may touch the page until the call was skipped: Playwright evaluates and waits for locators
+        # with a user gesture, which would unlock the audio this test needs locked. So the test only listens:
+        # for the board's event stream to open, then for Chromium's warning that audio may not start yet.
+        page.add_init_script("localStorage.setItem('botram.board.sound', 'on')")
+        with page.expect_request(lambda r: "/stream" in r.url):
+            page.goto(f"{live_server.url}/board/{event_id}")
+        time.sleep(1)
+        with page.expect_console_message(lambda m: "AudioContext was not allowed to start" in m.text, timeout=20000):
+            _status, called = api(live_server, "POST", f"/api/v1/desks/{desk['id']}/call-next", officer)
+        time.sleep(1.5)  # voice.js gives the audio 300 ms to start before it gives up on this call
+        assert page.evaluate("window.botramVoice.skipped") == [f"{called['step_id']}:0"]
+        assert page.evaluate("window.botramVoice.played") == []
+        assert page.get_attribute("#board", "data-voice-skipped") == f"{called['step_id']}:0"
+        page.get_by_role("button", name="Aktifkan suara panggilan").wait_for()
+
+        page.get_by_role("button", name="Aktifkan suara panggilan").click()
+        api(live_server, "POST", f"/api/v1/steps/{called['step_id']}/recall", officer)
+        wait_for(page, "window.botramVoice.announcements.length >= 1")
+        assert page.evaluate("window.botramVoice.announcements[0].parts") == announcement_keys(
+            called["visit_code"], desk["number"], desk["agency"]["code"])
+        # Chromium warns (not errors) that the AudioContext could not start before the click: that is the point
+        assert errors == []
+    finally:
+        strict.close()

@@ -162,6 +162,7 @@
     return audible().then(function (ok) {
       if (!ok) {
         api.skipped.push(call.key);
+        if (holder) holder.dataset.voiceSkipped = api.skipped.join(" ");
         document.dispatchEvent(new CustomEvent("botram:voice-locked"));
         return;
       }
