@@ -10,6 +10,8 @@
 //   played            what was heard, in order: clip keys, "speech:<text>" for a spoken fallback,
 //                     "silent:<text>" for a part that could not be voiced at all
 //   announcements     [{key, code, parts}] for every finished announcement
+//   skipped           keys of calls not announced because the browser still blocks audio (it then fires
+//                     "botram:voice-locked" on document, and board.js asks for the click again)
 (function () {
   "use strict";
   var holder = document.querySelector("[data-voice-manifest]");
