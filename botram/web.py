@@ -119,6 +119,7 @@ NAV = [
     ("admin.agencies", _l("Instansi"), {"admin"}),
     ("admin.services", _l("Layanan"), {"admin"}),
     ("admin.packages", _l("Paket layanan"), {"admin"}),
+    ("admin.voice_clips", _l("Suara"), {"admin"}),
 ]
 
 

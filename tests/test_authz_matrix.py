@@ -52,7 +52,8 @@ EXPECTED: dict[str, str | frozenset] = {
     **{f"admin.{name}": frozenset({A}) for name in (
         "index", "users", "user_new", "user_edit", "user_tokens", "token_revoke", "agencies", "agency_new",
         "agency_edit", "services", "service_new", "service_edit", "requirements", "requirement_update",
-        "requirement_move", "requirement_delete", "packages", "package_new", "package_edit")},
+        "requirement_move", "requirement_delete", "packages", "package_new", "package_edit",
+        "voice_clips", "voice_clip", "voice_clip_revert")},
     # events and desks: planners; finance reads the events it funds
     "events.index": frozenset({K, A, F}),
     "events.detail": frozenset({K, A, F}),
@@ -71,6 +72,8 @@ EXPECTED: dict[str, str | frozenset] = {
     "board.show": PUBLIC,
     "board.panel": PUBLIC,
     "board.stream": PUBLIC,
+    "board.voice_manifest": PUBLIC,  # the voice-call clips: words, never personal data
+    "board.voice_clip": PUBLIC,
     "public.status": PUBLIC,
     # funding
     **{f"sponsors.{name}": FINANCE_READ for name in (
@@ -145,7 +148,7 @@ def build_world() -> World:
         "token": visit.public_token, "user_id": users[P].id, "token_id": token.id,
         "agency_id": desk.agency_id, "service_id": requirement.service_id, "requirement_id": requirement.id,
         "package_id": package_id, "sponsor_id": sponsor.id, "contribution_id": contribution.id,
-        "line_id": line.id, "code": "en", "filename": "css/botram.css",
+        "line_id": line.id, "code": "en", "filename": "css/botram.css", "key": "chime",
     }
     return World(event, desk, visit, visit.steps[0].id, users, params)
 

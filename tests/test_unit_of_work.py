@@ -4,6 +4,7 @@ changes from the queue and from event settings never share a version."""
 from __future__ import annotations
 
 import ast
+import copy
 import threading
 from datetime import time
 from pathlib import Path
@@ -52,7 +53,16 @@ def test_every_public_domain_write_is_a_unit_of_work():
         for fn in tree.body:
             if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("_"):
                 continue
-            source = ast.unparse(fn)
+            # Writes inside a nested function that is itself a unit of work are covered (validation first,
+            # outside the writer lock, then the write: domain/voice.py does this).
+            outer = copy.deepcopy(fn)
+            for node in ast.walk(outer):
+                node_body = getattr(node, "body", None)
+                if isinstance(node_body, list):
+                    node.body = [n for n in node_body if not (
+                        isinstance(n, ast.FunctionDef) and any("unit_of_work" in ast.unparse(d)
+                                                               for d in n.decorator_list))] or [ast.Pass()]
+            source = ast.unparse(outer)
             writes = any(marker in source for marker in
                          ("session.add(", "session.delete(", "bump_version(", "audit.record("))
             decorated = any("unit_of_work" in ast.unparse(d) for d in fn.decorator_list)

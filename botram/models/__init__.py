@@ -9,6 +9,7 @@ from .people import ApiToken, Role, User
 from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
 from .regions import Region
 from .security import IdempotentRequest, LoginFailure, LoginSession
+from .voice import VoiceClip
 
 __all__ = [
     "ACTIVE_STEP_STATES", "Agency", "ApiToken", "AuditLog", "Desk", "DeskState", "Event", "EventStatus",
@@ -18,4 +19,5 @@ __all__ = [
     "FundingTarget", "InKindCategory", "Sponsor", "SponsorKind",
     "UNSUR_KEYS", "SurveyChannel", "SurveyResponse",
     "IdempotentRequest", "LoginFailure", "LoginSession",
+    "VoiceClip",
 ]

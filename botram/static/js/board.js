@@ -1,5 +1,5 @@
 // The projector board: live updates (server-sent events with a slow poll as a safety net),
-// an offline marker, the clock, and the chime + Indonesian voice call for every new call or recall.
+// an offline marker, the clock, and the voice call (voice.js) for every new call or recall.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -26,63 +26,14 @@
     try { localStorage.setItem(storeKey, JSON.stringify(keys)); } catch (e) {}
   }
 
-  // ---- speech
-  var DIGITS = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"];
-  var UNITS = ["", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh", "sebelas"];
-  function numberWords(n) {
-    if (n < 12) return UNITS[n];
-    if (n < 20) return UNITS[n - 10] + " belas";
-    if (n < 100) return UNITS[Math.floor(n / 10)] + " puluh" + (n % 10 ? " " + UNITS[n % 10] : "");
-    return String(n);
-  }
-  function spellCode(code) {
-    // "A-047" -> "A nol empat tujuh": digit by digit so it is understood in a noisy hall
-    return code.split("").map(function (ch) {
-      if (/[0-9]/.test(ch)) return DIGITS[+ch];
-      if (/[A-Za-z]/.test(ch)) return ch.toUpperCase();
-      return "";
-    }).filter(Boolean).join(" ");
-  }
-  function sentence(call) {
-    return "Nomor antrean " + spellCode(call.code) + ", silakan ke loket " +
-      numberWords(parseInt(call.desk, 10)) + ", " + call.agency;
-  }
+  // ---- voice: the clips of botram/static/js/voice.js, played one call after another (it queues them)
   var soundOn = localStorage.getItem(soundKey) === "on";
   var queue = [];
-  var speaking = false;
-  var audio = null;
-  function chime(done) {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var t = audio.currentTime;
-      [659.25, 523.25].forEach(function (freq, i) {
-        var osc = audio.createOscillator(), gain = audio.createGain();
-        osc.frequency.value = freq; osc.type = "sine";
-        gain.gain.setValueAtTime(0.0001, t + i * 0.45);
-        gain.gain.exponentialRampToValueAtTime(0.35, t + i * 0.45 + 0.03);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.45 + 0.42);
-        osc.connect(gain); gain.connect(audio.destination);
-        osc.start(t + i * 0.45); osc.stop(t + i * 0.45 + 0.45);
-      });
-      setTimeout(done, 950);
-    } catch (e) { done(); }
-  }
   function speakNext() {
-    if (speaking || !queue.length) return;
-    var call = queue.shift();
-    if (!soundOn || !("speechSynthesis" in window)) { speakNext(); return; }
-    speaking = true;
-    chime(function () {
-      var u = new SpeechSynthesisUtterance(sentence(call));
-      u.lang = "id-ID"; u.rate = 0.9;
-      var voice = speechSynthesis.getVoices().filter(function (v) { return /^id/i.test(v.lang); })[0];
-      if (voice) u.voice = voice;
-      var finished = false;
-      function end() { if (finished) return; finished = true; speaking = false; setTimeout(speakNext, 400); }
-      u.onend = end; u.onerror = end;
-      setTimeout(end, 12000);  // some engines never fire onend; never block the queue
-      speechSynthesis.speak(u);
-    });
+    while (queue.length) {
+      var call = queue.shift();
+      if (soundOn && window.botramVoice) window.botramVoice.announce(call);
+    }
   }
 
   function collectCalls(first) {
@@ -191,8 +142,14 @@
   soundButton.addEventListener("click", function () {
     soundOn = true;
     localStorage.setItem(soundKey, "on");
-    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) {}
+    if (window.botramVoice) window.botramVoice.unlock();
     showSound();
+  });
+  // remembered "on", but this browser still wants a click before it plays sound: ask for it again
+  var offLabel = soundButton.textContent;
+  document.addEventListener("botram:voice-locked", function () {
+    soundButton.classList.remove("is-on");
+    soundButton.textContent = offLabel;
   });
   showSound();
 
