@@ -49,13 +49,16 @@ def defaults(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
         "BOTRAM_LOCALES": ["id", "en"],
         "BOTRAM_TIMEZONE": "Asia/Jakarta",
-        # Queue rules (issue 3): configurable per install.
+        # The largest request body (a voice recording is at most 1 MB): refused with 413 before any view or
+        # the CSRF check reads it, so a huge upload cannot fill the disk.
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        # Queue rules: configurable per install, read once into domain.queue_rules.QueueRules.
         "BOTRAM_MAX_TICKETS_PER_NIK": _env_int("BOTRAM_MAX_TICKETS_PER_NIK", 2),
         "BOTRAM_PRIORITY_CAP": _env_int("BOTRAM_PRIORITY_CAP", 3),
         "BOTRAM_NO_SHOW_RECALLS": _env_int("BOTRAM_NO_SHOW_RECALLS", 3),
         "BOTRAM_NO_SHOW_AFTER_NUMBERS": _env_int("BOTRAM_NO_SHOW_AFTER_NUMBERS", 10),
         "BOTRAM_REGENCY_CODE": "32.16",
-        # Sign-in protection (issue 7): lockout after repeated failures, idle sessions end.
+        # Sign-in protection: lockout after repeated failures, idle sessions end.
         "BOTRAM_LOGIN_MAX_FAILURES": _env_int("BOTRAM_LOGIN_MAX_FAILURES", 5),
         "BOTRAM_LOGIN_IP_MAX_FAILURES": _env_int("BOTRAM_LOGIN_IP_MAX_FAILURES", 30),
         "BOTRAM_LOGIN_LOCKOUT_MINUTES": _env_int("BOTRAM_LOGIN_LOCKOUT_MINUTES", 15),

@@ -69,6 +69,7 @@ ERROR_TEXT = {
     404: (_l("Halaman tidak ditemukan"), _l("Alamat yang Anda buka tidak ada atau sudah dipindahkan.")),
     405: (_l("Metode tidak diizinkan"), _l("Tindakan ini tidak dapat dilakukan dengan cara tersebut.")),
     409: (_l("Terjadi bentrokan data"), _l("Data sudah berubah. Muat ulang halaman lalu coba lagi.")),
+    413: (_l("Berkas terlalu besar"), _l("Data yang dikirim melebihi 4 MB.")),
     422: (_l("Data tidak valid"), _l("Periksa kembali isian Anda.")),
     429: (_l("Terlalu banyak percobaan"), _l("Tunggu sebentar sebelum mencoba lagi.")),
     500: (_l("Terjadi kesalahan pada server"), _l("Kami sudah mencatatnya. Coba lagi sebentar lagi.")),

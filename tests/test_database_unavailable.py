@@ -87,3 +87,4 @@ def test_a_write_that_keeps_losing_its_connection_is_a_clear_error(app):
     with pytest.raises(DatabaseUnavailable):
         doomed()
     assert len(attempts) == 2  # the first try and one retry on a fresh connection
+
