@@ -29,6 +29,25 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'botram-test.sqlite'}"
 
 
+def _database_label() -> str:
+    """Which database this run uses, without the password: said in the header and the summary line, because
+    a run without BOTRAM_TEST_DATABASE_URL never touches PostgreSQL."""
+    url = os.environ.get("BOTRAM_TEST_DATABASE_URL")
+    if not url:
+        return "SQLite (a temporary file per worker; BOTRAM_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)"
+    from sqlalchemy.engine import make_url
+
+    return f"{make_url(url).get_backend_name()} ({make_url(url).render_as_string(hide_password=True)})"
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {_database_label()}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    terminalreporter.write_line(f"database: {_database_label()}")
+
+
 def _per_worker(url: str, worker: str) -> str:
     """Under pytest-xdist each worker gets its own PostgreSQL database (created on first use)."""
     if worker in ("", "master") or not url.startswith("postgresql"):

@@ -22,7 +22,15 @@ DEMO_PASSWORD = "demo-sandi-2026"
 BOTRAM = str(Path(sys.executable).with_name("botram"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
-pytestmark = pytest.mark.e2e
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every browser test `e2e` (a `pytestmark` in a conftest applies to nothing), so `-m "not e2e"`
+    runs the suite without Chromium. The hook sees the whole session's items, hence the path check."""
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _free_port() -> int:
