@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from botram import create_app
+from botram.board_watch import stop_watchers
 from botram.domain.reference import seed_reference
 from botram.extensions import db
 
@@ -143,6 +145,9 @@ def app(_schema, tmp_path):
     with app.app_context():
         reset_database()
         yield app
+        stop_watchers()
+        left = [t.name for t in threading.enumerate() if t.name.startswith("board-watch-")]
+        assert not left, f"board watcher threads outlived the test: {left}"
         db.session.remove()
         db.engine.dispose()
 
