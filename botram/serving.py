@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Callable
 
 from flask import Flask
 
@@ -30,13 +31,19 @@ def waitress_options(threads: int) -> dict:
             "ident": "botram"}
 
 
-def serve(app: Flask, *, host: str, port: int, threads: int, processes: int = 1) -> None:
+def serve(app: Flask, *, host: str, port: int, threads: int, processes: int = 1,
+          announce: Callable[[int], None] | None = None) -> None:
+    """Bind first, then serve. `announce` learns the bound port: with port 0 the kernel picks a free one,
+    which is how the browser tests start servers side by side without racing for a port."""
     from waitress import serve as waitress_serve
 
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    if announce is not None:
+        announce(listener.getsockname()[1])
     if processes <= 1:
-        waitress_serve(app, host=host, port=port, **waitress_options(threads))
+        waitress_serve(app, sockets=[listener], **waitress_options(threads))
         return
-    listener = socket.create_server((host, port), backlog=1024)
     _Supervisor(app, listener, threads, processes).run()
 
 
