@@ -54,6 +54,7 @@ class _Supervisor:
         self.threads = threads
         self.processes = processes
         self.workers: dict[int, float] = {}
+        self.slots: dict[int, int] = {}  # pid -> worker number 1..N; a replacement takes the number it replaces
         self.stopping = False
 
     def run(self) -> None:
@@ -67,6 +68,7 @@ class _Supervisor:
             except ChildProcessError:
                 break
             started = self.workers.pop(pid, None)
+            self.slots.pop(pid, None)
             if started is None or self.stopping:
                 continue
             print(f"botram: worker {pid} ended ({_describe(status)}); starting another", file=sys.stderr,
@@ -87,13 +89,16 @@ class _Supervisor:
 
     def _spawn(self) -> None:
         parent = os.getpid()
+        taken = set(self.slots.values())
+        slot = next(n for n in range(1, self.processes + 1) if n not in taken)
         pid = os.fork()
         if pid:
             self.workers[pid] = time.monotonic()
+            self.slots[pid] = slot
             return
         code = 0
         try:
-            self._worker(parent)
+            self._worker(parent, slot)
         except KeyboardInterrupt:
             pass
         except BaseException:  # pragma: no cover - reported, then the supervisor starts another worker
@@ -104,7 +109,7 @@ class _Supervisor:
         finally:
             os._exit(code)
 
-    def _worker(self, parent: int) -> None:
+    def _worker(self, parent: int, slot: int) -> None:
         from waitress import serve as waitress_serve
 
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -114,7 +119,21 @@ class _Supervisor:
             for engine in db.engines.values():
                 engine.dispose(close=False)
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
-        waitress_serve(self.app, sockets=[self.listener], **waitress_options(self.threads))
+        waitress_serve(_answered_by(self.app, slot), sockets=[self.listener], **waitress_options(self.threads))
+
+
+def _answered_by(app, slot: int):
+    """Name the worker in every answer (`X-Botram-Worker: 2`): which process served a board or a desk is
+    otherwise invisible, and the tests need it to prove a change made through one worker reaches another."""
+    value = str(slot)
+
+    def wsgi(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("X-Botram-Worker", value)], exc_info)
+
+        return app(environ, start)
+
+    return wsgi
 
 
 def _exit_with_parent(parent: int) -> None:
