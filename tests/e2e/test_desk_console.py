@@ -30,6 +30,28 @@ with app.app_context():
 """
 
 
+# The first step of a visit as the database holds it: (status, recall count).
+STEP_STATE = """
+import json, sys
+import sqlalchemy as sa
+from botram import create_app
+from botram.extensions import db
+from botram.models import Step, Visit
+
+app = create_app()
+with app.app_context():
+    step = db.session.scalars(sa.select(Step).join(Visit, Step.visit_id == Visit.id)
+                              .where(Visit.code == sys.argv[1]).order_by(Step.position)).first()
+    print(json.dumps([step.status, step.recall_count]))
+"""
+
+
+def step_state(live_server, code: str) -> list:
+    result = subprocess.run([sys.executable, "-c", STEP_STATE, code], check=True, capture_output=True, text=True,
+                            env=live_server.databases.env(live_server.database_url))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def seed(live_server, visitors) -> list[str]:
     result = subprocess.run([sys.executable, "-c", SEED, json.dumps(visitors)], check=True, capture_output=True,
                             text=True, env=live_server.databases.env(live_server.database_url))
@@ -104,6 +126,33 @@ def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
             break
         page.wait_for_timeout(100)
     screenshot(page, "desk-console-empty-1366")
+
+
+def test_petugas_recalls_with_r_and_marks_a_no_show_with_m(live_server, page):
+    codes = seed(live_server, [[["KTP-REKAM"], {}], [["KTP-CETAK"], {}]])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    assert step_state(live_server, codes[0]) == ["called", 0]
+
+    page.keyboard.press("r")
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} dipanggil ulang (1×)")
+    assert step_state(live_server, codes[0]) == ["called", 1]
+    page.keyboard.press("r")
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} dipanggil ulang (2×)")
+    assert step_state(live_server, codes[0]) == ["called", 2]
+
+    page.keyboard.press("m")
+    # The step ends as a no-show (after any undo window the console offers), and the desk is free again.
+    expect(page.locator(".visitor-card")).to_have_count(0, timeout=20_000)
+    for _ in range(40):
+        if step_state(live_server, codes[0])[0] == "no_show":
+            break
+        page.wait_for_timeout(500)
+    assert step_state(live_server, codes[0]) == ["no_show", 2]
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[1])
 
 
 def test_conflict_pause_and_transfer_dialog(live_server, page):
