@@ -54,7 +54,7 @@ def port_free(port: int) -> bool:
 @pytest.fixture
 def two_workers(live_server):
     live_server.stop()
-    live_server.start(processes=2)
+    live_server.start(processes=2, port=0)  # a fresh port: nothing needs the old one
     wait_until(lambda: len(workers(live_server)) == 2, what="two workers")
     return live_server
 
