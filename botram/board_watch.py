@@ -33,6 +33,7 @@ class _Watcher:
         self.poked = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"board-watch-{event_id}", daemon=True)
         self.stopped = False
+        self.stop_requested = False
 
     def _read(self) -> int | None:
         from .domain.board import current_version
@@ -45,7 +46,7 @@ class _Watcher:
                 db.session.remove()
 
     def _run(self) -> None:
-        while time.monotonic() - self.last_interest < IDLE_STOP:
+        while not self.stop_requested and time.monotonic() - self.last_interest < IDLE_STOP:
             try:
                 version = self._read()
             except Exception:  # a database hiccup must not kill the watcher; streams keep their timeout
@@ -71,6 +72,20 @@ class _Watcher:
 
 _watchers: dict[int, _Watcher] = {}
 _lock = threading.Lock()
+
+
+def stop_watchers(timeout: float = 2.0) -> None:
+    """Stop every watcher of this process now and wait for their threads (tests call this at teardown, so a
+    test's watchers do not poll its database for another minute). A stream that asks again gets a new one."""
+    with _lock:
+        stopping = list(_watchers.values())
+        _watchers.clear()
+    for current in stopping:
+        current.stop_requested = True
+        current.poked.set()
+    for current in stopping:
+        if current.thread.is_alive():
+            current.thread.join(timeout)
 
 
 def watcher(app: Flask, event_id: int) -> _Watcher:

@@ -132,8 +132,12 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     if processes > 1 and not hasattr(os, "fork"):
         _fail("--processes above 1 needs a POSIX system (fork); use --processes 1 here.")
     app = current_app._get_current_object()
-    click.echo(f"BOTRAM serving on http://{host}:{port}  (processes={processes}, threads={threads} each)")
-    serve(app, host=host, port=port, threads=threads, processes=processes)
+
+    def announce(bound: int) -> None:  # the bound port: `--port 0` lets the system choose one
+        click.echo(f"BOTRAM serving on http://{host}:{bound}  (processes={processes}, threads={threads} each)")
+        sys.stdout.flush()
+
+    serve(app, host=host, port=port, threads=threads, processes=processes, announce=announce)
 
 
 @click.command("backup")

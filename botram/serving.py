@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Callable
 
 from flask import Flask
 
@@ -30,13 +31,19 @@ def waitress_options(threads: int) -> dict:
             "ident": "botram"}
 
 
-def serve(app: Flask, *, host: str, port: int, threads: int, processes: int = 1) -> None:
+def serve(app: Flask, *, host: str, port: int, threads: int, processes: int = 1,
+          announce: Callable[[int], None] | None = None) -> None:
+    """Bind first, then serve. `announce` learns the bound port: with port 0 the kernel picks a free one,
+    which is how the browser tests start servers side by side without racing for a port."""
     from waitress import serve as waitress_serve
 
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    if announce is not None:
+        announce(listener.getsockname()[1])
     if processes <= 1:
-        waitress_serve(app, host=host, port=port, **waitress_options(threads))
+        waitress_serve(app, sockets=[listener], **waitress_options(threads))
         return
-    listener = socket.create_server((host, port), backlog=1024)
     _Supervisor(app, listener, threads, processes).run()
 
 
@@ -47,6 +54,7 @@ class _Supervisor:
         self.threads = threads
         self.processes = processes
         self.workers: dict[int, float] = {}
+        self.slots: dict[int, int] = {}  # pid -> worker number 1..N; a replacement takes the number it replaces
         self.stopping = False
 
     def run(self) -> None:
@@ -60,6 +68,7 @@ class _Supervisor:
             except ChildProcessError:
                 break
             started = self.workers.pop(pid, None)
+            self.slots.pop(pid, None)
             if started is None or self.stopping:
                 continue
             print(f"botram: worker {pid} ended ({_describe(status)}); starting another", file=sys.stderr,
@@ -80,13 +89,16 @@ class _Supervisor:
 
     def _spawn(self) -> None:
         parent = os.getpid()
+        taken = set(self.slots.values())
+        slot = next(n for n in range(1, self.processes + 1) if n not in taken)
         pid = os.fork()
         if pid:
             self.workers[pid] = time.monotonic()
+            self.slots[pid] = slot
             return
         code = 0
         try:
-            self._worker(parent)
+            self._worker(parent, slot)
         except KeyboardInterrupt:
             pass
         except BaseException:  # pragma: no cover - reported, then the supervisor starts another worker
@@ -97,7 +109,7 @@ class _Supervisor:
         finally:
             os._exit(code)
 
-    def _worker(self, parent: int) -> None:
+    def _worker(self, parent: int, slot: int) -> None:
         from waitress import serve as waitress_serve
 
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -107,7 +119,21 @@ class _Supervisor:
             for engine in db.engines.values():
                 engine.dispose(close=False)
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
-        waitress_serve(self.app, sockets=[self.listener], **waitress_options(self.threads))
+        waitress_serve(_answered_by(self.app, slot), sockets=[self.listener], **waitress_options(self.threads))
+
+
+def _answered_by(app, slot: int):
+    """Name the worker in every answer (`X-Botram-Worker: 2`): which process served a board or a desk is
+    otherwise invisible, and the tests need it to prove a change made through one worker reaches another."""
+    value = str(slot)
+
+    def wsgi(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("X-Botram-Worker", value)], exc_info)
+
+        return app(environ, start)
+
+    return wsgi
 
 
 def _exit_with_parent(parent: int) -> None:

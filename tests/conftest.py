@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from botram import create_app
+from botram.board_watch import stop_watchers
 from botram.domain.reference import seed_reference
 from botram.extensions import db
 
@@ -27,6 +29,25 @@ def _database_url(tmp_path_factory) -> str:
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'botram-test.sqlite'}"
+
+
+def _database_label() -> str:
+    """Which database this run uses, without the password: said in the header and the summary line, because
+    a run without BOTRAM_TEST_DATABASE_URL never touches PostgreSQL."""
+    url = os.environ.get("BOTRAM_TEST_DATABASE_URL")
+    if not url:
+        return "SQLite (a temporary file per worker; BOTRAM_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)"
+    from sqlalchemy.engine import make_url
+
+    return f"{make_url(url).get_backend_name()} ({make_url(url).render_as_string(hide_password=True)})"
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {_database_label()}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    terminalreporter.write_line(f"database: {_database_label()}")
 
 
 def _per_worker(url: str, worker: str) -> str:
@@ -124,6 +145,9 @@ def app(_schema, tmp_path):
     with app.app_context():
         reset_database()
         yield app
+        stop_watchers()
+        left = [t.name for t in threading.enumerate() if t.name.startswith("board-watch-")]
+        assert not left, f"board watcher threads outlived the test: {left}"
         db.session.remove()
         db.engine.dispose()
 

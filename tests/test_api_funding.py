@@ -1,11 +1,14 @@
 """GET /api/v1/funding?year=YYYY: the documented shape, integer rupiah, roles, bad years."""
+from datetime import datetime, timezone
+
 import pytest
 
-from botram.domain.clock import today_wib
-from botram.domain.demo import seed_demo
+from botram.domain import clock, funding
+from botram.domain.clock import WIB
+from botram.domain.demo import DEMO_TITLE, seed_demo
 from botram.domain.tokens import issue_token
 from botram.extensions import db
-from botram.models import User
+from botram.models import Contribution, User
 
 from .factories import make_user
 
@@ -18,23 +21,49 @@ def bearer(user: User) -> dict:
     return {"Authorization": f"Bearer {raw}"}
 
 
-def test_funding_of_the_demo_year_adds_up(client, app):
+# The demo seeded on 15 June 2026 (WIB): its event, three past events 35, 21 and 7 days earlier, all in 2026.
+DEMO_DAY = datetime(2026, 6, 15, 10, 0, tzinfo=WIB)
+
+
+@pytest.fixture
+def demo_day(monkeypatch):
+    """Pin the one clock every rule reads (`today_wib` reads `clock.now`), so the demo's dates and with them
+    the year's figures are the same whatever day the suite runs."""
+    monkeypatch.setattr(clock, "now", lambda: DEMO_DAY.astimezone(timezone.utc))
+
+
+def test_funding_of_the_demo_year_is_exact(client, app, demo_day):
     seed_demo("demo-sandi-1")
     keuangan = db.session.scalar(db.select(User).where(User.username == "keuangan"))
-    response = client.get(f"/api/v1/funding?year={today_wib().year}", headers=bearer(keuangan))
+    response = client.get("/api/v1/funding?year=2026", headers=bearer(keuangan))
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == KEYS
-    assert body["total_cost"] > 0 and body["sponsor_cash"] > 0 and body["in_kind"] > 0
-    for key in ("total_cost", "sponsor_cash", "in_kind", "apbd_amount"):
-        assert isinstance(body[key], int)
-    assert body["apbd_amount"] == max(0, body["total_cost"] - body["sponsor_cash"] - body["in_kind"])
-    assert body["apbd_share"] == pytest.approx(body["apbd_amount"] / body["total_cost"], abs=1e-4)  # 4 decimals
-    assert 0 < body["target_share"] <= 1
-    for event in body["events"]:
-        assert event["apbd_amount"] == max(0, event["total_cost"] - event["sponsor_cash"] - event["in_kind"])
+    # Hand-computed from botram/domain/funding_demo.py. Costs: the demo event's planned lines (53.5 M) and the
+    # past events' actuals at 90/75/60 % scale (47.025 M + 39.1875 M + 31.35 M). Cash received: 15 M + 32 M
+    # + 8 M + 5 M + 25 M programme-wide; the pledged 10 M and 2 M do not count. In kind received: 16 M + 2.5 M
+    # + 4 M + 5 M; the pledged 3 M does not count.
+    assert body == {
+        "year": 2026, "total_cost": 171_062_500, "sponsor_cash": 85_000_000, "in_kind": 27_500_000,
+        "apbd_amount": 58_562_500, "apbd_share": 0.3423, "target_share": 0.6, "events": body["events"]}
+    by_title = {e["title"]: e for e in body["events"]}
+    assert {title: (e["total_cost"], e["sponsor_cash"], e["in_kind"], e["apbd_amount"])
+            for title, e in by_title.items()} == {
+        DEMO_TITLE: (53_500_000, 15_000_000, 18_500_000, 20_000_000),
+        "BOTRAM Balai Desa Sukadami": (47_025_000, 32_000_000, 4_000_000, 11_025_000),
+        "BOTRAM Lapangan Tambun": (39_187_500, 8_000_000, 5_000_000, 26_187_500),
+        "BOTRAM Kantor Kecamatan Muaragembong": (31_350_000, 5_000_000, 0, 26_350_000),
+        "BOTRAM Alun-alun Cikarang Pusat": (0, 0, 0, 0),
+    }
     default_year = client.get("/api/v1/funding", headers=bearer(keuangan)).get_json()
-    assert default_year["year"] == today_wib().year
+    assert default_year["year"] == 2026
+
+    # A voided entry stops counting at once: void the demo event's 15 M cash.
+    wrong = db.session.scalar(db.select(Contribution).where(Contribution.value == 15_000_000))
+    funding.void_contribution(wrong, "Salah catat nominal", by_user_id=keuangan.id)
+    db.session.commit()
+    after = client.get("/api/v1/funding?year=2026", headers=bearer(keuangan)).get_json()
+    assert (after["sponsor_cash"], after["apbd_amount"]) == (70_000_000, 73_562_500)
 
 
 @pytest.mark.parametrize("role, status", [("keuangan", 200), ("koordinator", 200), ("admin", 200),

@@ -163,3 +163,22 @@ def test_board_api_is_public_and_hides_drafts(client, hall):
     assert client.get(f"/api/v1/events/{event.id}/board").status_code == 200
     draft = make_event(status="draft", title="Draf")
     assert client.get(f"/api/v1/events/{draft.id}/board").status_code == 404
+
+
+@pytest.mark.parametrize("cap, order", [(3, ["P1", "P2", "P3", "R1"]), (1, ["P1", "R1", "P2", "P3"])])
+def test_call_next_over_the_api_keeps_the_configured_priority_cap(client, app, hall, monkeypatch, cap, order):
+    event, desk1, _d3, reception, dukcapil, _b = hall
+    monkeypatch.setitem(app.config, "BOTRAM_PRIORITY_CAP", cap)
+    codes = {}
+    for label in ("R1", "P1", "P2", "P3"):
+        body = issue(client, event, reception, [service("KK").id],
+                     priority="hamil" if label[0] == "P" else "none").get_json()
+        codes[body["code"]] = label
+    called = []
+    for _ in order:
+        answer = client.post(f"/api/v1/desks/{desk1.id}/call-next", headers=dukcapil).get_json()
+        called.append(codes[answer["visit_code"]])
+        finished = client.post(f"/api/v1/steps/{answer['step_id']}/finish", json={"outcome": "done"},
+                               headers=dukcapil)
+        assert finished.status_code == 200, finished.get_json()
+    assert called == order

@@ -103,6 +103,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(scratch_app, tmp_path):
     junk.write_bytes(b"not a database" * 100)
     make_user("admin")
     result = scratch_app.test_cli_runner().invoke(args=["restore", str(junk), "--yes"])
-    assert result.exit_code != 0 and "failed" in result.output or "not a BOTRAM" in result.output
+    assert result.exit_code != 0, result.output
+    assert "failed" in result.output or "not a BOTRAM" in result.output, result.output
     db.session.remove()
     assert db.session.scalars(sa.select(User.username)).all() == ["admin"]

@@ -1,4 +1,6 @@
 """The projector board: public, live, and free of personal data."""
+import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -130,46 +132,70 @@ def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     response.close()
 
 
-def test_stream_coalesces_a_burst_and_ends_on_the_latest_version(client, hall, app):
-    """Ten changes within a second reach a board as a few refreshes, the last one showing the final state."""
-    import threading
-    import time
+class BurstClock:
+    """Stands in for the `time` module of the board routes: the stream's sleeps advance a fake clock, and
+    the queue changes scheduled up to the new time are committed during the sleep, as if they had landed
+    while the stream waited. Each sleep then waits (in real time) until this process's watcher has read the
+    new version, so what the stream sends depends on the rule alone, not on how loaded the machine is."""
 
-    import sqlalchemy as sa
+    def __init__(self, app, event_id: int, change_at: list[float]):
+        self.app, self.event_id = app, event_id
+        self.pending = sorted(change_at)
+        self.at = 0.0
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def change(self) -> int:
+        import sqlalchemy as sa
+
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(Event).where(Event.id == self.event_id)
+                         .values(queue_version=Event.queue_version + 1))
+            return conn.execute(sa.select(Event.queue_version).where(Event.id == self.event_id)).scalar_one()
+
+    def sleep(self, seconds: float) -> None:
+        from botram.board_watch import watcher
+
+        self.at += seconds
+        version = None
+        while self.pending and self.pending[0] <= self.at + 1e-9:
+            self.pending.pop(0)
+            version = self.change()
+        if version is not None:
+            watch = watcher(self.app, self.event_id)
+            deadline = time.monotonic() + 10
+            while watch.version != version and time.monotonic() < deadline:
+                watch.wait(watch.version, 0.1)
+            assert watch.version == version, "the watcher never read the new version"
+
+
+def test_stream_coalesces_a_burst_and_ends_on_the_latest_version(client, hall, app, monkeypatch):
+    """Ten changes 0.1 s apart reach a board as four refreshes: each change waits SETTLE (40 ms) for the
+    ones landing with it, and a refresh is followed by MIN_GAP (250 ms) in which changes only accumulate."""
+    from botram.blueprints.board import routes
 
     event_id = hall[0].id
     version = current_version(event_id)
     db.session.commit()
+    clock = BurstClock(app, event_id, [round(0.1 * i, 1) for i in range(1, 10)])
+    monkeypatch.setattr(routes, "time", clock)
     response = client.get(f"/board/{event_id}/stream?v={version}", buffered=False)
     chunks = iter(response.response)
     first = next(chunks)
     assert (first.decode() if isinstance(first, bytes) else first).startswith(": connected")
-
-    def burst():
-        with app.app_context():
-            for _ in range(10):
-                with db.engine.begin() as conn:
-                    conn.execute(sa.update(Event).where(Event.id == event_id)
-                                 .values(queue_version=Event.queue_version + 1))
-                time.sleep(0.1)
-
-    writer = threading.Thread(target=burst)
-    writer.start()
-    received = []
-    started = time.monotonic()
-    while time.monotonic() - started < 2.5:
+    clock.change()  # the first change of the burst, at 0.0
+    sent = []
+    while version + 10 not in [v for _, v in sent]:
         chunk = next(chunks)
         chunk = chunk.decode() if isinstance(chunk, bytes) else chunk
-        if chunk.startswith("event: panel"):
-            received.append((time.monotonic() - started, chunk))
-            if f'data-version="{version + 10}"' in chunk:
-                break
-    writer.join()
+        assert chunk.startswith("event: panel"), chunk
+        shown = int(re.search(r'data-version="(\d+)"', chunk).group(1))
+        sent.append((round(clock.at, 2), shown))
     response.close()
-    in_first_second = [at for at, _ in received if at < 1.0]
-    assert 1 <= len(in_first_second) <= 4, [round(at, 2) for at, _ in received]
-    assert len(received) <= 6
-    assert f'data-version="{version + 10}"' in received[-1][1]
+    # 0.04: settle, send v+1 · gap to 0.29 (changes at 0.1, 0.2) · settle to 0.33 (0.3), send v+4 · gap to 0.58
+    # (0.4, 0.5) · settle to 0.62 (0.6), send v+7 · gap to 0.87 (0.7, 0.8) · settle to 0.91 (0.9), send v+10
+    assert sent == [(0.04, version + 1), (0.33, version + 4), (0.62, version + 7), (0.91, version + 10)]
 
 
 def test_stream_of_a_draft_event_is_not_found(client, app):

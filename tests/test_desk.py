@@ -5,6 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from botram.config import defaults as config_defaults
 from botram.domain import queue
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
@@ -194,6 +195,33 @@ def test_call_next_without_csrf_is_400(client, auth, world):
     auth.login("petugas1")
     assert client.post(f"/desk/{world['desk'].id}/call-next", no_csrf=True).status_code == 400
     assert count(Step, Step.status == "called") == 0
+
+
+@pytest.mark.parametrize("cap, order", [
+    (None, ["P1", "P2", "P3", "R1", "R2"]),  # the default, 3: three priority visitors, then the others
+    (1, ["P1", "R1", "P2", "R2", "P3"]),
+    (2, ["P1", "P2", "R1", "P3", "R2"]),
+])
+def test_call_next_from_the_console_keeps_the_configured_priority_cap(client, auth, world, app, monkeypatch,
+                                                                     htmx_headers, cap, order):
+    """BOTRAM_PRIORITY_CAP, from the environment through the config to the console's "call next": after
+    that many priority visitors in a row, a waiting regular visitor goes first."""
+    if cap is not None:
+        monkeypatch.setenv("BOTRAM_PRIORITY_CAP", str(cap))
+        monkeypatch.setitem(app.config, "BOTRAM_PRIORITY_CAP", config_defaults(app.instance_path)["BOTRAM_PRIORITY_CAP"])
+        assert app.config["BOTRAM_PRIORITY_CAP"] == cap
+    codes = {}
+    for label in ("R1", "R2", "P1", "P2", "P3"):  # the regular visitors came first
+        codes[issue(world, ["KK"], priority="lansia" if label[0] == "P" else "none").code] = label
+    auth.login("petugas1")
+    called = []
+    for _ in order:
+        response = client.post(f"/desk/{world['desk'].id}/call-next", headers=htmx_headers)
+        assert response.status_code == 200
+        step = db.session.scalar(sa.select(Step).where(Step.status == "called"))
+        called.append(codes[step.visit.code])
+        queue.finish(step.id, outcome="done", by_user_id=world["users"]["petugas"].id)
+    assert called == order
 
 
 def test_recall_counts_and_stops_at_the_configured_limit(client, auth, world, app, htmx_headers):
@@ -545,7 +573,7 @@ def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere
     response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == "#desk-console"
+    assert response.headers["HX-Retarget"] == "closest #desk-console"
     assert 'id="desk-console"' in response.get_data(as_text=True)
 
 

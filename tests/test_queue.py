@@ -3,7 +3,7 @@ finish and issue validation, versions and audit."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -458,11 +458,13 @@ def test_every_change_bumps_the_version_and_is_audited_without_personal_data(s):
 
     def bumped(fn, action, user):
         before = version(s.event_id)
+        started = datetime.now(timezone.utc)
         result = fn()
+        ended = datetime.now(timezone.utc)
         assert version(s.event_id) == before + 1, action
         entry = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc())).first()
         assert entry.action == action and entry.user_id == user and entry.event_id == s.event_id
-        assert entry.created_at is not None if hasattr(entry, "created_at") else True
+        assert started <= entry.at <= ended, (action, started, entry.at, ended)
         actions.append(entry)
         return result
 

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+import segno
 import sqlalchemy as sa
 
 from botram.domain import queue
@@ -242,6 +243,40 @@ def test_unknown_event_is_404_and_missing_csrf_is_400(client, auth, setup):
 # ---------------------------------------------------------------------------------------------- ticket
 
 
+def qr_modules(svg: str) -> set[tuple[int, int]]:
+    """The dark modules of a QR code drawn as segno's inline SVG: one path of horizontal runs ("M4 4.5h7m1 0h2
+    m-29 1h1 ..."), each run a row of modules at y - 0.5, quiet zone included."""
+    path = re.search(r'<path[^>]*\bd="([^"]+)"', svg)
+    assert path, "the ticket's QR code is not an SVG path"
+    x = y = 0.0
+    dark = set()
+    for command, a, b in re.findall(r"([MmHh])\s*(-?[\d.]+)(?:[ ,](-?[\d.]+))?", path.group(1)):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            run = float(a) if command == "h" else float(a) - x
+            dark.update((int(y - 0.5), int(x) + i) for i in range(int(run)))
+            x += run
+    return dark
+
+
+def qr_payload_matches(page: str, payload: str) -> bool:
+    """Does the page's QR code encode exactly `payload`? Compared module for module with segno's code for it
+    at every error-correction level (the level is the page's choice, the payload is not)."""
+    svg = re.search(r"<svg viewBox.*?</svg>", page, re.S)
+    assert svg, "no QR code on the page"
+    shown = qr_modules(svg.group(0))
+    assert len(shown) > 200, "the QR code has too few dark modules to be one"
+    for level in "LMQH":
+        code = segno.make(payload, error=level, micro=False, boost_error=False)
+        expected = {(r + 4, c + 4) for r, row in enumerate(code.matrix) for c, bit in enumerate(row) if bit}
+        if shown == expected:
+            return True
+    return False
+
+
 def test_ticket_page_shows_code_qr_and_desks_but_no_personal_data(client, auth, setup):
     auth.login("resepsionis")
     post_visit(client, setup, services=ids("KK", "PBB-BAYAR"), priority="hamil", name="Siti Aminah",
@@ -252,7 +287,8 @@ def test_ticket_page_shows_code_qr_and_desks_but_no_personal_data(client, auth, 
     assert response.status_code == 200
     assert "A-001" in body and '<svg viewBox' in body and "BOTRAM Uji" in body
     assert "Loket 1" in body and "Loket 3" in body and "Ibu hamil / anak kecil" in body
-    assert f"/status/{visit.public_token}" not in body or True  # the QR carries it as an image
+    assert qr_payload_matches(body, f"http://localhost/status/{visit.public_token}")
+    assert not qr_payload_matches(body, f"http://localhost/status/{visit.public_token}x")
     for secret in ("Siti Aminah", GOOD_NIK, "0812", "3456-7890", "****"):
         assert secret not in body
     assert "size: 80mm" in body

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,19 +85,31 @@ def test_a_client_address_failing_across_many_usernames_is_refused(app, client):
     assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 429
 
 
+OTHER_PROCESS = """
+import sys
+from botram import create_app
+
+url, instance, password = sys.argv[1:]
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
+                  "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False})
+client = app.test_client()
+for username in ("admin", "keuangan"):
+    print(username, client.post("/login", data={"username": username, "password": password}).status_code)
+"""
+
+
 def test_the_lockout_holds_across_server_processes(app, client, tmp_path):
-    """Failures live in the database: a second app (another worker process) sees the same lockout."""
+    """Failures live in the database: another server process (a real one, with its own memory) refuses the
+    locked-out name, and still signs in another."""
     make_user("admin")
+    make_user("keuangan")
     for _ in range(5):
         _fail(client)
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                        "INSTANCE_PATH": str(tmp_path / "other"), "SECRET_KEY": "test-secret"})
-    other_client = other.test_client()
-    other.config["WTF_CSRF_ENABLED"] = False
-    with other.app_context():
-        response = other_client.post("/login", data={"username": "admin", "password": PASSWORD})
-        db.session.remove()
-    assert response.status_code == 429
+    db.session.commit()
+    result = subprocess.run([sys.executable, "-c", OTHER_PROCESS, app.config["SQLALCHEMY_DATABASE_URI"],
+                             str(tmp_path / "other"), PASSWORD], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["admin", "429", "keuangan", "303"], result.stdout + result.stderr
 
 
 def test_failed_sign_ins_log_neither_username_nor_password(app, client):

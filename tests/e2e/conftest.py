@@ -2,13 +2,15 @@
 Debian's Chromium through Playwright (`playwright install` cannot download browsers here).
 
 Every test gets a fresh database copied from a template that holds the reference data and the demo
-(password DEMO_PASSWORD), and a fresh server on a free port.
+(password DEMO_PASSWORD), and a fresh server on a port the system picks (`botram serve --port 0`, which
+prints the port it bound). Every page fails its test on a console error or an uncaught script error, and
+every screenshot checks the page for a horizontal scrollbar and clipped controls.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +24,15 @@ DEMO_PASSWORD = "demo-sandi-2026"
 BOTRAM = str(Path(sys.executable).with_name("botram"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
-pytestmark = pytest.mark.e2e
+_HERE = Path(__file__).resolve().parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every browser test `e2e` (a `pytestmark` in a conftest applies to nothing), so `-m "not e2e"`
+    runs the suite without Chromium. The hook sees the whole session's items, hence the path check."""
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _pg_admin(url: str, statement: str) -> None:
@@ -92,24 +96,53 @@ class LiveServer:
     def __init__(self, databases: Databases):
         self.databases = databases
         self.database_url = databases.fresh()
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.name = f"server-{databases.counter}"
+        self.port: int | None = None
         self.process: subprocess.Popen | None = None
+        self.starts = 0
 
-    def start(self, processes: int = 1) -> None:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, processes: int = 1, port: int | None = None) -> None:
+        """Start `botram serve`. The first start lets the system pick a free port; a restart takes the same
+        port again (a board open in a browser reconnects to it) unless `port` says otherwise."""
+        port = port if port is not None else (self.port or 0)
+        self.starts += 1
+        log_path = self.databases.workdir / f"{self.name}-{self.starts}.log"
         env = self.databases.env(self.database_url)
-        self.log = open(self.databases.workdir / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--processes", str(processes)],
-                                        env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                             "--processes", str(processes)],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60  # a loaded CI machine can take a while to import and bind
-        while time.monotonic() < deadline:
+        bound = None
+        while bound is None:
+            self._check_alive(log_path)
+            found = re.search(rb"BOTRAM serving on http://127\.0\.0\.1:(\d+) ", log_path.read_bytes())
+            if found:
+                bound = int(found.group(1))
+            elif time.monotonic() > deadline:
+                raise RuntimeError(f"botram serve did not say which port it bound:\n{log_path.read_text()}")
+            else:
+                time.sleep(0.05)
+        assert port in (0, bound), f"asked for port {port}, bound {bound}"
+        self.port = bound
+        while True:
+            self._check_alive(log_path)
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=1)
                 return
             except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"botram serve did not answer:\n{log_path.read_text()}")
                 time.sleep(0.1)
-        raise RuntimeError("botram serve did not start")
+
+    def _check_alive(self, log_path: Path) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"botram serve exited with {self.process.returncode}:\n{log_path.read_text()}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -147,21 +180,80 @@ def browser():
         browser.close()
 
 
+def allow_console_errors(page, pattern: str) -> None:
+    """Let console errors matching `pattern` (a regular expression) pass on this page: for tests that cut
+    the server off on purpose, where the browser rightly reports refused connections."""
+    page._botram_allowed.append(re.compile(pattern))
+
+
+_FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d+)")
+
+
+def _watch_console(page) -> None:
+    page._botram_console = []  # (text, url of the message's source)
+    page._botram_answers = {}  # url -> resource type, of every answer with an error status
+    page._botram_allowed = []
+
+    def console(message) -> None:
+        if message.type == "error":
+            page._botram_console.append((message.text, (message.location or {}).get("url", "")))
+
+    def response(answer) -> None:
+        if answer.status >= 400:
+            page._botram_answers[answer.url] = answer.request.resource_type
+
+    page.on("console", console)
+    page.on("response", response)
+    page.on("pageerror", lambda error: page._botram_console.append((f"uncaught error: {error}", "")))
+
+
+def console_errors(page) -> list[str]:
+    """The console errors and uncaught script errors this page has had, minus the allowed ones.
+
+    Chromium also logs every answer with an error status. A 4xx answer to a page load or an htmx/fetch
+    request is the app speaking (a 422 form with its messages, a 404 page, a 401 login), which the tests
+    check themselves; a failed script, stylesheet, image or icon is a broken page and counts."""
+    errors = []
+    for text, url in page._botram_console:
+        failed = _FAILED_LOAD.match(text)
+        if failed and 400 <= int(failed.group(1)) < 500 \
+                and page._botram_answers.get(url) in ("document", "xhr", "fetch"):
+            continue
+        line = f"{text} ({url})" if url else text
+        if not any(p.search(line) for p in page._botram_allowed):
+            errors.append(line)
+    return errors
+
+
 @pytest.fixture
 def new_page(browser):
-    """new_page(width, height) -> a page in a fresh context; all closed after the test."""
+    """new_page(width, height) -> a page in a fresh context; all closed after the test, which fails if any
+    page had a console error or an uncaught script error (pages opened from a page, e.g. a print sheet in a
+    new tab, are watched too)."""
     contexts = []
+    pages = []
+
+    def watch(page) -> None:
+        _watch_console(page)
+        pages.append(page)
 
     def make(width: int = 1366, height: int = 768, **kwargs):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="id-ID",
                                       timezone_id="Asia/Jakarta", **kwargs)
         context.set_default_timeout(10_000)
+        context.on("page", lambda page: None if hasattr(page, "_botram_console") else watch(page))
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        if not hasattr(page, "_botram_console"):
+            watch(page)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    errors = [f"page {n}: {e}" for n, page in enumerate(pages, 1) for e in console_errors(page)]
+    if errors:
+        pytest.fail("console errors in the browser:\n" + "\n".join(errors), pytrace=False)
 
 
 @pytest.fixture
@@ -177,9 +269,27 @@ def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> 
     page.wait_for_url(base_url + "/")
 
 
+LAYOUT = """() => {
+  const wide = document.documentElement.scrollWidth > window.innerWidth + 1;
+  const clipped = [...document.querySelectorAll('button, .button, nav a, th, label')]
+    .filter(el => el.offsetParent !== null && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 2
+                  && getComputedStyle(el).overflow !== 'visible')
+    .map(el => el.textContent.trim()).slice(0, 5);
+  return {wide, clipped};
+}"""
+
+
+def layout_problems(page) -> dict:
+    """A horizontal scrollbar, or buttons, links, headers and labels whose text is cut off."""
+    return page.evaluate(LAYOUT)
+
+
 def screenshot(page, name: str) -> Path:
-    """Keep a screenshot under artifacts/screenshots/ for people to look at."""
+    """Keep a screenshot under artifacts/screenshots/ for people to look at, and fail if what it shows has a
+    horizontal scrollbar or clipped controls."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    layout = layout_problems(page)
+    assert layout == {"wide": False, "clipped": []}, (name, layout)
     return path

@@ -4,7 +4,9 @@ import json
 import re
 import subprocess
 import sys
+import urllib.request
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from .conftest import login, screenshot
@@ -28,6 +30,19 @@ with app.app_context():
         codes.append(queue.issue_visit(event.id, ids, by_user_id=by, **fields).visit.code)
     print(json.dumps(codes))
 """
+
+
+def step_state(live_server, code: str) -> list:
+    """The first step of a visit as the server's database holds it: [status, recall count]."""
+    engine = sa.create_engine(live_server.database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text(
+                "SELECT step.status, step.recall_count FROM step JOIN visit ON visit.id = step.visit_id "
+                "WHERE visit.code = :code ORDER BY step.position LIMIT 1"), {"code": code}).one()
+    finally:
+        engine.dispose()
+    return list(row)
 
 
 def seed(live_server, visitors) -> list[str]:
@@ -104,6 +119,75 @@ def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
             break
         page.wait_for_timeout(100)
     screenshot(page, "desk-console-empty-1366")
+
+
+def test_petugas_recalls_with_r_and_marks_a_no_show_with_m(live_server, page):
+    codes = seed(live_server, [[["KTP-REKAM"], {}], [["KTP-CETAK"], {}]])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    assert step_state(live_server, codes[0]) == ["called", 0]
+
+    page.keyboard.press("r")
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} dipanggil ulang (1×)")
+    assert step_state(live_server, codes[0]) == ["called", 1]
+    page.keyboard.press("r")
+    expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} dipanggil ulang (2×)")
+    assert step_state(live_server, codes[0]) == ["called", 2]
+
+    page.keyboard.press("m")
+    # The step ends as a no-show (after any undo window the console offers), and the desk is free again.
+    expect(page.locator(".visitor-card")).to_have_count(0, timeout=20_000)
+    for _ in range(80):
+        if step_state(live_server, codes[0])[0] == "no_show":
+            break
+        page.wait_for_timeout(250)
+    assert step_state(live_server, codes[0]) == ["no_show", 2]
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[1])
+
+
+def test_a_waiting_list_poll_answered_after_an_action_is_dropped_quietly(live_server, page):
+    """The waiting list polls every 3 s; when the console changed, the answer replaces the whole console
+    (HX-Retarget). A poll still on its way when an action swapped the console belongs to a console that is
+    gone: its answer must be dropped, not raise "Invalid re-target" in the browser."""
+    codes = seed(live_server, [[["KTP-REKAM"], {}]])
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    held = []
+    page.route("**/desk/*/waiting?*", lambda route: held.append(route))
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the waiting list did not poll"
+    page.keyboard.press("n")  # swaps the console while the poll is held
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    poll = held.pop(0)
+    answer = poll.fetch()  # asked now, it says the console changed
+    assert answer.headers.get("hx-retarget"), answer.headers
+    poll.fulfill(response=answer)
+    page.wait_for_timeout(500)
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+
+    # Polls that find the console changed elsewhere still replace the live console: finish through the API.
+    page.unroute("**/desk/*/waiting?*")
+    for late in held:
+        late.continue_()
+    token = live_server.cli("create-token", "petugas1").strip()
+    engine = sa.create_engine(live_server.database_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        step_id = conn.execute(sa.text("SELECT step.id FROM step JOIN visit ON visit.id = step.visit_id "
+                                       "WHERE visit.code = :code AND step.status = 'called'"), {"code": codes[0]}).scalar_one()
+    engine.dispose()
+    finish = urllib.request.Request(f"{live_server.url}/api/v1/steps/{step_id}/finish", method="POST",
+                                    data=json.dumps({"outcome": "done"}).encode(),
+                                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(finish, timeout=10) as response:
+        assert response.status == 200
+    expect(page.locator(".visitor-card")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".recent")).to_contain_text(codes[0])
 
 
 def test_conflict_pause_and_transfer_dialog(live_server, page):

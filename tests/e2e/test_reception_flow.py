@@ -68,3 +68,18 @@ def test_ticket_print_page_and_unknown_status(live_server, page, new_page):
     response = phone.goto(live_server.url + "/status/tidak-ada")
     assert response.status == 404
     assert "Tiket tidak ditemukan" in phone.inner_text("h1")
+
+
+def test_nik_is_checked_while_typing(live_server, page):
+    """The NIK field asks the server as the receptionist types; the answer shows under the field (and the
+    request, made from inside the ticket form, must not trip over the form's own htmx settings)."""
+    login(page, live_server.url, "resepsionis")
+    page.goto(live_server.url + "/reception/")
+    nik = page.get_by_label("NIK")
+    nik.fill("12345")
+    nik.press("Tab")  # leaving the field asks at once
+    expect(page.locator("#nik-feedback .field-error")).to_contain_text("16 digit")
+    nik.fill("")
+    nik.press_sequentially("3216014508950001")  # typing asks after a pause
+    expect(page.locator("#nik-feedback .field-error")).to_have_count(0)
+    expect(page.locator("#nik-feedback .nik-ok, #nik-feedback .nik-warning").first).to_be_visible()

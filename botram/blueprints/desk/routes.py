@@ -177,7 +177,10 @@ def waiting(desk_id: int):
     seen_current = request.args.get("current", "0")
     if seen_current != str(current.id if current else 0) or request.args.get("state") != desk.state:
         response = console_response(desk)
-        response.headers["HX-Retarget"] = "#desk-console"
+        # "closest": found from the polling list itself, so the answer to a poll that was still on its way
+        # when an action swapped the console lands in that detached old console (and is dropped) instead of
+        # failing in the browser with "Invalid re-target".
+        response.headers["HX-Retarget"] = "closest #desk-console"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     response = make_response(render_template(
