@@ -120,6 +120,7 @@ def _check(database_url: str, instance: str, ctx: dict, done: Counter, last_text
     assert audit["survey.submit"] == done["survey"]
 
 
+@pytest.mark.timeout(SECONDS + 300)  # a minute of writing plus starting, preparing and checking
 @pytest.mark.parametrize("processes", [1, 2])
 def test_the_whole_staff_signs_in_at_once_and_writes_for_a_minute(live_server, processes):
     instance = str(live_server.databases.workdir / "instance")
