@@ -1,5 +1,6 @@
 // The projector board: live updates (server-sent events with a slow poll as a safety net),
-// an offline marker, the clock, and the chime + Indonesian voice call for every new call or recall.
+// an offline marker, the clock, the layout that pages through what does not fit, and the chime +
+// Indonesian voice call for every new call or recall.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -103,6 +104,119 @@
     speakNext();
   }
 
+
+  // ---- layout: nothing scrolls and nothing is dropped
+  // A [data-pager] section shows the items ([data-item]) that fit its .pager-items box and rotates through
+  // the rest every PAGE_MS, saying how many are on the other pages. Pages follow the wall clock, so every
+  // projector in the hall shows the same page. Sizes are measured, not guessed: long agency and service
+  // names, 1 or 20 desks and any projector resolution all come out right.
+  var PAGE_MS = 8000;
+  var DENSITIES = ["0", "1", "2", "3"];  // desk tiles: largest first (see board.css)
+  var pagers = [];
+  var laidOutPage = -1;
+
+  function itemsOf(box) { return Array.prototype.slice.call(box.querySelectorAll("[data-item]")); }
+  function fits(el, box) {
+    var r = el.getBoundingClientRect();
+    return r.bottom <= box.bottom + 0.5 && r.right <= box.right + 0.5;
+  }
+  function paginate(box) {
+    var items = itemsOf(box), pages = [], start = 0, tooBig = false;
+    while (start < items.length) {
+      items.forEach(function (el, i) { el.hidden = i < start; });
+      var rect = box.getBoundingClientRect(), end = start + 1;  // a page shows at least one item
+      if (!fits(items[start], rect)) tooBig = true;
+      while (end < items.length && fits(items[end], rect)) end++;
+      pages.push([start, end]);
+      start = end;
+    }
+    items.forEach(function (el) { el.hidden = false; });
+    return { box: box, items: items, pages: pages, tooBig: tooBig,
+             more: box.parentNode.querySelector(".pager-more") };
+  }
+  function pageIndex(count) { return Math.floor(Date.now() / PAGE_MS) % count; }
+  function showPage(pager, animate) {
+    var count = pager.pages.length, items = pager.items;
+    if (!count) { if (pager.more) pager.more.textContent = ""; return; }
+    var index = pageIndex(count), page = pager.pages[index];
+    items.forEach(function (el, i) { el.hidden = i < page[0] || i >= page[1]; });
+    if (pager.more) {
+      pager.more.textContent = count > 1 ? pager.more.dataset.more.replace("{n}", items.length - (page[1] - page[0])) +
+        " · " + (index + 1) + "/" + count : "";
+    }
+    if (animate && count > 1) {
+      pager.box.classList.remove("page-in");
+      void pager.box.offsetWidth;  // restart the fade
+      pager.box.classList.add("page-in");
+    }
+  }
+  function fitRecent() {
+    // older calls that do not fit the column are left out: they are history, not anyone's place in a queue
+    var list = panel.querySelector(".recent-list[data-fit]");
+    if (!list) return;
+    var items = itemsOf(list), rect = list.getBoundingClientRect(), full = false;
+    items.forEach(function (el) { el.hidden = false; });
+    items.forEach(function (el) { if (full || !fits(el, rect)) { full = true; el.hidden = true; } });
+  }
+  function height(el) { return el.getBoundingClientRect().height; }
+  // The services row takes what its chips need, up to a quarter of the screen, but never the room of the
+  // desk tiles: one row of them, two when there are more desks than one row holds. Fixed at that height,
+  // it does not make the desks above jump when a shorter page comes round.
+  function sizeServices(services, desks) {
+    var gap = parseFloat(getComputedStyle(desks).rowGap) || 0;
+    var tiles = itemsOf(desks), chips = itemsOf(services);
+    services.style.maxHeight = "0px";
+    desks.setAttribute("data-density", DENSITIES[DENSITIES.length - 1]);
+    var room = height(desks), allowed = window.innerHeight / 4;
+    if (tiles.length) {
+      var first = tiles[0].getBoundingClientRect(), perRow = tiles.filter(function (el) {
+        return Math.abs(el.getBoundingClientRect().top - first.top) < 1;
+      }).length;
+      var rows = tiles.length > perRow ? 2 : 1;
+      allowed = Math.min(allowed, room - rows * first.height - (rows - 1) * gap);
+    }
+    services.style.maxHeight = "";
+    desks.removeAttribute("data-density");
+    chips.forEach(function (el) { allowed = Math.max(allowed, height(el)); });  // every chip fits a page
+    services.style.height = Math.min(allowed, services.scrollHeight) + "px";
+  }
+  function layout() {
+    var boxes = Array.prototype.slice.call(panel.querySelectorAll("[data-pager] .pager-items"));
+    boxes.forEach(function (box) {
+      box.style.height = "";
+      box.removeAttribute("data-density");
+      itemsOf(box).forEach(function (el) { el.hidden = false; });
+    });
+    var services = panel.querySelector(".board-services .pager-items");
+    var desks = panel.querySelector(".board-desks .pager-items");
+    if (services && desks) sizeServices(services, desks);
+    pagers = boxes.map(function (box) {
+      if (box !== desks) return paginate(box);
+      var pager = null;
+      for (var i = 0; i < DENSITIES.length; i++) {
+        box.setAttribute("data-density", DENSITIES[i]);
+        pager = paginate(box);
+        if (pager.pages.length <= 1 && !pager.tooBig) break;
+      }
+      return pager;
+    });
+    fitRecent();
+    pagers.forEach(function (pager) { showPage(pager, false); });
+    laidOutPage = Math.floor(Date.now() / PAGE_MS);
+  }
+  function rotate() {
+    var now = Math.floor(Date.now() / PAGE_MS);
+    if (now === laidOutPage) return;
+    laidOutPage = now;
+    pagers.forEach(function (pager) { if (pager.pages.length > 1) showPage(pager, true); });
+  }
+  var relayoutTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(relayoutTimer);
+    relayoutTimer = setTimeout(layout, 150);
+  });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout);
+
   // ---- live updates
   // A new panel replaces only the parts that changed: a finish at one desk repaints that desk's tile and the
   // waiting counts, not the 250-pixel latest call. Projector PCs often render in software, and a full
@@ -139,10 +253,15 @@
     var next = holder.content.firstElementChild, current = panel.firstElementChild;
     if (current && next && !holder.content.firstElementChild.nextElementSibling) patch(current, next, 3);
     else panel.innerHTML = html;
+    layout();
     collectCalls(false);
   }
   var fetching = false, again = false;
-  function setOnline(ok) { offline.hidden = ok; }
+  function setOnline(ok) {
+    if (offline.hidden === ok) return;
+    offline.hidden = ok;
+    layout();  // the marker takes its place in the header; the panel below gives up that height
+  }
   function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
@@ -181,7 +300,7 @@
   var clock = document.getElementById("board-clock");
   var fmt = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", hour12: false });
   function tick() { clock.textContent = fmt.format(new Date()).replace(":", "."); }
-  setInterval(tick, 1000); tick();
+  setInterval(function () { tick(); rotate(); }, 1000); tick();
 
   // ---- sound: browsers need one click before audio; remembered for the next start
   function showSound() {
@@ -196,6 +315,7 @@
   });
   showSound();
 
+  layout();
   collectCalls(true);
   connect();
 })();
