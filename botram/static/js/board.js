@@ -159,26 +159,50 @@
     items.forEach(function (el) { if (full || !fits(el, rect)) { full = true; el.hidden = true; } });
   }
   function height(el) { return el.getBoundingClientRect().height; }
-  // The services row takes what its chips need, up to a quarter of the screen, but never the room of the
-  // desk tiles: one row of them, two when there are more desks than one row holds. Fixed at that height,
-  // it does not make the desks above jump when a shorter page comes round.
-  function sizeServices(services, desks) {
-    var gap = parseFloat(getComputedStyle(desks).rowGap) || 0;
-    var tiles = itemsOf(desks), chips = itemsOf(services);
-    services.style.maxHeight = "0px";
-    desks.setAttribute("data-density", DENSITIES[DENSITIES.length - 1]);
-    var room = height(desks), allowed = window.innerHeight / 4;
-    if (tiles.length) {
-      var first = tiles[0].getBoundingClientRect(), perRow = tiles.filter(function (el) {
-        return Math.abs(el.getBoundingClientRect().top - first.top) < 1;
-      }).length;
-      var rows = tiles.length > perRow ? 2 : 1;
-      allowed = Math.min(allowed, room - rows * first.height - (rows - 1) * gap);
+  function paginateDesks(box) {
+    // the largest tiles that show every desk at once, else the smallest, so the fewest pages go round
+    var pager = null;
+    for (var i = 0; i < DENSITIES.length; i++) {
+      box.setAttribute("data-density", DENSITIES[i]);
+      pager = paginate(box);
+      if (pager.pages.length <= 1 && !pager.tooBig) break;
     }
-    services.style.maxHeight = "";
-    desks.removeAttribute("data-density");
-    chips.forEach(function (el) { allowed = Math.max(allowed, height(el)); });  // every chip fits a page
-    services.style.height = Math.min(allowed, services.scrollHeight) + "px";
+    pager.density = box.getAttribute("data-density");
+    return pager;
+  }
+  // Desks and services share the height between the latest call and the footer. Each split gives the
+  // services a whole number of chip rows and the desks the rest; the one chosen makes the shortest
+  // rotation (the fewest pages on the busier side), then the fewest pages in all, then the larger desk
+  // tiles. The services row is then fixed at its height, so it does not make the desks jump when a
+  // shorter page comes round.
+  function splitDesksAndServices(desks, services) {
+    var chips = itemsOf(services), tiles = itemsOf(desks);
+    var boxTop = services.getBoundingClientRect().top, heights = [];
+    chips.forEach(function (el) {  // the bottom of every chip row, all chips shown
+      var h = Math.ceil(el.getBoundingClientRect().bottom - boxTop) + 1;
+      if (heights.indexOf(h) < 0) heights.push(h);
+    });
+    services.style.height = "0px";
+    desks.setAttribute("data-density", DENSITIES[DENSITIES.length - 1]);
+    var room = height(desks), smallestRow = 0;
+    tiles.forEach(function (el) { smallestRow = Math.max(smallestRow, height(el)); });
+    // desks keep at least one row of their smallest tiles; services at least one row of chips
+    var fitting = heights.filter(function (h) { return h <= room - smallestRow; }).sort(function (a, b) { return a - b; });
+    if (!fitting.length) fitting = [Math.min.apply(null, heights.length ? heights : [0])];
+    var best = null;
+    fitting.forEach(function (h) {
+      services.style.height = h + "px";
+      var d = paginateDesks(desks), s = paginate(services);
+      var score = [Math.max(d.pages.length, s.pages.length), d.pages.length + s.pages.length, +d.density];
+      var better = !best;
+      for (var i = 0; !better && i < score.length; i++) {
+        if (score[i] !== best.score[i]) { better = score[i] < best.score[i]; break; }
+      }
+      if (better) best = { score: score, height: h, desks: d, services: s };
+    });
+    services.style.height = best.height + "px";
+    desks.setAttribute("data-density", best.desks.density);
+    return best;
   }
   function layout() {
     var boxes = Array.prototype.slice.call(panel.querySelectorAll("[data-pager] .pager-items"));
@@ -189,16 +213,11 @@
     });
     var services = panel.querySelector(".board-services .pager-items");
     var desks = panel.querySelector(".board-desks .pager-items");
-    if (services && desks) sizeServices(services, desks);
+    var split = services && desks ? splitDesksAndServices(desks, services) : null;
     pagers = boxes.map(function (box) {
-      if (box !== desks) return paginate(box);
-      var pager = null;
-      for (var i = 0; i < DENSITIES.length; i++) {
-        box.setAttribute("data-density", DENSITIES[i]);
-        pager = paginate(box);
-        if (pager.pages.length <= 1 && !pager.tooBig) break;
-      }
-      return pager;
+      if (split && box === desks) return split.desks;
+      if (split && box === services) return split.services;
+      return box === desks ? paginateDesks(box) : paginate(box);
     });
     fitRecent();
     pagers.forEach(function (pager) { showPage(pager, false); });
