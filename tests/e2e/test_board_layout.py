@@ -36,7 +36,7 @@ AGENCIES = [  # (short name, at most 40 characters, ticket letter, services)
     ("Dinas Kesehatan dan Puskesmas Kecamatan", "H", [
         "Cek tekanan darah", "Cek gula darah", "Rujukan ke rumah sakit daerah", "Imunisasi anak",
         "Konsultasi gizi ibu hamil dan balita"]),
-    ("BPJS Kesehatan Kantor Cabang Cikarang", "J", [
+    ("BPJS Kesehatan Kantor Cabang Cikarang", "W", [
         "Pendaftaran peserta JKN", "Perubahan data peserta JKN", "Pengaktifan kembali kepesertaan",
         "Pindah fasilitas kesehatan tingkat pertama", "Klaim dan informasi iuran"]),
     ("Kantor Kementerian Agama Kab. Bekasi", "M", [
@@ -138,6 +138,15 @@ def _seed(server: LiveServer) -> dict[int, dict]:
             expected[n] = {"event_id": event.id, "waiting": waiting, "desk_states": desk_states,
                            "desks": list(range(1, n + 1)),
                            "latest": latest.code, "sponsors": list(SPONSORS)}
+        # the start of the day: desks open, nobody registered yet, no sponsor received yet
+        empty = Event(title="BOTRAM Balai Desa Telaga Asih", date=day, venue="Balai Desa Telaga Asih",
+                      kecamatan_code=kecamatan, desa_code=desa, opens_at=wib_to_utc(day, time(8)),
+                      closes_at=wib_to_utc(day, time(12)), status="open")
+        db.session.add_all([Desk(event=empty, agency=agency, number=i, state="open", label=f"Loket {i}",
+                                 opens_at=empty.opens_at, closes_at=empty.closes_at, services=agency.services[:2])
+                            for i, agency in enumerate(agencies[:3], start=1)])
+        db.session.flush()
+        expected["empty"] = {"event_id": empty.id}
         db.session.commit()
         db.engine.dispose()
     return expected
@@ -164,8 +173,8 @@ LAYOUT = """() => {
   const all = [...document.querySelectorAll('#board *')].filter(shown);
   for (const el of all) {
     if (marquee(el)) continue;
-    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) problems.push(`too wide for its box: ${label(el)} ${el.scrollWidth}>${el.clientWidth}`);
-    if (el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1) problems.push(`too tall for its box: ${label(el)} ${el.scrollHeight}>${el.clientHeight}`);
+    if (el.scrollWidth > el.clientWidth + 1) problems.push(`too wide for its box: ${label(el)} ${el.scrollWidth}>${el.clientWidth}`);
+    if (el.scrollHeight > el.clientHeight + 1) problems.push(`too tall for its box: ${label(el)} ${el.scrollHeight}>${el.clientHeight}`);
   }
   const BOXES = '.board-brand, .board-status > *, .board-clock, .board-live > *, .board-label, .pager-items, .recent-list, '
     + '.latest-card, .latest-code, .latest-desk, .latest-agency, .recent-list li, .desk-tile, .desk-top, .desk-current, '
@@ -301,6 +310,19 @@ def test_board_holds_every_event_size_at_every_projector_size(hall, new_page, de
     assert "loket belum buka" not in page.content()
     if desks >= EXTENDED:
         assert "Layanan 08.00–12.00 WIB · Loket 3 diperpanjang sampai 15.00 WIB" in seen["ticker"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_a_board_with_nobody_waiting_yet(hall, new_page, width, height):
+    server, expected = hall
+    page, errors = open_board(new_page, server, expected["empty"]["event_id"], width, height)
+    screenshot(page, f"board-layout-empty-{width}x{height}")
+    problems = page.evaluate(LAYOUT)
+    assert problems == [], "\n".join(problems)
+    for text in ("Belum ada panggilan", "Tidak ada antrean saat ini"):
+        assert page.get_by_text(text).is_visible()
+    assert page.locator(".desk-tile:visible").count() == 3 and page.locator(".board-sponsors").count() == 0
     assert errors == []
 
 

@@ -177,9 +177,10 @@
   // shorter page comes round.
   function splitDesksAndServices(desks, services) {
     var chips = itemsOf(services), tiles = itemsOf(desks);
-    var boxTop = services.getBoundingClientRect().top, heights = [];
-    chips.forEach(function (el) {  // the bottom of every chip row, all chips shown
-      var h = Math.ceil(el.getBoundingClientRect().bottom - boxTop) + 1;
+    var boxTop = services.getBoundingClientRect().top, heights = [], tallestChip = 0;
+    chips.forEach(function (el) { tallestChip = Math.max(tallestChip, Math.ceil(height(el)) + 1); });
+    chips.forEach(function (el) {  // the bottom of every chip row, all chips shown; a page holds any chip
+      var h = Math.max(tallestChip, Math.ceil(el.getBoundingClientRect().bottom - boxTop) + 1);
       if (heights.indexOf(h) < 0) heights.push(h);
     });
     services.style.height = "0px";
@@ -188,7 +189,7 @@
     tiles.forEach(function (el) { smallestRow = Math.max(smallestRow, height(el)); });
     // desks keep at least one row of their smallest tiles; services at least one row of chips
     var fitting = heights.filter(function (h) { return h <= room - smallestRow; }).sort(function (a, b) { return a - b; });
-    if (!fitting.length) fitting = [Math.min.apply(null, heights.length ? heights : [0])];
+    if (!fitting.length) fitting = [Math.min.apply(null, heights)];
     var best = null;
     fitting.forEach(function (h) {
       services.style.height = h + "px";
@@ -209,16 +210,29 @@
     boxes.forEach(function (box) {
       box.style.height = "";
       box.removeAttribute("data-density");
+      box.removeAttribute("data-paged");
       itemsOf(box).forEach(function (el) { el.hidden = false; });
     });
     var services = panel.querySelector(".board-services .pager-items");
     var desks = panel.querySelector(".board-desks .pager-items");
-    var split = services && desks ? splitDesksAndServices(desks, services) : null;
+    if (desks) {
+      // tiles as wide as the widest code on them needs ("W-888" is a third wider than "I-111")
+      desks.style.removeProperty("--code-em");
+      var widest = 0;
+      Array.prototype.forEach.call(desks.querySelectorAll(".desk-code"), function (el) {
+        widest = Math.max(widest, el.getBoundingClientRect().width / parseFloat(getComputedStyle(el).fontSize));
+      });
+      if (widest) desks.style.setProperty("--code-em", (widest + 0.03).toFixed(3));
+    }
+    // with nobody waiting the services row is one line of text in its natural height
+    var split = services && desks && itemsOf(services).length ? splitDesksAndServices(desks, services) : null;
     pagers = boxes.map(function (box) {
       if (split && box === desks) return split.desks;
       if (split && box === services) return split.services;
       return box === desks ? paginateDesks(box) : paginate(box);
     });
+    // a lone tile on the last page keeps the width of the others instead of filling the row
+    if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) desks.setAttribute("data-paged", "");
     fitRecent();
     pagers.forEach(function (pager) { showPage(pager, false); });
     laidOutPage = Math.floor(Date.now() / PAGE_MS);
