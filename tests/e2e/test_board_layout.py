@@ -49,18 +49,23 @@ SPONSORS = ["PT Hyundai Motor Manufacturing Indonesia", "Perumda Air Minum Uji T
 PAUSED, CLOSED, EXTENDED, IDLE = 2, 4, 3, 5  # desk numbers with something to say
 
 
-def _seed(server: LiveServer) -> dict[int, dict]:
-    """Events of every size in the server's database (before it starts): what each board must show."""
+def _app(server: LiveServer):
+    """The app on the live server's database, for writing test data from this process."""
     from botram import create_app
+
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": server.database_url, "SECRET_KEY": "seed",
+                       "INSTANCE_PATH": str(server.databases.workdir / "seed-instance")})
+
+
+def _seed(server: LiveServer) -> dict:
+    """Events of every size in the server's database (before it starts): what each board must show."""
     from botram.domain.clock import now, today_wib, wib_to_utc
     from botram.domain.reference import kecamatan_code
     from botram.extensions import db
     from botram.models import Agency, Contribution, Desk, Event, Region, Service, Sponsor, Step, Visit
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": server.database_url, "SECRET_KEY": "seed",
-                      "INSTANCE_PATH": str(server.databases.workdir / "seed-instance")})
     expected = {}
-    with app.app_context():
+    with _app(server).app_context():
         agencies = []
         for a, (short, letter, names) in enumerate(AGENCIES):
             agency = Agency(code=f"UJI-{a}", name=f"{short} (uji tata letak)", short_name=short,
@@ -76,7 +81,7 @@ def _seed(server: LiveServer) -> dict[int, dict]:
         day = today_wib()
         kecamatan = kecamatan_code("Cikarang Barat")
         desa = db.session.scalar(sa.select(Region.code).where(Region.parent_code == kecamatan).order_by(Region.code))
-        for n in DESK_COUNTS:
+        for key, n in [(n, n) for n in DESK_COUNTS] + [("live", 8)]:  # "live" is changed by a test
             event = Event(title=f"BOTRAM Jemput Bola Kecamatan Cikarang Barat — uji tata letak {n} loket",
                           date=day, venue="Lapangan Desa Telaga Asih, Jl. Raya Teuku Umar", kecamatan_code=kecamatan,
                           desa_code=desa, opens_at=wib_to_utc(day, time(8)), closes_at=wib_to_utc(day, time(12)),
@@ -135,7 +140,7 @@ def _seed(server: LiveServer) -> dict[int, dict]:
                     best = desk_states.get(service.name, "closed")
                     order = ("closed", "paused", "open")
                     desk_states[service.name] = max(best, desk.state, key=order.index)
-            expected[n] = {"event_id": event.id, "waiting": waiting, "desk_states": desk_states,
+            expected[key] = {"event_id": event.id, "waiting": waiting, "desk_states": desk_states,
                            "desks": list(range(1, n + 1)),
                            "latest": latest.code, "sponsors": list(SPONSORS)}
         # the start of the day: desks open, nobody registered yet, no sponsor received yet
@@ -340,3 +345,51 @@ def test_the_offline_marker_covers_nothing(hall, new_page, width, height):
     page.wait_for_selector("#board-offline[hidden]", state="attached")
     # what the browser itself reports about the lost network is not the board's error
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e and "net::" not in e] == []
+
+
+def _call_at_desk_one(server: LiveServer, event_id: int) -> str:
+    """Desk 1 finishes its visitor and calls the next; five more people queue. The new code, as the board
+    must show it."""
+    from botram.domain.clock import now
+    from botram.extensions import db
+    from botram.models import Desk, Event, Step, Visit
+
+    app = _app(server)
+    with app.app_context():
+        desk = db.session.scalar(sa.select(Desk).where(Desk.event_id == event_id, Desk.number == 1))
+        current = db.session.scalar(sa.select(Step).where(Step.desk_id == desk.id, Step.status == "called"))
+        current.status, current.finished_at = "done", now()
+        current.visit.busy_desk_id = None
+        service_ids = [s.id for s in desk.services]
+        nxt = db.session.scalar(sa.select(Step).where(Step.event_id == event_id, Step.status == "waiting",
+                                                      Step.service_id.in_(service_ids)).order_by(Step.id))
+        nxt.status, nxt.desk_id, nxt.called_at = "called", desk.id, now()
+        nxt.visit.busy_desk_id = desk.id
+        for i in range(5):
+            visit = Visit(event_id=event_id, code=f"W-9{i:02d}", letter="W", seq=900 + i,
+                          public_token=f"layout-live-{i}")
+            visit.steps.append(Step(event_id=event_id, service_id=service_ids[-1], arrived_at=now()))
+            db.session.add(visit)
+        db.session.get(Event, event_id).queue_version += 1
+        db.session.commit()
+        code = nxt.visit.code
+        db.engine.dispose()
+    return code
+
+
+def test_a_new_call_arrives_on_a_board_that_keeps_its_layout(hall, new_page):
+    """A pushed panel goes on screen with the pages measured before, then is measured again."""
+    server, expected = hall
+    data = expected["live"]
+    page, errors = open_board(new_page, server, data["event_id"], 1280, 800)
+    version = page.get_attribute(".board-live", "data-version")
+    code = _call_at_desk_one(server, data["event_id"])
+    page.wait_for_selector(f".board-live:not([data-version='{version}'])", timeout=10_000)
+    assert page.evaluate(LAYOUT) == []  # at once, with the pages measured before
+    page.clock.run_for(1000)  # the new measurement, after the first paint
+    screenshot(page, "board-layout-live-1280x800")
+    problems = page.evaluate(LAYOUT)
+    assert problems == [], "\n".join(problems)
+    largest = page.evaluate(SEEN)["largest"]
+    assert (largest["cls"], largest["text"]) == ("latest-code", code)
+    assert errors == []

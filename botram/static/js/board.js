@@ -113,6 +113,7 @@
   var PAGE_MS = 8000;
   var DENSITIES = ["0", "1", "2", "3"];  // desk tiles: largest first (see board.css)
   var pagers = [];
+  var fittingRecent = 5;
   var laidOutPage = -1;
 
   function itemsOf(box) { return Array.prototype.slice.call(box.querySelectorAll("[data-item]")); }
@@ -157,6 +158,7 @@
     var items = itemsOf(list), rect = list.getBoundingClientRect(), full = false;
     items.forEach(function (el) { el.hidden = false; });
     items.forEach(function (el) { if (full || !fits(el, rect)) { full = true; el.hidden = true; } });
+    fittingRecent = items.filter(function (el) { return !el.hidden; }).length;
   }
   function height(el) { return el.getBoundingClientRect().height; }
   function paginateDesks(box) {
@@ -234,8 +236,36 @@
     // a lone tile on the last page keeps the width of the others instead of filling the row
     if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) desks.setAttribute("data-paged", "");
     fitRecent();
-    pagers.forEach(function (pager) { showPage(pager, false); });
+    pagers.forEach(function (pager) {
+      pager.selector = "." + pager.box.parentNode.classList[0] + " > .pager-items";
+      pager.saved = { style: pager.box.style.cssText, density: pager.box.getAttribute("data-density"),
+                      paged: pager.box.hasAttribute("data-paged") };
+      showPage(pager, false);
+    });
     laidOutPage = Math.floor(Date.now() / PAGE_MS);
+  }
+  // Measuring takes a projector PC a tenth of a second or more. A new panel (a call!) goes on screen at once
+  // with the pages measured last time; the layout is measured again right after it has been painted.
+  function reapply() {
+    pagers.forEach(function (pager) {
+      var box = panel.querySelector(pager.selector);
+      if (!box) return;
+      box.style.cssText = pager.saved.style;
+      if (pager.saved.density) box.setAttribute("data-density", pager.saved.density);
+      if (pager.saved.paged) box.setAttribute("data-paged", "");
+      pager.box = box;
+      pager.items = itemsOf(box);
+      pager.more = box.parentNode.querySelector(".pager-more");
+      showPage(pager, false);
+    });
+    var recent = panel.querySelector(".recent-list[data-fit]");
+    if (recent) itemsOf(recent).forEach(function (el, i) { el.hidden = i >= fittingRecent; });
+  }
+  var layoutPending = false;
+  function layoutSoon() {
+    if (layoutPending) return;
+    layoutPending = true;
+    requestAnimationFrame(function () { setTimeout(function () { layoutPending = false; layout(); }, 0); });
   }
   function rotate() {
     var now = Math.floor(Date.now() / PAGE_MS);
@@ -286,8 +316,9 @@
     var next = holder.content.firstElementChild, current = panel.firstElementChild;
     if (current && next && !holder.content.firstElementChild.nextElementSibling) patch(current, next, 3);
     else panel.innerHTML = html;
-    layout();
+    reapply();
     collectCalls(false);
+    layoutSoon();
   }
   var fetching = false, again = false;
   function setOnline(ok) {
