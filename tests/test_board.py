@@ -215,3 +215,101 @@ def test_board_thanks_received_sponsors_who_agreed(client, app):
     assert "Terima kasih atas dukungan" in html
     for name in names[:8]:
         assert name.replace("&", "&amp;") in html
+
+
+ALL_SERVICES = {"DISDUKCAPIL": ["KTP-REKAM", "KTP-CETAK", "KK", "AKTA-LAHIR", "AKTA-MATI", "KIA"],
+                "BAPENDA": ["PBB-BAYAR", "PBB-MUTASI", "PAJAK-KONSUL"],
+                "DINSOS": ["DTKS", "BANSOS-KONSUL", "RUJUKAN-SOSIAL"],
+                "DINKES": ["CEK-KESEHATAN", "RUJUKAN-KESEHATAN"]}
+
+
+@pytest.fixture
+def busy_hall(app):
+    """Fourteen services, every one with people waiting: more than one screen of the board holds."""
+    from datetime import time
+
+    event = make_event(title="BOTRAM Papan Ramai", opens=time(8), closes=time(12))
+    desks = {code: make_desk(event, number, code, services)
+             for number, (code, services) in enumerate(ALL_SERVICES.items(), start=1)}
+    seq = 0
+    for services in ALL_SERVICES.values():
+        for code in services:
+            seq += 1
+            _visit(event, f"A-{seq:03d}", [code])
+    return event, desks
+
+
+def test_the_panel_holds_every_waiting_service_not_only_the_first_eight(client, busy_hall):
+    """KTP-el, KIA and akta kematian were dropped past the eighth queue; the board pages through them now."""
+    event, _ = busy_hall
+    html = client.get(f"/board/{event.id}/panel").get_data(as_text=True)
+    names = [service(code).name for codes in ALL_SERVICES.values() for code in codes]
+    assert len(names) == 14
+    for name in names:
+        assert name in html
+    assert html.count('class="service-chip') == 14
+    assert "{n}" in html and "layanan lainnya" in html  # the template board.js fills for "+N layanan lainnya"
+
+
+def test_a_paused_desk_says_istirahat_and_a_closed_one_tutup(client, busy_hall):
+    event, desks = busy_hall
+    desks["BAPENDA"].state = "paused"
+    desks["DINSOS"].state = "closed"
+    event.queue_version += 1
+    db.session.commit()
+    state = board_state(db.session.get(Event, event.id))
+    by_code = {s.code: s for s in state.services}
+    assert by_code["PBB-BAYAR"].desk_state == "paused" and by_code["PBB-BAYAR"].estimated_minutes is None
+    assert by_code["DTKS"].desk_state == "closed" and by_code["KK"].desk_state == "open"
+    html = client.get(f"/board/{event.id}/panel").get_data(as_text=True)
+    assert html.count("Loket istirahat") == 3 and html.count("Loket tutup") == 3
+    assert "belum buka" not in html
+
+
+def test_the_running_text_tells_which_desks_stay_open_longer(client, busy_hall):
+    from datetime import time
+
+    from botram.domain.clock import wib_to_utc
+
+    event, desks = busy_hall
+
+    for code in ("BAPENDA", "DINKES"):
+        desks[code].closes_at = wib_to_utc(event.date, time(15))
+    event.queue_version += 1
+    db.session.commit()
+    state = board_state(db.session.get(Event, event.id))
+    assert (state.hours_opens_wib, state.hours_closes_wib) == ("08.00", "12.00")
+    assert [(e.closes_at_wib, e.desk_numbers) for e in state.extensions] == [("15.00", [2, 4])]
+    assert [d.extended for d in state.desks] == [False, True, False, True]
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    assert "Layanan 08.00–12.00 WIB · Loket 2, 4 diperpanjang sampai 15.00 WIB" in html
+    api = client.get(f"/api/v1/events/{event.id}/board").get_json()
+    assert api["extensions"] == [{"closes_at_wib": "15.00", "desk_numbers": [2, 4]}]
+
+    # every desk stays longer: the new hours are simply the hours
+    for desk in desks.values():
+        desk.closes_at = wib_to_utc(event.date, time(16))
+    event.queue_version += 1
+    db.session.commit()
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    assert "Layanan 08.00–16.00 WIB" in html and "diperpanjang" not in html
+
+
+def test_every_thanked_sponsor_is_in_the_board_state(client, busy_hall):
+    from botram.models import Contribution, Sponsor
+
+    event, _ = busy_hall
+    names = [f"PT Mitra BOTRAM {i:02d}" for i in range(1, 12)]
+    for i, name in enumerate(names):
+        sponsor = Sponsor(name=name, kind="csr", public_thanks=True)
+        db.session.add(Contribution(sponsor=sponsor, event_id=event.id, form="cash", value=1_000_000 * (20 - i),
+                                    status="received", pledged_on=event.date, received_on=event.date))
+    db.session.add(Contribution(sponsor=Sponsor(name="PT Tanpa Nama", kind="csr", public_thanks=False),
+                                event_id=event.id, form="cash", value=9_000_000_000, status="received",
+                                pledged_on=event.date, received_on=event.date))
+    event.queue_version += 1
+    db.session.commit()
+    state = board_state(db.session.get(Event, event.id))
+    assert state.sponsors == names
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    assert html.count('class="sponsor-name"') == 11 and "PT Tanpa Nama" not in html

@@ -1,5 +1,9 @@
 """What the projector board shows: desks and their current calls, the latest calls, waiting counts and
-estimated waits per service, the running text. Never a name, NIK or phone.
+estimated waits per service, the service hours (with every desk that stays open longer), the sponsors to
+thank, the running text. Never a name, NIK or phone.
+
+The state holds everything, however many desks, services and sponsors there are: the board pages through
+what does not fit on one screen, so nothing is dropped here.
 
 The state is computed once per (event, queue version) per process and shared by every board and the
 public API, so fifty boards refreshing after a call cost one computation.
@@ -19,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Step, StepStatus, Visit
 from .clock import to_wib
+from .funding import public_sponsors
 
 RECENT_CALLS = 8
 
@@ -54,6 +59,15 @@ class BoardDesk:
     opens_at_wib: str
     closes_at_wib: str
     current: BoardCall | None
+    # stays open later than the event's planned closing time
+    extended: bool = False
+
+
+@dataclass(frozen=True)
+class BoardExtension:
+    """Desks that stay open past the regular hours, all until the same time."""
+    closes_at_wib: str
+    desk_numbers: list[int]
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,8 @@ class BoardService:
     agency_color: str
     waiting: int
     estimated_minutes: int | None
+    # the best state among the desks serving it: "open" (an estimate is given), "paused" or "closed"
+    desk_state: str = "open"
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,11 @@ class BoardState:
     latest: BoardCall | None = None
     recent: list[BoardCall] = field(default_factory=list)
     services: list[BoardService] = field(default_factory=list)
+    # The hours the desks actually keep: the regular range, then the desks extended beyond it.
+    hours_opens_wib: str = ""
+    hours_closes_wib: str = ""
+    extensions: list[BoardExtension] = field(default_factory=list)
+    sponsors: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """The board as JSON-ready data (computed once per state: states are cached and immutable)."""
@@ -199,6 +220,36 @@ def _call(step: Step, desks: dict[int, Desk]) -> BoardCall:
                      recall_count=step.recall_count, state=step.status)
 
 
+def _desk_state_for(service_id: int, desks) -> str:
+    states = {d.state for d in desks if any(s.id == service_id for s in d.services)}
+    for state in (DeskState.OPEN.value, DeskState.PAUSED.value):
+        if state in states:
+            return state
+    return DeskState.CLOSED.value
+
+
+def _hours(event: Event, desks: list[Desk]) -> tuple[str, str, list[BoardExtension]]:
+    """The regular service hours and the desks extended past them.
+
+    A desk is extended when it closes after the event's planned closing. The regular range spans the
+    other desks; when every desk was extended, the range itself is the new one and no desk is singled out.
+    """
+    if not desks:
+        return _hhmm(event.opens_at), _hhmm(event.closes_at), []
+    opens = min(d.opens_at for d in desks)
+    regular = [d for d in desks if d.closes_at <= event.closes_at]
+    if not regular:
+        return _hhmm(opens), _hhmm(max(d.closes_at for d in desks)), []
+    closes = max(d.closes_at for d in regular)
+    groups: dict[datetime, list[int]] = {}
+    for desk in desks:
+        if desk.closes_at > closes:
+            groups.setdefault(desk.closes_at, []).append(desk.number)
+    extensions = [BoardExtension(closes_at_wib=_hhmm(at), desk_numbers=sorted(numbers))
+                  for at, numbers in sorted(groups.items())]
+    return _hhmm(opens), _hhmm(closes), extensions
+
+
 def _compute(event: Event) -> BoardState:
     from .queue import service_times_today
 
@@ -236,16 +287,20 @@ def _compute(event: Event) -> BoardState:
             estimate = round(count * per_person / open_desks[sid])
         board_services.append(BoardService(id=sid, code=service.code, name=service.name,
                                            agency=agency.short_name, agency_color=agency.color,
-                                           waiting=count, estimated_minutes=estimate))
+                                           waiting=count, estimated_minutes=estimate,
+                                           desk_state=_desk_state_for(sid, desks.values())))
 
     board_desks = [BoardDesk(id=d.id, number=d.number, label=d.label, agency=d.agency.short_name,
                              agency_color=d.agency.color, state=d.state, opens_at_wib=_hhmm(d.opens_at),
-                             closes_at_wib=_hhmm(d.closes_at),
+                             closes_at_wib=_hhmm(d.closes_at), extended=d.closes_at > event.closes_at,
                              current=_call(current_by_desk[d.id], desks) if d.id in current_by_desk else None)
                    for d in desks.values()]
     latest_candidates = [d.current for d in board_desks if d.current] + recent[:1]
     latest = max(latest_candidates, key=lambda c: c.called_at, default=None)
+    hours_opens, hours_closes, extensions = _hours(event, list(desks.values()))
     return BoardState(event_id=event.id, title=event.title, venue=event.venue, date=event.date.isoformat(),
                       status=event.status, running_text=event.running_text or "", version=event.queue_version,
                       opens_at_wib=_hhmm(event.opens_at), closes_at_wib=_hhmm(event.closes_at),
-                      desks=board_desks, latest=latest, recent=recent, services=board_services)
+                      desks=board_desks, latest=latest, recent=recent, services=board_services,
+                      hours_opens_wib=hours_opens, hours_closes_wib=hours_closes, extensions=extensions,
+                      sponsors=public_sponsors(event.id))

@@ -5,7 +5,6 @@ from flask_babel import get_locale
 
 from ...board_watch import fresh_version, watcher
 from ...domain.board import board_state, current_version, public_event, state_at
-from ...domain.funding import public_sponsors
 from ...extensions import db
 from . import bp
 
@@ -28,9 +27,7 @@ def _event_or_404(event_id: int):
 @bp.route("/<int:event_id>")
 def show(event_id: int):
     event = _event_or_404(event_id)
-    # Sponsors change rarely and not with the queue: read once when the board loads, not per call.
-    return render_template("board/show.html", state=board_state(event), event=event,
-                           sponsors=public_sponsors(event.id))
+    return render_template("board/show.html", state=board_state(event), event=event)
 
 
 def _panel_html(event_id: int, version: int) -> str:

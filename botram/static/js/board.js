@@ -1,5 +1,6 @@
 // The projector board: live updates (server-sent events with a slow poll as a safety net),
-// an offline marker, the clock, and the voice call (voice.js) for every new call or recall.
+// an offline marker, the clock, the layout that pages through what does not fit, and the voice call
+// (voice.js) for every new call or recall.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -54,6 +55,182 @@
     speakNext();
   }
 
+
+  // ---- layout: nothing scrolls and nothing is dropped
+  // A [data-pager] section shows the items ([data-item]) that fit its .pager-items box and rotates through
+  // the rest every PAGE_MS, saying how many are on the other pages. Pages follow the wall clock, so every
+  // projector in the hall shows the same page. Sizes are measured, not guessed: long agency and service
+  // names, 1 or 20 desks and any projector resolution all come out right.
+  var PAGE_MS = 8000;
+  var DENSITIES = ["0", "1", "2", "3"];  // desk tiles: largest first (see board.css)
+  var pagers = [];
+  var fittingRecent = 5;
+  var laidOutPage = -1;
+
+  function itemsOf(box) { return Array.prototype.slice.call(box.querySelectorAll("[data-item]")); }
+  function fits(el, box) {
+    var r = el.getBoundingClientRect();
+    return r.bottom <= box.bottom + 0.5 && r.right <= box.right + 0.5;
+  }
+  function paginate(box) {
+    var items = itemsOf(box), pages = [], start = 0, tooBig = false;
+    while (start < items.length) {
+      items.forEach(function (el, i) { el.hidden = i < start; });
+      var rect = box.getBoundingClientRect(), end = start + 1;  // a page shows at least one item
+      if (!fits(items[start], rect)) tooBig = true;
+      while (end < items.length && fits(items[end], rect)) end++;
+      pages.push([start, end]);
+      start = end;
+    }
+    items.forEach(function (el) { el.hidden = false; });
+    return { box: box, items: items, pages: pages, tooBig: tooBig,
+             more: box.parentNode.querySelector(".pager-more") };
+  }
+  function pageIndex(count) { return Math.floor(Date.now() / PAGE_MS) % count; }
+  function showPage(pager, animate) {
+    var count = pager.pages.length, items = pager.items;
+    if (!count) { if (pager.more) pager.more.textContent = ""; return; }
+    var index = pageIndex(count), page = pager.pages[index];
+    items.forEach(function (el, i) { el.hidden = i < page[0] || i >= page[1]; });
+    if (pager.more) {
+      pager.more.textContent = count > 1 ? pager.more.dataset.more.replace("{n}", items.length - (page[1] - page[0])) +
+        " · " + (index + 1) + "/" + count : "";
+    }
+    if (animate && count > 1) {
+      pager.box.classList.remove("page-in");
+      void pager.box.offsetWidth;  // restart the fade
+      pager.box.classList.add("page-in");
+    }
+  }
+  function fitRecent() {
+    // older calls that do not fit the column are left out: they are history, not anyone's place in a queue
+    var list = panel.querySelector(".recent-list[data-fit]");
+    if (!list) return;
+    var items = itemsOf(list), rect = list.getBoundingClientRect(), full = false;
+    items.forEach(function (el) { el.hidden = false; });
+    items.forEach(function (el) { if (full || !fits(el, rect)) { full = true; el.hidden = true; } });
+    fittingRecent = items.filter(function (el) { return !el.hidden; }).length;
+  }
+  function height(el) { return el.getBoundingClientRect().height; }
+  function paginateDesks(box) {
+    // the largest tiles that show every desk at once, else the smallest, so the fewest pages go round
+    var pager = null;
+    for (var i = 0; i < DENSITIES.length; i++) {
+      box.setAttribute("data-density", DENSITIES[i]);
+      pager = paginate(box);
+      if (pager.pages.length <= 1 && !pager.tooBig) break;
+    }
+    pager.density = box.getAttribute("data-density");
+    return pager;
+  }
+  // Desks and services share the height between the latest call and the footer. Each split gives the
+  // services a whole number of chip rows and the desks the rest; the one chosen makes the shortest
+  // rotation (the fewest pages on the busier side), then the fewest pages in all, then the larger desk
+  // tiles. The services row is then fixed at its height, so it does not make the desks jump when a
+  // shorter page comes round.
+  function splitDesksAndServices(desks, services) {
+    var chips = itemsOf(services), tiles = itemsOf(desks);
+    var boxTop = services.getBoundingClientRect().top, heights = [], tallestChip = 0;
+    chips.forEach(function (el) { tallestChip = Math.max(tallestChip, Math.ceil(height(el)) + 1); });
+    chips.forEach(function (el) {  // the bottom of every chip row, all chips shown; a page holds any chip
+      var h = Math.max(tallestChip, Math.ceil(el.getBoundingClientRect().bottom - boxTop) + 1);
+      if (heights.indexOf(h) < 0) heights.push(h);
+    });
+    services.style.height = "0px";
+    desks.setAttribute("data-density", DENSITIES[DENSITIES.length - 1]);
+    var room = height(desks), smallestRow = 0;
+    tiles.forEach(function (el) { smallestRow = Math.max(smallestRow, height(el)); });
+    // desks keep at least one row of their smallest tiles; services at least one row of chips
+    var fitting = heights.filter(function (h) { return h <= room - smallestRow; }).sort(function (a, b) { return a - b; });
+    if (!fitting.length) fitting = [Math.min.apply(null, heights)];
+    var best = null;
+    fitting.forEach(function (h) {
+      services.style.height = h + "px";
+      var d = paginateDesks(desks), s = paginate(services);
+      var score = [Math.max(d.pages.length, s.pages.length), d.pages.length + s.pages.length, +d.density];
+      var better = !best;
+      for (var i = 0; !better && i < score.length; i++) {
+        if (score[i] !== best.score[i]) { better = score[i] < best.score[i]; break; }
+      }
+      if (better) best = { score: score, height: h, desks: d, services: s };
+    });
+    services.style.height = best.height + "px";
+    desks.setAttribute("data-density", best.desks.density);
+    return best;
+  }
+  function layout() {
+    var boxes = Array.prototype.slice.call(panel.querySelectorAll("[data-pager] .pager-items"));
+    boxes.forEach(function (box) {
+      box.style.height = "";
+      box.removeAttribute("data-density");
+      box.removeAttribute("data-paged");
+      itemsOf(box).forEach(function (el) { el.hidden = false; });
+    });
+    var services = panel.querySelector(".board-services .pager-items");
+    var desks = panel.querySelector(".board-desks .pager-items");
+    if (desks) {
+      // tiles as wide as the widest code on them needs ("W-888" is a third wider than "I-111")
+      desks.style.removeProperty("--code-em");
+      var widest = 0;
+      Array.prototype.forEach.call(desks.querySelectorAll(".desk-code"), function (el) {
+        widest = Math.max(widest, el.getBoundingClientRect().width / parseFloat(getComputedStyle(el).fontSize));
+      });
+      if (widest) desks.style.setProperty("--code-em", (widest + 0.03).toFixed(3));
+    }
+    // with nobody waiting the services row is one line of text in its natural height
+    var split = services && desks && itemsOf(services).length ? splitDesksAndServices(desks, services) : null;
+    pagers = boxes.map(function (box) {
+      if (split && box === desks) return split.desks;
+      if (split && box === services) return split.services;
+      return box === desks ? paginateDesks(box) : paginate(box);
+    });
+    // a lone tile on the last page keeps the width of the others instead of filling the row
+    if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) desks.setAttribute("data-paged", "");
+    fitRecent();
+    pagers.forEach(function (pager) {
+      pager.selector = "." + pager.box.parentNode.classList[0] + " > .pager-items";
+      pager.saved = { style: pager.box.style.cssText, density: pager.box.getAttribute("data-density"),
+                      paged: pager.box.hasAttribute("data-paged") };
+      showPage(pager, false);
+    });
+    laidOutPage = Math.floor(Date.now() / PAGE_MS);
+  }
+  // Measuring takes a projector PC a tenth of a second or more. A new panel (a call!) goes on screen at once
+  // with the pages measured last time; the layout is measured again right after it has been painted.
+  function reapply() {
+    pagers.forEach(function (pager) {
+      var box = panel.querySelector(pager.selector);
+      if (!box) return;
+      box.style.cssText = pager.saved.style;
+      if (pager.saved.density) box.setAttribute("data-density", pager.saved.density);
+      if (pager.saved.paged) box.setAttribute("data-paged", "");
+      pager.box = box;
+      pager.items = itemsOf(box);
+      pager.more = box.parentNode.querySelector(".pager-more");
+      showPage(pager, false);
+    });
+    var recent = panel.querySelector(".recent-list[data-fit]");
+    if (recent) itemsOf(recent).forEach(function (el, i) { el.hidden = i >= fittingRecent; });
+  }
+  var layoutPending = false;
+  function layoutSoon() {
+    if (layoutPending) return;
+    layoutPending = true;
+    requestAnimationFrame(function () { setTimeout(function () { layoutPending = false; layout(); }, 0); });
+  }
+  function rotate() {
+    var now = Math.floor(Date.now() / PAGE_MS);
+    if (now === laidOutPage) return;
+    laidOutPage = now;
+    pagers.forEach(function (pager) { if (pager.pages.length > 1) showPage(pager, true); });
+  }
+  var relayoutTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(relayoutTimer);
+    relayoutTimer = setTimeout(layout, 150);
+  });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout);
+
   // ---- live updates
   // A new panel replaces only the parts that changed: a finish at one desk repaints that desk's tile and the
   // waiting counts, not the 250-pixel latest call. Projector PCs often render in software, and a full
@@ -90,10 +267,16 @@
     var next = holder.content.firstElementChild, current = panel.firstElementChild;
     if (current && next && !holder.content.firstElementChild.nextElementSibling) patch(current, next, 3);
     else panel.innerHTML = html;
+    reapply();
     collectCalls(false);
+    layoutSoon();
   }
   var fetching = false, again = false;
-  function setOnline(ok) { offline.hidden = ok; }
+  function setOnline(ok) {
+    if (offline.hidden === ok) return;
+    offline.hidden = ok;
+    layout();  // the marker takes its place in the header; the panel below gives up that height
+  }
   function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
@@ -132,7 +315,7 @@
   var clock = document.getElementById("board-clock");
   var fmt = new Intl.DateTimeFormat("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", hour12: false });
   function tick() { clock.textContent = fmt.format(new Date()).replace(":", "."); }
-  setInterval(tick, 1000); tick();
+  setInterval(function () { tick(); rotate(); }, 1000); tick();
 
   // ---- sound: browsers need one click before audio; remembered for the next start
   function showSound() {
@@ -153,6 +336,7 @@
   });
   showSound();
 
+  layout();
   collectCalls(true);
   connect();
 })();
