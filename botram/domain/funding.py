@@ -684,6 +684,17 @@ class YearFunding(Mix):
     def on_track(self) -> bool | None:
         return self.within(self.target_bp)
 
+    @property
+    def events_apbd(self) -> int:
+        """Σ of the events' own APBD remainders, each event on its own."""
+        return sum(m.apbd_amount for m in self.events)
+
+    @property
+    def events_surplus(self) -> int:
+        """Σ of what sponsors gave events beyond their cost. How the per-event rows add up to the year:
+        events_apbd − events_surplus − programme.sponsors = apbd_amount − surplus (the year's balance)."""
+        return sum(m.surplus for m in self.events)
+
 
 def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
