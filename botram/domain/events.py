@@ -20,11 +20,14 @@ Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Iterable
 
+import lokal
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
@@ -163,12 +166,32 @@ def update_event(event: Event, data: EventInput, *, by_user_id: int | None = Non
     return event
 
 
+# A long run of digits (a NIK lokal-id cannot parse, a bank account, a phone written without its prefix)
+# is personal data as far as a public projector is concerned; times and dates are short groups and pass.
+DIGIT_RUN = re.compile(r"\d{9,}")
+
+
+def personal_number(text: str) -> str | None:
+    """The first NIK-like or phone-like number in `text` (what must not go up on the public board), or None.
+    lokal-id recognises NIKs and Indonesian phone numbers written with spaces, dots or dashes (+62…, 08…,
+    (021)…); any other run of nine or more digits counts too."""
+    found = lokal.detect_pii(text, types=["NIK", "PHONE"])
+    if found:
+        return found[0].value
+    match = DIGIT_RUN.search(text)
+    return match.group(0) if match else None
+
+
 def set_running_text(event: Event, text: str | None, *, by_user_id: int | None = None) -> Event:
-    """The line that scrolls along the bottom of the projector board. May be empty."""
+    """The line that scrolls along the bottom of the projector board. May be empty. Never personal data: the
+    board is public, so a NIK-like or phone-like number is refused."""
     _refuse_closed(event)
     text = " ".join((text or "").split())
     if len(text) > RUNNING_TEXT_MAX:
         raise DomainError(f"Teks berjalan paling banyak {RUNNING_TEXT_MAX} karakter.", field="running_text")
+    if personal_number(text):
+        raise DomainError(_l("Teks berjalan tampil di layar umum: hapus nomor yang mirip NIK atau nomor "
+                             "telepon. Tulis tanpa data pribadi."), field="running_text")
     event.running_text = text
     event.queue_version = (event.queue_version or 0) + 1  # the board picks it up with its next refresh
     audit.record("event.running_text", "event", event.id, user_id=by_user_id, event_id=event.id,
