@@ -39,6 +39,7 @@ from typing import Iterable
 
 import lokal
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
@@ -56,40 +57,41 @@ MAX_QUANTITY = 1_000_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOC_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\- ]*$")
 
+# Labels people read: lazy strings, shown in the language of the request that renders them.
 SPONSOR_KINDS = {
-    SponsorKind.CSR.value: "Perusahaan (CSR)",
-    SponsorKind.BUMD.value: "BUMD",
-    SponsorKind.COMMUNITY.value: "Komunitas",
-    SponsorKind.INDIVIDUAL.value: "Perorangan",
-    SponsorKind.OTHER.value: "Lainnya",
+    SponsorKind.CSR.value: _l("Perusahaan (CSR)"),
+    SponsorKind.BUMD.value: _l("BUMD"),
+    SponsorKind.COMMUNITY.value: _l("Komunitas"),
+    SponsorKind.INDIVIDUAL.value: _l("Perorangan"),
+    SponsorKind.OTHER.value: _l("Lainnya"),
 }
-FORMS = {ContributionForm.CASH.value: "Uang tunai", ContributionForm.IN_KIND.value: "Barang/jasa"}
+FORMS = {ContributionForm.CASH.value: _l("Uang tunai"), ContributionForm.IN_KIND.value: _l("Barang/jasa")}
 IN_KIND_CATEGORIES = {
-    InKindCategory.GOODS.value: "Barang",
-    InKindCategory.SERVICES.value: "Jasa",
-    InKindCategory.VENUE.value: "Tempat",
-    InKindCategory.FOOD.value: "Konsumsi",
-    InKindCategory.TRANSPORT.value: "Transportasi",
-    InKindCategory.PRINTING.value: "Percetakan",
-    InKindCategory.HEALTH.value: "Perlengkapan kesehatan",
+    InKindCategory.GOODS.value: _l("Barang"),
+    InKindCategory.SERVICES.value: _l("Jasa"),
+    InKindCategory.VENUE.value: _l("Tempat"),
+    InKindCategory.FOOD.value: _l("Konsumsi"),
+    InKindCategory.TRANSPORT.value: _l("Transportasi"),
+    InKindCategory.PRINTING.value: _l("Percetakan"),
+    InKindCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
 }
 BUDGET_CATEGORIES = {
-    BudgetCategory.TENTS.value: "Tenda",
-    BudgetCategory.SOUND.value: "Pengeras suara",
-    BudgetCategory.CHAIRS.value: "Kursi dan meja",
-    BudgetCategory.FOOD.value: "Konsumsi",
-    BudgetCategory.TRANSPORT.value: "Transportasi",
-    BudgetCategory.PRINTING.value: "Percetakan",
-    BudgetCategory.HONORARIA.value: "Honorarium petugas",
-    BudgetCategory.HEALTH.value: "Perlengkapan kesehatan",
-    BudgetCategory.VENUE.value: "Sewa tempat",
-    BudgetCategory.OTHER.value: "Lainnya",
+    BudgetCategory.TENTS.value: _l("Tenda"),
+    BudgetCategory.SOUND.value: _l("Pengeras suara"),
+    BudgetCategory.CHAIRS.value: _l("Kursi dan meja"),
+    BudgetCategory.FOOD.value: _l("Konsumsi"),
+    BudgetCategory.TRANSPORT.value: _l("Transportasi"),
+    BudgetCategory.PRINTING.value: _l("Percetakan"),
+    BudgetCategory.HONORARIA.value: _l("Honorarium petugas"),
+    BudgetCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
+    BudgetCategory.VENUE.value: _l("Sewa tempat"),
+    BudgetCategory.OTHER.value: _l("Lainnya"),
 }
 STATUSES = {
-    ContributionStatus.PLEDGED.value: "Dijanjikan",
-    ContributionStatus.RECEIVED.value: "Diterima",
-    ContributionStatus.CANCELLED.value: "Dibatalkan",
-    "voided": "Dibatalkan (salah catat)",
+    ContributionStatus.PLEDGED.value: _l("Dijanjikan"),
+    ContributionStatus.RECEIVED.value: _l("Diterima"),
+    ContributionStatus.CANCELLED.value: _l("Dibatalkan"),
+    "voided": _l("Dibatalkan (salah catat)"),
 }
 
 

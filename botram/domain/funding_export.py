@@ -40,10 +40,11 @@ def _safe(value):
 
 def _row(c: Contribution) -> list:
     return [_safe(v) for v in [
-        c.id, c.book_date, c.sponsor.name, SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind), c.sponsor.sector,
+        # the labels are lazy strings (botram.domain.funding): a spreadsheet cell needs plain text
+        c.id, c.book_date, c.sponsor.name, str(SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind)), c.sponsor.sector,
         c.event.title if c.event else "Program BOTRAM (tanpa kegiatan)", c.event.date if c.event else None,
-        FORMS.get(c.form, c.form), IN_KIND_CATEGORIES.get(c.category or "", ""), c.description,
-        STATUSES[status_key(c)], c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
+        str(FORMS.get(c.form, c.form)), str(IN_KIND_CATEGORIES.get(c.category or "", "")), c.description,
+        str(STATUSES[status_key(c)]), c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
         c.bast_number, c.valuation_basis, c.void_reason or c.cancelled_reason,
     ]]
 

@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -44,36 +45,40 @@ WEIGHT = Fraction(1, 9)
 COMMENT_MAX = 1000
 TWO_PLACES = Decimal("0.01")
 
-# key -> (short label, question in plain Indonesian, the four answers from 1 to 4)
+# key -> (short label, question in plain Indonesian, the four answers from 1 to 4); lazy strings, shown in the
+# language of the request that renders them
 UNSUR: dict[str, tuple[str, str, tuple[str, str, str, str]]] = {
-    "persyaratan": ("Persyaratan", "Apakah persyaratan yang diminta sesuai dengan jenis layanannya?",
-                    ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    "prosedur": ("Prosedur", "Seberapa mudah alur (prosedur) pelayanan di sini?",
-                 ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
-    "waktu": ("Waktu pelayanan", "Seberapa cepat Anda dilayani?",
-              ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
-    "biaya": ("Biaya/tarif", "Bagaimana biaya atau tarif layanan ini?",
-              ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
-    "produk": ("Produk layanan", "Apakah hasil layanan sesuai dengan yang dijanjikan?",
-               ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    "kompetensi": ("Kompetensi petugas", "Bagaimana kemampuan petugas dalam melayani?",
-                   ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
-    "perilaku": ("Perilaku petugas", "Apakah petugas sopan dan ramah?",
-                 ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
-    "sarana": ("Sarana dan prasarana", "Bagaimana kualitas tempat dan perlengkapan layanan?",
-               ("Buruk", "Cukup", "Baik", "Sangat baik")),
-    "pengaduan": ("Penanganan pengaduan", "Bagaimana penanganan pengaduan atau keluhan di sini?",
-                  ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+    "persyaratan": (_l("Persyaratan"), _l("Apakah persyaratan yang diminta sesuai dengan jenis layanannya?"),
+                    (_l("Tidak sesuai"), _l("Kurang sesuai"), _l("Sesuai"), _l("Sangat sesuai"))),
+    "prosedur": (_l("Prosedur"), _l("Seberapa mudah alur (prosedur) pelayanan di sini?"),
+                 (_l("Tidak mudah"), _l("Kurang mudah"), _l("Mudah"), _l("Sangat mudah"))),
+    "waktu": (_l("Waktu pelayanan"), _l("Seberapa cepat Anda dilayani?"),
+              (_l("Tidak cepat"), _l("Kurang cepat"), _l("Cepat"), _l("Sangat cepat"))),
+    "biaya": (_l("Biaya/tarif"), _l("Bagaimana biaya atau tarif layanan ini?"),
+              (_l("Sangat mahal"), _l("Cukup mahal"), _l("Murah"), _l("Gratis"))),
+    "produk": (_l("Produk layanan"), _l("Apakah hasil layanan sesuai dengan yang dijanjikan?"),
+               (_l("Tidak sesuai"), _l("Kurang sesuai"), _l("Sesuai"), _l("Sangat sesuai"))),
+    "kompetensi": (_l("Kompetensi petugas"), _l("Bagaimana kemampuan petugas dalam melayani?"),
+                   (_l("Tidak kompeten"), _l("Kurang kompeten"), _l("Kompeten"), _l("Sangat kompeten"))),
+    "perilaku": (_l("Perilaku petugas"), _l("Apakah petugas sopan dan ramah?"),
+                 (_l("Tidak sopan dan ramah"), _l("Kurang sopan dan ramah"), _l("Sopan dan ramah"),
+                  _l("Sangat sopan dan ramah"))),
+    "sarana": (_l("Sarana dan prasarana"), _l("Bagaimana kualitas tempat dan perlengkapan layanan?"),
+               (_l("Buruk"), _l("Cukup"), _l("Baik"), _l("Sangat baik"))),
+    "pengaduan": (_l("Penanganan pengaduan"), _l("Bagaimana penanganan pengaduan atau keluhan di sini?"),
+                  (_l("Tidak ada"), _l("Ada tetapi tidak berfungsi"), _l("Berfungsi kurang maksimal"),
+                   _l("Dikelola dengan baik"))),
 }
 assert tuple(UNSUR) == UNSUR_KEYS
 
-SEXES = {"L": "Laki-laki", "P": "Perempuan"}
-AGE_BANDS = {"<20": "Di bawah 20 tahun", "20-29": "20–29 tahun", "30-39": "30–39 tahun", "40-49": "40–49 tahun",
-             "50-59": "50–59 tahun", "60+": "60 tahun ke atas"}
-EDUCATIONS = {"sd": "SD atau di bawahnya", "smp": "SMP", "sma": "SMA/SMK", "diploma": "D1–D4", "s1": "S1",
-              "s2": "S2 ke atas"}
-OCCUPATIONS = {"pns": "PNS/ASN", "tni-polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
-               "pelajar": "Pelajar/mahasiswa", "irt": "Ibu rumah tangga", "lainnya": "Lainnya"}
+SEXES = {"L": _l("Laki-laki"), "P": _l("Perempuan")}
+AGE_BANDS = {"<20": _l("Di bawah 20 tahun"), "20-29": _l("20–29 tahun"), "30-39": _l("30–39 tahun"),
+             "40-49": _l("40–49 tahun"), "50-59": _l("50–59 tahun"), "60+": _l("60 tahun ke atas")}
+EDUCATIONS = {"sd": _l("SD atau di bawahnya"), "smp": _l("SMP"), "sma": _l("SMA/SMK"), "diploma": _l("D1–D4"),
+              "s1": _l("S1"), "s2": _l("S2 ke atas")}
+OCCUPATIONS = {"pns": _l("PNS/ASN"), "tni-polri": _l("TNI/Polri"), "swasta": _l("Pegawai swasta"),
+               "wirausaha": _l("Wirausaha"), "pelajar": _l("Pelajar/mahasiswa"), "irt": _l("Ibu rumah tangga"),
+               "lainnya": _l("Lainnya")}
 PROFILE_CHOICES = {"sex": SEXES, "age_band": AGE_BANDS, "education": EDUCATIONS, "occupation": OCCUPATIONS}
 
 
@@ -86,10 +91,10 @@ class Grade:
 
 
 GRADES = (  # lowest IKM (two decimals) for the grade, best first
-    (Decimal("88.31"), Grade("A", "Sangat Baik")),
-    (Decimal("76.61"), Grade("B", "Baik")),
-    (Decimal("65.00"), Grade("C", "Kurang Baik")),
-    (Decimal("25.00"), Grade("D", "Tidak Baik")),
+    (Decimal("88.31"), Grade("A", _l("Sangat Baik"))),
+    (Decimal("76.61"), Grade("B", _l("Baik"))),
+    (Decimal("65.00"), Grade("C", _l("Kurang Baik"))),
+    (Decimal("25.00"), Grade("D", _l("Tidak Baik"))),
 )
 
 
@@ -160,7 +165,7 @@ class IkmResult:
             "respondents": self.respondents,
             "ikm": float(self.ikm) if self.ikm is not None else None,
             "grade": self.grade.letter if self.grade else None,
-            "grade_label": self.grade.label if self.grade else None,
+            "grade_label": str(self.grade.label) if self.grade else None,
             "population": self.population,
             "sample_required": self.sample_required,
             "nrr": {e.key: float(e.nrr) for e in self.elements},

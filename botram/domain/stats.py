@@ -205,5 +205,5 @@ def event_stats(event_id: int, *, at: datetime | None = None) -> dict:
         },
         "next_locations": [{"desa_code": n.code, "desa": n.desa, "kecamatan": n.kecamatan, "requests": n.requests}
                            for n in report.next_locations],
-        "recommendations": hours.recommendations,
+        "recommendations": [str(text) for text in hours.recommendations],  # lazy strings (domain.hours)
     }
