@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from flask_babel import lazy_gettext as _l
 
 from ..models import Contribution
 from . import DomainError
@@ -21,13 +22,13 @@ MAX_DAYS = 366 * 5
 
 def check_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     if date_from is None:
-        raise DomainError("Tanggal awal wajib diisi.", field="date_from")
+        raise DomainError(_l("Tanggal awal wajib diisi."), field="date_from")
     if date_to is None:
-        raise DomainError("Tanggal akhir wajib diisi.", field="date_to")
+        raise DomainError(_l("Tanggal akhir wajib diisi."), field="date_to")
     if date_to < date_from:
-        raise DomainError("Tanggal akhir tidak boleh sebelum tanggal awal.", field="date_to")
+        raise DomainError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."), field="date_to")
     if (date_to - date_from).days > MAX_DAYS:
-        raise DomainError("Rentang ekspor paling lama 5 tahun.", field="date_to")
+        raise DomainError(_l("Rentang ekspor paling lama 5 tahun."), field="date_to")
     return date_from, date_to
 
 

@@ -327,8 +327,8 @@ def comments(event_id: int, limit: int = 50) -> list[SurveyResponse]:
 def _score(key: str, value) -> int:
     label = UNSUR[key][0]
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise DomainError(f"Pertanyaan \u201c{label}\u201d belum dijawab.", field=key)
-    wrong = DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+        raise DomainError(_l("Pertanyaan \u201c%(label)s\u201d belum dijawab.", label=label), field=key)
+    wrong = DomainError(_l("Jawaban \u201c%(label)s\u201d harus angka 1 sampai 4.", label=label), field=key)
     if isinstance(value, bool):
         raise wrong
     if isinstance(value, str):
@@ -346,10 +346,10 @@ def _score(key: str, value) -> int:
 def validate_scores(scores: Mapping | None) -> dict[str, int]:
     """All nine elements, each an integer 1..4; anything else names the element that is wrong."""
     if not isinstance(scores, Mapping):
-        raise DomainError("Jawaban survei tidak lengkap: isi kesembilan pertanyaan.", field="scores")
+        raise DomainError(_l("Jawaban survei tidak lengkap: isi kesembilan pertanyaan."), field="scores")
     unknown = sorted(str(k) for k in scores if k not in UNSUR)
     if unknown:
-        raise DomainError(f"Unsur survei tidak dikenal: {', '.join(unknown)[:100]}.", field="scores")
+        raise DomainError(_l("Unsur survei tidak dikenal: %(keys)s.", keys=", ".join(unknown)[:100]), field="scores")
     return {key: _score(key, scores.get(key)) for key in UNSUR_KEYS}
 
 
@@ -376,10 +376,10 @@ def _next_desa(code: str | None) -> str | None:
     if code is None or (isinstance(code, str) and not code.strip()):
         return None
     if not isinstance(code, str) or len(code.strip()) > 13:
-        raise DomainError("Desa/kelurahan tidak dikenal.", field="next_desa_code")
+        raise DomainError(_l("Desa/kelurahan tidak dikenal."), field="next_desa_code")
     region = db.session.get(Region, code.strip())
     if region is None or region.level != 4 or not region.code.startswith(BEKASI_REGENCY + "."):
-        raise DomainError("Pilih desa/kelurahan di Kabupaten Bekasi.", field="next_desa_code")
+        raise DomainError(_l("Pilih desa/kelurahan di Kabupaten Bekasi."), field="next_desa_code")
     return region.code
 
 
@@ -387,24 +387,24 @@ def _clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
     if not isinstance(comment, str):
-        raise DomainError("Komentar harus berupa teks.", field="comment")
+        raise DomainError(_l("Komentar harus berupa teks."), field="comment")
     text = comment.strip()
     if len(text) > COMMENT_MAX:
-        raise DomainError(f"Komentar paling banyak {COMMENT_MAX} karakter.", field="comment")
+        raise DomainError(_l("Komentar paling banyak %(n)d karakter.", n=COMMENT_MAX), field="comment")
     return text or None
 
 
 def _check_visit(visit: Visit) -> None:
     event = db.session.get(Event, visit.event_id)
     if event.status == EventStatus.DRAFT.value:
-        raise DomainError("Survei belum dibuka untuk kegiatan ini.", status=409)
+        raise DomainError(_l("Survei belum dibuka untuk kegiatan ini."), status=409)
     served = db.session.scalar(sa.select(Step.id).where(
         Step.visit_id == visit.id, Step.status == StepStatus.DONE.value).limit(1))
     if served is None:
-        raise DomainError("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket.",
+        raise DomainError(_l("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket."),
                           status=409)
     if db.session.scalar(sa.select(SurveyResponse.id).where(SurveyResponse.visit_id == visit.id)) is not None:
-        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!")
+        raise Conflict(_l("Survei untuk tiket ini sudah diisi. Terima kasih!"))
 
 
 def can_answer(visit: Visit) -> str | None:
@@ -419,15 +419,15 @@ def can_answer(visit: Visit) -> str | None:
 def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
           entered_by_id) -> SurveyResponse:
     if channel not in {c.value for c in SurveyChannel}:
-        raise DomainError("Saluran survei tidak dikenal.", field="channel")
+        raise DomainError(_l("Saluran survei tidak dikenal."), field="channel")
     if channel in (SurveyChannel.PAPER.value, SurveyChannel.KIOSK.value) and entered_by_id is None:
-        raise DomainError("Survei kios dan kertas dicatat oleh petugas yang masuk.", field="channel", status=403)
+        raise DomainError(_l("Survei kios dan kertas dicatat oleh petugas yang masuk."), field="channel", status=403)
     clean = validate_scores(scores)
     values = dict(
-        sex=_choice(sex, "sex", "Jenis kelamin tidak dikenal."),
-        age_band=_choice(age_band, "age_band", "Kelompok usia tidak dikenal."),
-        education=_choice(education, "education", "Pendidikan tidak dikenal."),
-        occupation=_choice(occupation, "occupation", "Pekerjaan tidak dikenal."),
+        sex=_choice(sex, "sex", _l("Jenis kelamin tidak dikenal.")),
+        age_band=_choice(age_band, "age_band", _l("Kelompok usia tidak dikenal.")),
+        education=_choice(education, "education", _l("Pendidikan tidak dikenal.")),
+        occupation=_choice(occupation, "occupation", _l("Pekerjaan tidak dikenal.")),
         comment=_clean_comment(comment), next_desa_code=_next_desa(next_desa_code))
     _check_visit(visit)
     response = SurveyResponse(visit_id=visit.id, event_id=visit.event_id, channel=channel,
@@ -436,7 +436,7 @@ def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, n
     try:
         db.session.flush()
     except IntegrityError:
-        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!") from None
+        raise Conflict(_l("Survei untuk tiket ini sudah diisi. Terima kasih!")) from None
     audit.record("survey.submit", "survey_response", response.id, user_id=entered_by_id, event_id=visit.event_id,
                  visit=visit.code, channel=channel)
     return response
@@ -477,7 +477,7 @@ def submit_survey(token: str, scores: Mapping, comment: str | None = None, *, se
     """The citizen's answers for the visit with this public token (the QR on the ticket). Once per visit."""
     visit = visit_for_token(token)
     if visit is None:
-        raise NotFound("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda.")
+        raise NotFound(_l("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda."))
     return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)
 
@@ -488,9 +488,9 @@ def submit_survey_by_code(event_id: int, code: str, scores: Mapping, comment: st
                           next_desa_code: str | None = None) -> SurveyResponse:
     """Kiosk and paper entry: the ticket is named by its printed code within the event."""
     if db.session.get(Event, event_id) is None:
-        raise NotFound("Kegiatan tidak ditemukan.")
+        raise NotFound(_l("Kegiatan tidak ditemukan."))
     visit = visit_for_code(event_id, code)
     if visit is None:
-        raise DomainError("Nomor tiket tidak ditemukan di kegiatan ini.", field="code", status=404)
+        raise DomainError(_l("Nomor tiket tidak ditemukan di kegiatan ini."), field="code", status=404)
     return _unit(_save, visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)
