@@ -279,13 +279,13 @@ def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
 
 
 def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
-    """Counts per profile answer (as the regulation's report tabulates respondents), labels in Indonesian."""
+    """Counts per profile answer (as the regulation's report tabulates respondents); the labels are lazy strings."""
     responses = _responses(event_id)
     result = {}
     for name, choices in PROFILE_CHOICES.items():
         counts = Counter(getattr(r, name) for r in responses)
         rows = [(label, counts.get(code, 0)) for code, label in choices.items()]
-        rows.append(("Tidak diisi", counts.get(None, 0)))
+        rows.append((_l("Tidak diisi"), counts.get(None, 0)))
         result[name] = rows
     return result
 

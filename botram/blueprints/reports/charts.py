@@ -386,7 +386,7 @@ def share_bar(mix: Mix, target_bp: int | None = None, width: int = 600) -> Marku
     for attribute, colour, name in _series():
         w = width * getattr(mix, attribute) / base
         svg.add("rect", tooltip=f"{name}: {rupiah(getattr(mix, attribute))}", class_="bar", x=x, y=8, width=w,
-                height=28, fill=colour)
+                height=28, fill=colour, data_value=getattr(mix, attribute))
         x += w
     if mix.surplus:
         cost_x = width * mix.total_cost / base
