@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
 from babel.numbers import format_currency
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_time
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_time, gettext as _
 
 WIB = "Asia/Jakarta"
 
@@ -75,6 +75,19 @@ def bp_percent(value: int | None) -> str:
     return "–" if value is None else percent(value / 10_000, digits=2, fixed=False)
 
 
+def js_strings() -> dict[str, str]:
+    """The sentences the scripts show (toasts), in the UI language. base.html renders them as a JSON block that
+    app.js reads (`botramText(key)`), so no sentence is written into a script."""
+    return {
+        "server_error": _("Terjadi kesalahan pada server. Coba lagi."),
+        "offline": _("Tidak dapat terhubung ke server. Periksa jaringan."),
+        "forbidden": _("Akses ditolak untuk tindakan ini."),
+        "not_found": _("Data tidak ditemukan. Muat ulang halaman."),
+        "expired": _("Sesi formulir kedaluwarsa. Muat ulang halaman."),
+        "copied": _("Token disalin."),
+    }
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
     app.add_template_filter(wib_time, "wib_time")
@@ -90,4 +103,4 @@ def init_app(app: Flask) -> None:
     def _locale_context():
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale()), "request_path": request.path}
+        return {"current_locale": str(get_locale()), "request_path": request.path, "js_strings": js_strings}
