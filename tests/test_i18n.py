@@ -292,3 +292,22 @@ def test_domain_errors_follow_the_language(client, auth, demo):
     html = client.post(f"/events/{demo['open']}/status", data={"status": "open"}, follow_redirects=True).get_data(
         as_text=True)
     assert "The event status cannot change from open to open." in html and "tidak dapat diubah" not in html
+
+
+def test_script_sentences_come_from_the_page_in_the_ui_language(client, auth, world):
+    import json
+
+    from botram.i18n import js_strings
+
+    auth.login("admin")
+    _switch_to_english(client)
+    html = client.get("/").get_data(as_text=True)
+    block = json.loads(re.search(r'<script type="application/json" id="botram-text">(.*?)</script>', html, re.S)
+                       .group(1))
+    assert block["server_error"] == "Something went wrong on the server. Please try again."
+    assert block["copied"] == "Token copied."
+    with client.application.test_request_context():
+        indonesian = js_strings()  # outside a session: the Indonesian source sentences
+    scripts = " ".join(p.read_text(encoding="utf-8") for p in (ROOT / "botram" / "static" / "js").glob("*.js"))
+    left = [sentence for sentence in indonesian.values() if sentence in scripts]
+    assert not left, f"sentences written into a script instead of coming from the page: {left}"
