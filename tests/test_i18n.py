@@ -306,8 +306,11 @@ def test_script_sentences_come_from_the_page_in_the_ui_language(client, auth, wo
                        .group(1))
     assert block["server_error"] == "Something went wrong on the server. Please try again."
     assert block["copied"] == "Token copied."
-    with client.application.test_request_context():
-        indonesian = js_strings()  # outside a session: the Indonesian source sentences
+    from flask_babel import force_locale
+
+    with client.application.test_request_context(), force_locale("id"):
+        indonesian = js_strings()  # the Indonesian source sentences
+    assert indonesian["copied"] == "Token disalin."
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (ROOT / "botram" / "static" / "js").glob("*.js"))
     left = [sentence for sentence in indonesian.values() if sentence in scripts]
     assert not left, f"sentences written into a script instead of coming from the page: {left}"
