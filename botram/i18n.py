@@ -76,8 +76,8 @@ def bp_percent(value: int | None) -> str:
 
 
 def js_strings() -> dict[str, str]:
-    """The sentences the scripts show (toasts), in the UI language. base.html renders them as a JSON block that
-    app.js reads (`botramText(key)`), so no sentence is written into a script."""
+    """The sentences the scripts show (toasts), in the UI language. base.html renders them as JSON in a meta tag
+    that app.js reads (`botramText(key)`), so no sentence is written into a script."""
     return {
         "server_error": _("Terjadi kesalahan pada server. Coba lagi."),
         "offline": _("Tidak dapat terhubung ke server. Periksa jaringan."),

@@ -302,8 +302,9 @@ def test_script_sentences_come_from_the_page_in_the_ui_language(client, auth, wo
     auth.login("admin")
     _switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    block = json.loads(re.search(r'<script type="application/json" id="botram-text">(.*?)</script>', html, re.S)
-                       .group(1))
+    from html import unescape
+
+    block = json.loads(unescape(re.search(r'<meta name="botram-text" content="([^"]*)">', html).group(1)))
     assert block["server_error"] == "Something went wrong on the server. Please try again."
     assert block["copied"] == "Token copied."
     from flask_babel import force_locale

@@ -12,9 +12,10 @@
     setTimeout(function () { el.remove(); }, 5200);
   }
   window.botramToast = toast;
-  // Sentences come from the page (base.html renders them through Babel), never from this file.
+  // Sentences come from the page (a meta tag base.html renders through Babel), never from this file.
   var text = {};
-  try { text = JSON.parse(document.getElementById("botram-text").textContent); } catch (e) { text = {}; }
+  var meta = document.querySelector('meta[name="botram-text"]');
+  try { text = JSON.parse(meta ? meta.content : "{}"); } catch (e) { text = {}; }
   window.botramText = function (key) { return text[key] || ""; };
   // Server sends HX-Trigger: {"botram:toast": {"message": "...", "kind": "ok"}}
   document.addEventListener("botram:toast", function (evt) {
