@@ -415,3 +415,22 @@ def test_totals_always_add_up_in_the_database(app, costs, given_entries):
     assert year.total_cost + year.surplus == year.sponsor_cash + year.in_kind + year.apbd_amount
     pledged = sum(v for f, v, st_, _e in given_entries if st_ == "pledged")
     assert year.pledged == pledged
+
+
+def test_event_rows_reconcile_with_the_year_through_surpluses_and_programme_money(app):
+    day = today_wib()
+    a, b, c = (make_event(t, day=day) for t in ("BOTRAM A", "BOTRAM B", "BOTRAM C"))
+    line(a, planned="10.000.000")
+    line(b, planned="4.000.000")
+    s = sponsor()
+    give(s, a, value="Rp 3.000.000")
+    give(s, b, value="Rp 6.000.000")           # 2 jt more than its cost
+    give(s, c, value="Rp 1.000.000")           # no budget at all: all of it is surplus
+    give(s, None, value="Rp 500.000")          # programme-wide
+    year = rules.yearly_funding(day.year)
+    mixes = {m.title: m for m in year.events}
+    assert (mixes["BOTRAM B"].surplus, mixes["BOTRAM B"].apbd_amount, mixes["BOTRAM B"].apbd_share) == (2_000_000, 0, 0)
+    assert mixes["BOTRAM C"].surplus == 1_000_000 and mixes["BOTRAM C"].apbd_share is None
+    assert (year.events_apbd, year.events_surplus) == (7_000_000, 3_000_000)
+    assert year.apbd_amount == 3_500_000 and year.surplus == 0
+    assert year.events_apbd - year.events_surplus - year.programme.sponsors == year.apbd_amount - year.surplus

@@ -217,3 +217,101 @@ def test_singular_context_reads_as_a_column_header(client, auth, world):
     assert ">Agency</th>" in html and ">Agencies</a>" in html
     html = client.get("/events/").get_data(as_text=True)
     assert ">Event</th>" in html and ">Events</a>" in html
+
+
+# (d) no Indonesian left on the English pages of reports, funding and domain messages --------------------------
+
+# Indonesian UI text that once leaked into English pages: domain labels (sponsor kinds, contribution states,
+# SKM questions and answers, grades, profile answers), chart text, the report's recommendations, domain errors.
+LEAKS = ("Dijanjikan", "Diterima", "Perusahaan (CSR)", "Uang tunai", "Barang/jasa", "Perlengkapan kesehatan",
+         "Apakah persyaratan", "Seberapa", "Sangat sesuai", "Sangat Baik", "Kurang Baik", "Laki-laki", "Perempuan",
+         "tahun ke atas", "Pegawai swasta", " perlu ", "warga", "Kapasitas loket", "kedatangan", "kunjungan",
+         "loket buka", "Lebih Rp", "Porsi APBD", "wajib diisi", "Teks berjalan", "Kelebihan", "dikurangi",
+         "Kedatangan per jam", "Kunjungan per bulan", "Tunai sponsor")
+DECIMAL_COMMA = re.compile(r"\d,\d+\s*%|data-testid=\"(?:ikm|ikm-big)\">\d+,\d")
+
+
+def _visible(html: str) -> str:
+    """What a person reads or hears: text, the SVG titles, and tooltips; not scripts, styles or CSS classes."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    attributes = " ".join(re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', html))
+    return re.sub(r"<[^>]+>", " ", html) + " " + attributes
+
+
+@pytest.fixture
+def demo(app):
+    import sqlalchemy as sa
+
+    from botram.domain.demo import seed_demo
+    from botram.extensions import db
+    from botram.models import Event, SurveyResponse
+
+    from .conftest import PASSWORD
+
+    seed_demo(PASSWORD)
+    db.session.commit()
+    surveyed = db.session.scalar(sa.select(SurveyResponse.event_id).group_by(SurveyResponse.event_id)
+                                 .order_by(sa.func.count().desc()).limit(1))
+    today = db.session.scalar(sa.select(Event.id).where(Event.status == "open").limit(1))
+    return {"surveyed": surveyed, "open": today}
+
+
+def test_reports_and_funding_leave_no_indonesian_on_english_pages(client, auth, demo):
+    auth.login("koordinator")
+    _switch_to_english(client)
+    pages = ["/reports/", f"/reports/events/{demo['surveyed']}", "/funding/", "/funding/contributions",
+             f"/reports/events/{demo['surveyed']}/survei-kertas"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        text = _visible(html)
+        leaked = [word for word in LEAKS if word in text]
+        assert not leaked, f"{path}: Indonesian left in English: {leaked}"
+        assert not DECIMAL_COMMA.search(html), f"{path}: {DECIMAL_COMMA.search(html).group(0)!r}"
+    report = client.get(f"/reports/events/{demo['surveyed']}").get_data(as_text=True)
+    assert re.search(r'data-testid="ikm">\d{2}\.\d{2}<', report) and "Arrivals per hour" in report
+    assert "Requirements" in report and "Staff conduct" in report
+    funding = client.get("/funding/contributions").get_data(as_text=True)
+    assert "Received" in funding and "Company (CSR)" in funding
+    paper = client.get(f"/reports/events/{demo['surveyed']}/survei-kertas").get_data(as_text=True)
+    assert "How quickly were you served?" in paper and "Very polite and friendly" in paper
+
+
+def test_domain_errors_follow_the_language(client, auth, demo):
+    auth.login("koordinator")
+    running = f"/events/{demo['open']}/running-text"
+    html = client.post(running, data={"running_text": "Hubungi 0812-3456-7890"}).get_data(as_text=True)
+    assert "hapus nomor yang mirip NIK" in html
+    _switch_to_english(client)
+    html = client.post(running, data={"running_text": "Hubungi 0812-3456-7890"}).get_data(as_text=True)
+    assert "remove the number that looks like a NIK or a phone number" in html and "Teks berjalan" not in html
+    html = client.post(running, data={"running_text": "x" * 501}).get_data(as_text=True)
+    assert "Scrolling text may be at most 500 characters." in html
+    # a rule only the domain knows, with words filled in (the states) that are translated too
+    html = client.post(f"/events/{demo['open']}/status", data={"status": "open"}, follow_redirects=True).get_data(
+        as_text=True)
+    assert "The event status cannot change from open to open." in html and "tidak dapat diubah" not in html
+
+
+def test_script_sentences_come_from_the_page_in_the_ui_language(client, auth, world):
+    import json
+
+    from botram.i18n import js_strings
+
+    auth.login("admin")
+    _switch_to_english(client)
+    html = client.get("/").get_data(as_text=True)
+    from html import unescape
+
+    block = json.loads(unescape(re.search(r'<meta name="botram-text" content="([^"]*)">', html).group(1)))
+    assert block["server_error"] == "Something went wrong on the server. Please try again."
+    assert block["copied"] == "Token copied."
+    from flask_babel import force_locale
+
+    with client.application.test_request_context(), force_locale("id"):
+        indonesian = js_strings()  # the Indonesian source sentences
+    assert indonesian["copied"] == "Token disalin."
+    scripts = " ".join(p.read_text(encoding="utf-8") for p in (ROOT / "botram" / "static" / "js").glob("*.js"))
+    left = [sentence for sentence in indonesian.values() if sentence in scripts]
+    assert not left, f"sentences written into a script instead of coming from the page: {left}"

@@ -19,6 +19,7 @@ import re
 from typing import Iterable
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Requirement, Role,
@@ -39,28 +40,28 @@ MIN_PACKAGE_SERVICES = 2
 def _text(value: str | None, *, field: str, label: str, max_len: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise DomainError(f"{label} wajib diisi.", field=field)
+        raise DomainError(_l("%(label)s wajib diisi.", label=label), field=field)
     if len(value) > max_len:
-        raise DomainError(f"{label} paling banyak {max_len} karakter.", field=field)
+        raise DomainError(_l("%(label)s paling banyak %(n)d karakter.", label=label, n=max_len), field=field)
     return value
 
 
 def _code(value: str | None, model, row_id: int | None, *, what: str) -> str:
     code = (value or "").strip().upper()
     if not code:
-        raise DomainError("Kode wajib diisi.", field="code")
+        raise DomainError(_l("Kode wajib diisi."), field="code")
     if not CODE.match(code):
-        raise DomainError("Kode 2–20 karakter: huruf A–Z, angka, atau tanda hubung, tanpa spasi.", field="code")
+        raise DomainError(_l("Kode 2–20 karakter: huruf A–Z, angka, atau tanda hubung, tanpa spasi."), field="code")
     clash = db.session.scalar(sa.select(model.id).where(model.code == code))
     if clash is not None and clash != row_id:
-        raise DomainError(f"Kode {code} sudah dipakai {what} lain.", field="code", status=409)
+        raise DomainError(_l("Kode %(code)s sudah dipakai %(what)s lain.", code=code, what=what), field="code", status=409)
     return code
 
 
 def _color(value: str | None) -> str:
     color = (value or "").strip().upper()
     if not COLOR.match(color):
-        raise DomainError("Warna harus berformat #RRGGBB, misalnya #0072B2.", field="color")
+        raise DomainError(_l("Warna harus berformat #RRGGBB, misalnya #0072B2."), field="color")
     return color
 
 
@@ -68,24 +69,25 @@ def _minutes(value) -> int:
     try:
         minutes = int(str(value).strip())
     except (TypeError, ValueError):
-        raise DomainError(f"Target waktu layanan harus berupa angka {MIN_MINUTES}–{MAX_MINUTES} menit.",
+        raise DomainError(_l("Target waktu layanan harus berupa angka %(lo)d–%(hi)d menit.", lo=MIN_MINUTES, hi=MAX_MINUTES),
                           field="target_minutes") from None
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        raise DomainError(f"Target waktu layanan harus {MIN_MINUTES}–{MAX_MINUTES} menit.", field="target_minutes")
+        raise DomainError(_l("Target waktu layanan harus %(lo)d–%(hi)d menit.", lo=MIN_MINUTES, hi=MAX_MINUTES),
+                          field="target_minutes")
     return minutes
 
 
 def get_agency(agency_id) -> Agency:
     agency = db.session.get(Agency, agency_id) if isinstance(agency_id, int) else None
     if agency is None:
-        raise NotFound("Instansi tidak dikenal.", field="agency_id")
+        raise NotFound(_l("Instansi tidak dikenal."), field="agency_id")
     return agency
 
 
 def _service(service_id) -> Service:
     service = db.session.get(Service, service_id) if isinstance(service_id, int) else None
     if service is None:
-        raise NotFound("Layanan tidak dikenal.", field="services")
+        raise NotFound(_l("Layanan tidak dikenal."), field="services")
     return service
 
 
@@ -106,19 +108,19 @@ def agency_blockers(agency: Agency) -> list[str]:
     services = db.session.scalar(sa.select(sa.func.count(Service.id)).where(
         Service.agency_id == agency.id, Service.active.is_(True)))
     if services:
-        reasons.append(f"masih memiliki {services} layanan aktif")
+        reasons.append(_l("masih memiliki %(n)d layanan aktif", n=services))
     officers = db.session.scalar(sa.select(sa.func.count(User.id)).where(
         User.agency_id == agency.id, User.active.is_(True), User.role == Role.PETUGAS.value))
     if officers:
-        reasons.append(f"masih memiliki {officers} petugas loket aktif")
+        reasons.append(_l("masih memiliki %(n)d petugas loket aktif", n=officers))
     return reasons
 
 
 def _agency_fields(code, name, short_name, color, agency_id):
     return dict(
-        code=_code(code, Agency, agency_id, what="instansi"),
-        name=_text(name, field="name", label="Nama instansi", max_len=160),
-        short_name=_text(short_name, field="short_name", label="Nama singkat", max_len=40),
+        code=_code(code, Agency, agency_id, what=_l("instansi")),
+        name=_text(name, field="name", label=_l("Nama instansi"), max_len=160),
+        short_name=_text(short_name, field="short_name", label=_l("Nama singkat"), max_len=40),
         color=_color(color) if (color or "").strip() else next_agency_color(),
     )
 
@@ -140,8 +142,9 @@ def update_agency(agency: Agency, *, code: str, name: str, short_name: str, colo
     if agency.active and not active:
         reasons = agency_blockers(agency)
         if reasons:
-            raise DomainError("Instansi tidak dapat dinonaktifkan karena " + " dan ".join(reasons)
-                              + ". Nonaktifkan dahulu layanan dan petugasnya.", field="active", status=409)
+            raise DomainError(_l("Instansi tidak dapat dinonaktifkan karena %(reasons)s. Nonaktifkan dahulu layanan "
+                                 "dan petugasnya.", reasons=str(_l(" dan ")).join(str(r) for r in reasons)),
+                              field="active", status=409)
     changed = sorted(k for k, v in {**fields, "active": active}.items() if getattr(agency, k) != v)
     for key, value in fields.items():
         setattr(agency, key, value)
@@ -186,12 +189,13 @@ def letter_for_agency(agency: Agency) -> str | None:
 def _letter(value: str | None, agency: Agency) -> str:
     letter = (value or "").strip().upper()
     if not LETTER.match(letter):
-        raise DomainError("Huruf antrean harus satu huruf A–Z.", field="ticket_letter")
+        raise DomainError(_l("Huruf antrean harus satu huruf A–Z."), field="ticket_letter")
     other = db.session.scalar(sa.select(Agency).join(Service, Service.agency_id == Agency.id).where(
         Service.ticket_letter == letter, Agency.id != agency.id).limit(1))
     if other is not None:
-        raise DomainError(f"Huruf {letter} sudah dipakai layanan {other.short_name}. "
-                          "Setiap instansi memakai huruf antreannya sendiri.", field="ticket_letter", status=409)
+        raise DomainError(_l("Huruf %(letter)s sudah dipakai layanan %(agency)s. Setiap instansi memakai huruf "
+                             "antreannya sendiri.", letter=letter, agency=other.short_name),
+                          field="ticket_letter", status=409)
     return letter
 
 
@@ -206,12 +210,12 @@ def _service_fields(agency_id, code, name, ticket_letter, target_minutes, descri
     agency = get_agency(agency_id)
     return agency, dict(
         agency_id=agency.id,
-        code=_code(code, Service, service_id, what="layanan"),
-        name=_text(name, field="name", label="Nama layanan", max_len=160),
+        code=_code(code, Service, service_id, what=_l("layanan")),
+        name=_text(name, field="name", label=_l("Nama layanan"), max_len=160),
         ticket_letter=_letter(ticket_letter, agency),
         target_minutes=_minutes(target_minutes),
-        description=_text(description, field="description", label="Keterangan", max_len=2000, required=False),
-        guidance=_text(guidance, field="guidance", label="Panduan untuk warga", max_len=2000, required=False),
+        description=_text(description, field="description", label=_l("Keterangan"), max_len=2000, required=False),
+        guidance=_text(guidance, field="guidance", label=_l("Panduan untuk warga"), max_len=2000, required=False),
     )
 
 
@@ -222,7 +226,7 @@ def create_service(*, agency_id: int, code: str, name: str, ticket_letter: str, 
     agency, fields = _service_fields(agency_id, code, name, ticket_letter, target_minutes, description, guidance,
                                      None)
     if not agency.active:
-        raise DomainError("Instansi ini nonaktif; aktifkan dahulu sebelum menambah layanan.", field="agency_id")
+        raise DomainError(_l("Instansi ini nonaktif; aktifkan dahulu sebelum menambah layanan."), field="agency_id")
     service = Service(**fields, records_amount=bool(records_amount), active=True)
     db.session.add(service)
     db.session.flush()
@@ -237,15 +241,15 @@ def update_service(service: Service, *, agency_id: int, code: str, name: str, ti
     agency, fields = _service_fields(agency_id, code, name, ticket_letter, target_minutes, description, guidance,
                                      service.id)
     if active and not agency.active and (not service.active or agency.id != service.agency_id):
-        raise DomainError("Instansi ini nonaktif; layanan aktif harus milik instansi yang aktif.", field="agency_id")
+        raise DomainError(_l("Instansi ini nonaktif; layanan aktif harus milik instansi yang aktif."), field="agency_id")
     if agency.id != service.agency_id and open_desks_offering(service):
-        raise DomainError("Layanan sedang dibuka di loket kegiatan yang berlangsung; instansinya tidak dapat "
-                          "diubah sekarang.", field="agency_id", status=409)
+        raise DomainError(_l("Layanan sedang dibuka di loket kegiatan yang berlangsung; instansinya tidak dapat "
+                          "diubah sekarang."), field="agency_id", status=409)
     if service.active and not active:
         desks = open_desks_offering(service)
         if desks:
-            raise DomainError(f"Layanan sedang dibuka di {desks} loket kegiatan yang berlangsung. "
-                              "Nonaktifkan setelah kegiatan ditutup.", field="active", status=409)
+            raise DomainError(_l("Layanan sedang dibuka di %(n)d loket kegiatan yang berlangsung. Nonaktifkan "
+                                 "setelah kegiatan ditutup.", n=desks), field="active", status=409)
     values = {**fields, "records_amount": bool(records_amount), "active": active}
     changed = sorted(k for k, v in values.items() if getattr(service, k) != v)
     for key, value in values.items():
@@ -271,8 +275,8 @@ def list_services(*, agency_id: int | None = None, q: str = "", active: bool | N
 
 def _requirement_fields(text, where_to_get):
     return dict(
-        text=_text(text, field="text", label="Nama dokumen", max_len=255),
-        where_to_get=_text(where_to_get, field="where_to_get", label="Tempat memperoleh", max_len=255,
+        text=_text(text, field="text", label=_l("Nama dokumen"), max_len=255),
+        where_to_get=_text(where_to_get, field="where_to_get", label=_l("Tempat memperoleh"), max_len=255,
                            required=False),
     )
 
@@ -280,7 +284,7 @@ def _requirement_fields(text, where_to_get):
 def get_requirement(service: Service, requirement_id: int) -> Requirement:
     requirement = db.session.get(Requirement, requirement_id)
     if requirement is None or requirement.service_id != service.id:
-        raise NotFound("Persyaratan tidak ditemukan.")
+        raise NotFound(_l("Persyaratan tidak ditemukan."))
     return requirement
 
 
@@ -294,7 +298,7 @@ def add_requirement(service: Service, *, text: str, where_to_get: str = "", opti
                     by_user_id: int | None = None) -> Requirement:
     fields = _requirement_fields(text, where_to_get)
     if len(service.requirements) >= 30:
-        raise DomainError("Satu layanan paling banyak 30 persyaratan.", field="text")
+        raise DomainError(_l("Satu layanan paling banyak 30 persyaratan."), field="text")
     position = max((r.position for r in service.requirements), default=-1) + 1
     requirement = Requirement(**fields, optional=bool(optional), position=position)
     service.requirements.append(requirement)
@@ -319,7 +323,7 @@ def update_requirement(requirement: Requirement, *, text: str, where_to_get: str
 def move_requirement(requirement: Requirement, direction: str, *, by_user_id: int | None = None) -> None:
     """Swap with the neighbour above ('up') or below ('down'); at either end nothing changes."""
     if direction not in ("up", "down"):
-        raise DomainError("Arah pemindahan tidak dikenal.")
+        raise DomainError(_l("Arah pemindahan tidak dikenal."))
     service = requirement.service
     _renumber(service)
     ordered = sorted(service.requirements, key=lambda r: r.position)
@@ -352,11 +356,12 @@ def _package_services(service_ids: Iterable) -> list[Service]:
             continue
         seen.add(service.id)
         if not service.active:
-            raise DomainError(f"Layanan {service.code} nonaktif dan tidak dapat dimasukkan ke paket.",
+            raise DomainError(_l("Layanan %(code)s nonaktif dan tidak dapat dimasukkan ke paket.", code=service.code),
                               field="services")
         services.append(service)
     if len(services) < MIN_PACKAGE_SERVICES:
-        raise DomainError(f"Pilih paling sedikit {MIN_PACKAGE_SERVICES} layanan untuk satu paket.", field="services")
+        raise DomainError(_l("Pilih paling sedikit %(n)d layanan untuk satu paket.", n=MIN_PACKAGE_SERVICES),
+                          field="services")
     return services
 
 
@@ -379,9 +384,9 @@ def _set_items(package: LifeEventPackage, services: list[Service]) -> None:
 @unit_of_work
 def create_package(*, code: str, name: str, description: str = "", service_ids: Iterable = (),
                    by_user_id: int | None = None) -> LifeEventPackage:
-    code = _code(code, LifeEventPackage, None, what="paket")
-    name = _text(name, field="name", label="Nama paket", max_len=160)
-    description = _text(description, field="description", label="Keterangan", max_len=2000, required=False)
+    code = _code(code, LifeEventPackage, None, what=_l("paket"))
+    name = _text(name, field="name", label=_l("Nama paket"), max_len=160)
+    description = _text(description, field="description", label=_l("Keterangan"), max_len=2000, required=False)
     services = _package_services(service_ids)
     package = LifeEventPackage(code=code, name=name, description=description, active=True)
     db.session.add(package)
@@ -396,9 +401,9 @@ def create_package(*, code: str, name: str, description: str = "", service_ids: 
 def update_package(package: LifeEventPackage, *, code: str, name: str, description: str = "",
                    service_ids: Iterable = (), active: bool = True,
                    by_user_id: int | None = None) -> LifeEventPackage:
-    code = _code(code, LifeEventPackage, package.id, what="paket")
-    name = _text(name, field="name", label="Nama paket", max_len=160)
-    description = _text(description, field="description", label="Keterangan", max_len=2000, required=False)
+    code = _code(code, LifeEventPackage, package.id, what=_l("paket"))
+    name = _text(name, field="name", label=_l("Nama paket"), max_len=160)
+    description = _text(description, field="description", label=_l("Keterangan"), max_len=2000, required=False)
     service_ids = list(service_ids)
     current = {item.service_id for item in package.items}
     if active:
@@ -408,7 +413,7 @@ def update_package(package: LifeEventPackage, *, code: str, name: str, descripti
         services = [_service(i) for i in dict.fromkeys(service_ids)]
         for service in services:
             if not service.active and service.id not in current:
-                raise DomainError(f"Layanan {service.code} nonaktif dan tidak dapat dimasukkan ke paket.",
+                raise DomainError(_l("Layanan %(code)s nonaktif dan tidak dapat dimasukkan ke paket.", code=service.code),
                                   field="services")
     package.code, package.name, package.description, package.active = code, name, description, active
     _set_items(package, services)

@@ -20,11 +20,14 @@ Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
+import lokal
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
@@ -87,12 +90,12 @@ def desa_list(kecamatan_code: str | None) -> list[Region]:
 def _check_region(kecamatan_code: str | None, desa_code: str | None) -> tuple[str, str]:
     kecamatan = db.session.get(Region, kecamatan_code) if kecamatan_code else None
     if kecamatan is None or kecamatan.level != 3 or kecamatan.parent_code != BEKASI_REGENCY:
-        raise DomainError("Pilih kecamatan di Kabupaten Bekasi.", field="kecamatan_code")
+        raise DomainError(_l("Pilih kecamatan di Kabupaten Bekasi."), field="kecamatan_code")
     desa = db.session.get(Region, desa_code) if desa_code else None
     if desa is None:
-        raise DomainError("Pilih desa/kelurahan.", field="desa_code")
+        raise DomainError(_l("Pilih desa/kelurahan."), field="desa_code")
     if desa.level != 4 or desa.parent_code != kecamatan.code:
-        raise DomainError("Desa/kelurahan tidak berada di kecamatan yang dipilih.", field="desa_code")
+        raise DomainError(_l("Desa/kelurahan tidak berada di kecamatan yang dipilih."), field="desa_code")
     return kecamatan.code, desa.code
 
 
@@ -101,38 +104,38 @@ def _check_region(kecamatan_code: str | None, desa_code: str | None) -> tuple[st
 def _text(value: str | None, name: str, lo: int, hi: int, label: str) -> str:
     text = " ".join((value or "").split())
     if not text:
-        raise DomainError(f"{label} wajib diisi.", field=name)
+        raise DomainError(_l("%(label)s wajib diisi.", label=label), field=name)
     if len(text) < lo or len(text) > hi:
-        raise DomainError(f"{label} {lo}–{hi} karakter.", field=name)
+        raise DomainError(_l("%(label)s %(lo)d–%(hi)d karakter.", label=label, lo=lo, hi=hi), field=name)
     return text
 
 
 def _hours(day: date, opens: time | None, closes: time | None, prefix: str = "") -> tuple[datetime, datetime]:
     if opens is None:
-        raise DomainError("Jam buka wajib diisi (JJ:MM).", field=f"{prefix}opens")
+        raise DomainError(_l("Jam buka wajib diisi (JJ:MM)."), field=f"{prefix}opens")
     if closes is None:
-        raise DomainError("Jam tutup wajib diisi (JJ:MM).", field=f"{prefix}closes")
+        raise DomainError(_l("Jam tutup wajib diisi (JJ:MM)."), field=f"{prefix}closes")
     if closes <= opens:
-        raise DomainError("Jam tutup harus setelah jam buka, pada hari yang sama.", field=f"{prefix}closes")
+        raise DomainError(_l("Jam tutup harus setelah jam buka, pada hari yang sama."), field=f"{prefix}closes")
     return wib_to_utc(day, opens), wib_to_utc(day, closes)
 
 
 def _refuse_closed(event: Event) -> None:
     if event.status == EventStatus.CLOSED.value:
-        raise DomainError("Kegiatan sudah ditutup dan tidak dapat diubah lagi.", status=409)
+        raise DomainError(_l("Kegiatan sudah ditutup dan tidak dapat diubah lagi."), status=409)
 
 
 def _validate_event(data: EventInput, event: Event | None) -> dict:
-    title = _text(data.title, "title", TITLE_MIN, TITLE_MAX, "Nama kegiatan")
+    title = _text(data.title, "title", TITLE_MIN, TITLE_MAX, _l("Nama kegiatan"))
     if data.date is None:
-        raise DomainError("Tanggal wajib diisi.", field="date")
+        raise DomainError(_l("Tanggal wajib diisi."), field="date")
     date_changes = event is None or data.date != event.date
     if date_changes:
         if event is not None and event.status != EventStatus.DRAFT.value:
-            raise DomainError("Tanggal hanya dapat diubah selama kegiatan masih draf.", field="date")
+            raise DomainError(_l("Tanggal hanya dapat diubah selama kegiatan masih draf."), field="date")
         if data.date < today_wib():
-            raise DomainError("Tanggal tidak boleh sebelum hari ini.", field="date")
-    venue = _text(data.venue, "venue", VENUE_MIN, VENUE_MAX, "Tempat")
+            raise DomainError(_l("Tanggal tidak boleh sebelum hari ini."), field="date")
+    venue = _text(data.venue, "venue", VENUE_MIN, VENUE_MAX, _l("Tempat"))
     kecamatan, desa = _check_region(data.kecamatan_code, data.desa_code)
     opens_at, closes_at = _hours(data.date, data.opens, data.closes)
     return dict(title=title, date=data.date, venue=venue, kecamatan_code=kecamatan, desa_code=desa,
@@ -167,13 +170,33 @@ def update_event(event: Event, data: EventInput, *, by_user_id: int | None = Non
     return event
 
 
+# A long run of digits (a NIK lokal-id cannot parse, a bank account, a phone written without its prefix)
+# is personal data as far as a public projector is concerned; times and dates are short groups and pass.
+DIGIT_RUN = re.compile(r"\d{9,}")
+
+
+def personal_number(text: str) -> str | None:
+    """The first NIK-like or phone-like number in `text` (what must not go up on the public board), or None.
+    lokal-id recognises NIKs and Indonesian phone numbers written with spaces, dots or dashes (+62…, 08…,
+    (021)…); any other run of nine or more digits counts too."""
+    found = lokal.detect_pii(text, types=["NIK", "PHONE"])
+    if found:
+        return found[0].value
+    match = DIGIT_RUN.search(text)
+    return match.group(0) if match else None
+
+
 @unit_of_work
 def set_running_text(event: Event, text: str | None, *, by_user_id: int | None = None) -> Event:
-    """The line that scrolls along the bottom of the projector board. May be empty."""
+    """The line that scrolls along the bottom of the projector board. May be empty. Never personal data: the
+    board is public, so a NIK-like or phone-like number is refused."""
     _refuse_closed(event)
     text = " ".join((text or "").split())
     if len(text) > RUNNING_TEXT_MAX:
-        raise DomainError(f"Teks berjalan paling banyak {RUNNING_TEXT_MAX} karakter.", field="running_text")
+        raise DomainError(_l("Teks berjalan paling banyak %(n)d karakter.", n=RUNNING_TEXT_MAX), field="running_text")
+    if personal_number(text):
+        raise DomainError(_l("Teks berjalan tampil di layar umum: hapus nomor yang mirip NIK atau nomor "
+                             "telepon. Tulis tanpa data pribadi."), field="running_text")
     event.running_text = text
     audit.record("event.running_text", "event", event.id, user_id=by_user_id, event_id=event.id,
                  length=len(text))
@@ -194,15 +217,15 @@ def change_status(event: Event, target: str, *, by_user_id: int | None = None) -
     """Move an event along draft → open → closed (or open → draft while nobody registered)."""
     source = event.status
     if target not in allowed_transitions(event):
-        names = {"draft": "draf", "open": "dibuka", "closed": "ditutup"}
+        names = {"draft": _l("draf"), "open": _l("dibuka"), "closed": _l("ditutup")}
         raise DomainError(
-            f"Status kegiatan tidak dapat diubah dari {names.get(source, source)} ke {names.get(target, target)}.",
-            field="status", status=409)
+            _l("Status kegiatan tidak dapat diubah dari %(source)s ke %(target)s.", source=names.get(source, source),
+               target=names.get(target, target)), field="status", status=409)
     if target == EventStatus.OPEN.value and not event.desks:
-        raise DomainError("Tambahkan paling sedikit satu loket sebelum membuka kegiatan.", field="status",
+        raise DomainError(_l("Tambahkan paling sedikit satu loket sebelum membuka kegiatan."), field="status",
                           status=409)
     if source == EventStatus.OPEN.value and target == EventStatus.DRAFT.value and has_visits(event):
-        raise DomainError("Sudah ada warga yang terdaftar: kegiatan tidak dapat dikembalikan ke draf.",
+        raise DomainError(_l("Sudah ada warga yang terdaftar: kegiatan tidak dapat dikembalikan ke draf."),
                           field="status", status=409)
     desk_state = DeskState.OPEN.value if target == EventStatus.OPEN.value else DeskState.CLOSED.value
     for desk in event.desks:
@@ -246,28 +269,29 @@ def next_desk_number(event: Event) -> int:
 
 def _validate_desk(event: Event, data: DeskInput, desk: Desk | None) -> dict:
     if data.number is None:
-        raise DomainError("Nomor loket wajib diisi.", field="number")
+        raise DomainError(_l("Nomor loket wajib diisi."), field="number")
     if not DESK_NUMBER_MIN <= data.number <= DESK_NUMBER_MAX:
-        raise DomainError(f"Nomor loket {DESK_NUMBER_MIN}–{DESK_NUMBER_MAX}.", field="number")
+        raise DomainError(_l("Nomor loket %(lo)d–%(hi)d.", lo=DESK_NUMBER_MIN, hi=DESK_NUMBER_MAX), field="number")
     clash = db.session.scalar(sa.select(Desk.id).where(Desk.event_id == event.id, Desk.number == data.number))
     if clash is not None and (desk is None or clash != desk.id):
-        raise DomainError(f"Loket {data.number} sudah ada di kegiatan ini.", field="number", status=409)
-    label = _text(data.label, "label", LABEL_MIN, LABEL_MAX, "Nama loket")
+        raise DomainError(_l("Loket %(n)d sudah ada di kegiatan ini.", n=data.number), field="number", status=409)
+    label = _text(data.label, "label", LABEL_MIN, LABEL_MAX, _l("Nama loket"))
     agency = db.session.get(Agency, data.agency_id) if data.agency_id else None
     if agency is None:
-        raise DomainError("Pilih instansi.", field="agency_id")
+        raise DomainError(_l("Pilih instansi."), field="agency_id")
     if not agency.active:
-        raise DomainError("Instansi ini tidak aktif.", field="agency_id")
+        raise DomainError(_l("Instansi ini tidak aktif."), field="agency_id")
     if not data.service_ids:
-        raise DomainError("Pilih paling sedikit satu layanan.", field="service_ids")
+        raise DomainError(_l("Pilih paling sedikit satu layanan."), field="service_ids")
     services = list(db.session.scalars(sa.select(Service).where(Service.id.in_(data.service_ids))))
     if len(services) != len(set(data.service_ids)):
-        raise DomainError("Layanan tidak dikenal.", field="service_ids")
+        raise DomainError(_l("Layanan tidak dikenal."), field="service_ids")
     for service in services:
         if service.agency_id != agency.id:
-            raise DomainError(f"Layanan {service.name} bukan layanan {agency.short_name}.", field="service_ids")
+            raise DomainError(_l("Layanan %(service)s bukan layanan %(agency)s.", service=service.name,
+                                 agency=agency.short_name), field="service_ids")
         if not service.active:
-            raise DomainError(f"Layanan {service.name} tidak aktif.", field="service_ids")
+            raise DomainError(_l("Layanan %(service)s tidak aktif.", service=service.name), field="service_ids")
     opens_at, closes_at = _hours(event.date, data.opens, data.closes)
     return dict(number=data.number, label=label, agency=agency, services=sorted(services, key=lambda s: s.code),
                 opens_at=opens_at, closes_at=closes_at)
@@ -328,7 +352,8 @@ def parse_extension(value: str | int | None) -> int:
     """The minutes of a one-click extension; anything but one of EXTEND_CHOICES is refused."""
     text = str(value if value is not None else "").strip()
     if not text.isdigit() or int(text) not in EXTEND_CHOICES:
-        raise DomainError("Pilih perpanjangan " + ", ".join(f"{m} menit" for m in EXTEND_CHOICES) + ".",
+        raise DomainError(_l("Pilih perpanjangan %(choices)s menit.",
+                             choices=", ".join(str(m) for m in EXTEND_CHOICES)),
                           field="extend", status=400)
     return int(text)
 
@@ -337,10 +362,10 @@ def parse_extension(value: str | int | None) -> int:
 def extend_desk_hours(desk: Desk, minutes: int, *, by_user_id: int | None = None) -> Desk:
     """Close the desk `minutes` later than now planned (people are still coming); never past midnight."""
     if minutes not in EXTEND_CHOICES:
-        raise DomainError("Perpanjangan jam loket tidak dikenal.", field="extend", status=400)
+        raise DomainError(_l("Perpanjangan jam loket tidak dikenal."), field="extend", status=400)
     new_close = to_wib(desk.closes_at) + timedelta(minutes=minutes)
     if new_close.date() != desk.event.date:
-        raise DomainError("Jam tutup tidak boleh melewati tengah malam.", field="closes")
+        raise DomainError(_l("Jam tutup tidak boleh melewati tengah malam."), field="closes")
     return set_desk_hours(desk, to_wib(desk.opens_at).time(), new_close.time(), by_user_id=by_user_id)
 
 
@@ -350,10 +375,10 @@ def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
     _refuse_closed(event)
     used = db.session.scalar(sa.select(Step.id).where(Step.desk_id == desk.id).limit(1)) is not None
     if used:
-        raise DomainError("Loket ini sudah melayani warga dan tidak dapat dihapus. Ubah jamnya atau tutup "
-                          "lewat konsol loket.", status=409)
+        raise DomainError(_l("Loket ini sudah melayani warga dan tidak dapat dihapus. Ubah jamnya atau tutup "
+                          "lewat konsol loket."), status=409)
     if event.status == EventStatus.OPEN.value and len(event.desks) == 1:
-        raise DomainError("Kegiatan yang dibuka memerlukan paling sedikit satu loket.", status=409)
+        raise DomainError(_l("Kegiatan yang dibuka memerlukan paling sedikit satu loket."), status=409)
     audit.record("desk.delete", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  agency=desk.agency.code)
     event.desks.remove(desk)

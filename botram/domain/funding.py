@@ -39,6 +39,7 @@ from typing import Iterable
 
 import lokal
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
@@ -57,40 +58,41 @@ MAX_QUANTITY = 1_000_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOC_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\- ]*$")
 
+# Labels people read: lazy strings, shown in the language of the request that renders them.
 SPONSOR_KINDS = {
-    SponsorKind.CSR.value: "Perusahaan (CSR)",
-    SponsorKind.BUMD.value: "BUMD",
-    SponsorKind.COMMUNITY.value: "Komunitas",
-    SponsorKind.INDIVIDUAL.value: "Perorangan",
-    SponsorKind.OTHER.value: "Lainnya",
+    SponsorKind.CSR.value: _l("Perusahaan (CSR)"),
+    SponsorKind.BUMD.value: _l("BUMD"),
+    SponsorKind.COMMUNITY.value: _l("Komunitas"),
+    SponsorKind.INDIVIDUAL.value: _l("Perorangan"),
+    SponsorKind.OTHER.value: _l("Lainnya"),
 }
-FORMS = {ContributionForm.CASH.value: "Uang tunai", ContributionForm.IN_KIND.value: "Barang/jasa"}
+FORMS = {ContributionForm.CASH.value: _l("Uang tunai"), ContributionForm.IN_KIND.value: _l("Barang/jasa")}
 IN_KIND_CATEGORIES = {
-    InKindCategory.GOODS.value: "Barang",
-    InKindCategory.SERVICES.value: "Jasa",
-    InKindCategory.VENUE.value: "Tempat",
-    InKindCategory.FOOD.value: "Konsumsi",
-    InKindCategory.TRANSPORT.value: "Transportasi",
-    InKindCategory.PRINTING.value: "Percetakan",
-    InKindCategory.HEALTH.value: "Perlengkapan kesehatan",
+    InKindCategory.GOODS.value: _l("Barang"),
+    InKindCategory.SERVICES.value: _l("Jasa"),
+    InKindCategory.VENUE.value: _l("Tempat"),
+    InKindCategory.FOOD.value: _l("Konsumsi"),
+    InKindCategory.TRANSPORT.value: _l("Transportasi"),
+    InKindCategory.PRINTING.value: _l("Percetakan"),
+    InKindCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
 }
 BUDGET_CATEGORIES = {
-    BudgetCategory.TENTS.value: "Tenda",
-    BudgetCategory.SOUND.value: "Pengeras suara",
-    BudgetCategory.CHAIRS.value: "Kursi dan meja",
-    BudgetCategory.FOOD.value: "Konsumsi",
-    BudgetCategory.TRANSPORT.value: "Transportasi",
-    BudgetCategory.PRINTING.value: "Percetakan",
-    BudgetCategory.HONORARIA.value: "Honorarium petugas",
-    BudgetCategory.HEALTH.value: "Perlengkapan kesehatan",
-    BudgetCategory.VENUE.value: "Sewa tempat",
-    BudgetCategory.OTHER.value: "Lainnya",
+    BudgetCategory.TENTS.value: _l("Tenda"),
+    BudgetCategory.SOUND.value: _l("Pengeras suara"),
+    BudgetCategory.CHAIRS.value: _l("Kursi dan meja"),
+    BudgetCategory.FOOD.value: _l("Konsumsi"),
+    BudgetCategory.TRANSPORT.value: _l("Transportasi"),
+    BudgetCategory.PRINTING.value: _l("Percetakan"),
+    BudgetCategory.HONORARIA.value: _l("Honorarium petugas"),
+    BudgetCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
+    BudgetCategory.VENUE.value: _l("Sewa tempat"),
+    BudgetCategory.OTHER.value: _l("Lainnya"),
 }
 STATUSES = {
-    ContributionStatus.PLEDGED.value: "Dijanjikan",
-    ContributionStatus.RECEIVED.value: "Diterima",
-    ContributionStatus.CANCELLED.value: "Dibatalkan",
-    "voided": "Dibatalkan (salah catat)",
+    ContributionStatus.PLEDGED.value: _l("Dijanjikan"),
+    ContributionStatus.RECEIVED.value: _l("Diterima"),
+    ContributionStatus.CANCELLED.value: _l("Dibatalkan"),
+    "voided": _l("Dibatalkan (salah catat)"),
 }
 
 
@@ -101,33 +103,35 @@ def status_key(contribution: Contribution) -> str:
 
 # ---------------------------------------------------------------- parsing
 
-def parse_amount(text: str | None, field: str = "amount", label: str = "Jumlah", required: bool = True,
+def parse_amount(text: str | None, field: str = "amount", label: str = _l("Jumlah"), required: bool = True,
                  allow_zero: bool = False) -> int | None:
     """Rupiah typed by a person → integer rupiah, or a DomainError naming `field`."""
     raw = (text or "").strip()
     if not raw:
         if required:
-            raise DomainError(f"{label} wajib diisi.", field=field)
+            raise DomainError(_l("%(label)s wajib diisi.", label=label), field=field)
         return None
     if len(raw) > 40:
-        raise DomainError(f"{label} terlalu panjang. Tulis misalnya Rp 1.500.000.", field=field)
+        raise DomainError(_l("%(label)s terlalu panjang. Tulis misalnya Rp 1.500.000.", label=label), field=field)
     if raw.startswith("-") or raw.startswith("−") or raw.lower().startswith("rp-") or raw.lower().startswith("rp -"):
-        raise DomainError(f"{label} tidak boleh negatif.", field=field)
+        raise DomainError(_l("%(label)s tidak boleh negatif.", label=label), field=field)
     parsed = lokal.parse_rupiah(raw)
     if parsed is None:
-        raise DomainError(f"{label} tidak dikenali sebagai jumlah rupiah. Tulis misalnya Rp 1.500.000 atau 1,5 jt.",
+        raise DomainError(_l("%(label)s tidak dikenali sebagai jumlah rupiah. Tulis misalnya Rp 1.500.000 atau 1,5 jt.",
+                             label=label),
                           field=field)
     if parsed.approximate:
-        raise DomainError(f"{label} harus pasti, bukan perkiraan (\"{raw}\"). Tulis jumlah persisnya, "
-                          "misalnya Rp 2.000.000.", field=field)
+        raise DomainError(_l("%(label)s harus pasti, bukan perkiraan (\"%(raw)s\"). Tulis jumlah persisnya, "
+                             "misalnya Rp 2.000.000.", label=label, raw=raw), field=field)
     amount = parsed.amount
     if amount != int(amount):
-        raise DomainError(f"{label} harus rupiah bulat, tanpa sen.", field=field)
+        raise DomainError(_l("%(label)s harus rupiah bulat, tanpa sen.", label=label), field=field)
     amount = int(amount)
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise DomainError(f"{label} harus lebih dari Rp 0.", field=field)
+        raise DomainError(_l("%(label)s harus lebih dari Rp 0.", label=label), field=field)
     if amount > MAX_AMOUNT:
-        raise DomainError(f"{label} tidak wajar (lebih dari Rp 100.000.000.000). Periksa kembali angkanya.",
+        raise DomainError(_l("%(label)s tidak wajar (lebih dari Rp 100.000.000.000). Periksa kembali angkanya.",
+                             label=label),
                           field=field)
     return amount
 
@@ -136,19 +140,20 @@ def _text(value: str | None, name: str, label: str, hi: int, *, required: bool =
     text = " ".join((value or "").split())
     if not text:
         if required:
-            raise DomainError(f"{label} wajib diisi.", field=name)
+            raise DomainError(_l("%(label)s wajib diisi.", label=label), field=name)
         return ""
     if len(text) < lo:
-        raise DomainError(f"{label} minimal {lo} karakter.", field=name)
+        raise DomainError(_l("%(label)s minimal %(n)d karakter.", label=label, n=lo), field=name)
     if len(text) > hi:
-        raise DomainError(f"{label} paling banyak {hi} karakter.", field=name)
+        raise DomainError(_l("%(label)s paling banyak %(n)d karakter.", label=label, n=hi), field=name)
     return text
 
 
 def _doc_number(value: str | None, name: str, label: str, *, required: bool) -> str:
     text = _text(value, name, label, NUMBER_MAX, required=required)
     if text and not DOC_NUMBER.match(text):
-        raise DomainError(f"{label} hanya boleh berisi huruf, angka, titik, garis miring, dan tanda hubung.",
+        raise DomainError(_l("%(label)s hanya boleh berisi huruf, angka, titik, garis miring, dan tanda hubung.",
+                             label=label),
                           field=name)
     return text
 
@@ -170,37 +175,39 @@ class SponsorInput:
 
 
 def _clean_sponsor(data: SponsorInput, sponsor_id: int | None) -> dict:
-    name = _text(data.name, "name", "Nama sponsor", NAME_MAX, lo=3)
+    name = _text(data.name, "name", _l("Nama sponsor"), NAME_MAX, lo=3)
     clash = db.session.scalar(sa.select(Sponsor.id).where(sa.func.lower(Sponsor.name) == name.lower()))
     if clash is not None and clash != sponsor_id:
-        raise DomainError("Sponsor dengan nama ini sudah terdaftar.", field="name", status=409)
+        raise DomainError(_l("Sponsor dengan nama ini sudah terdaftar."), field="name", status=409)
     if data.kind not in SPONSOR_KINDS:
-        raise DomainError("Pilih jenis sponsor.", field="kind")
+        raise DomainError(_l("Pilih jenis sponsor."), field="kind")
     phone = ""
     if (data.phone or "").strip():
         if len(data.phone) > 30:
-            raise DomainError("Nomor telepon terlalu panjang.", field="phone")
+            raise DomainError(_l("Nomor telepon terlalu panjang."), field="phone")
         info = lokal.parse_phone(data.phone.strip())
         if not info.valid:
-            raise DomainError("Nomor telepon tidak valid: " + "; ".join(i.message for i in info.errors), field="phone")
+            raise DomainError(_l("Nomor telepon tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
+                              field="phone")
         phone = info.e164
-    email = _text(data.email, "email", "Email", EMAIL_MAX, required=False)
+    email = _text(data.email, "email", _l("Email"), EMAIL_MAX, required=False)
     if email and not EMAIL.match(email):
-        raise DomainError("Alamat email tidak valid, misalnya humas@perusahaan.co.id.", field="email")
+        raise DomainError(_l("Alamat email tidak valid, misalnya humas@perusahaan.co.id."), field="email")
     npwp = ""
     if (data.npwp or "").strip():
         if len(data.npwp) > 30:
-            raise DomainError("NPWP terlalu panjang.", field="npwp")
+            raise DomainError(_l("NPWP terlalu panjang."), field="npwp")
         info = lokal.parse_npwp(data.npwp.strip())
         if not info.valid:
-            raise DomainError("NPWP tidak valid: " + "; ".join(i.message for i in info.errors), field="npwp")
+            raise DomainError(_l("NPWP tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
+                              field="npwp")
         npwp = info.digits
     return dict(
         name=name, kind=data.kind,
-        sector=_text(data.sector, "sector", "Sektor", SECTOR_MAX, required=False),
-        contact_person=_text(data.contact_person, "contact_person", "Narahubung", CONTACT_MAX, required=False),
+        sector=_text(data.sector, "sector", _l("Sektor"), SECTOR_MAX, required=False),
+        contact_person=_text(data.contact_person, "contact_person", _l("Narahubung"), CONTACT_MAX, required=False),
         phone=phone, email=email.lower(), npwp=npwp,
-        address=_text(data.address, "address", "Alamat", ADDRESS_MAX, required=False),
+        address=_text(data.address, "address", _l("Alamat"), ADDRESS_MAX, required=False),
         notes=_notes(data.notes),
         public_thanks=bool(data.public_thanks),
     )
@@ -209,7 +216,7 @@ def _clean_sponsor(data: SponsorInput, sponsor_id: int | None) -> dict:
 def _notes(value: str | None) -> str:
     notes = (value or "").strip()
     if len(notes) > NOTES_MAX:
-        raise DomainError(f"Catatan paling banyak {NOTES_MAX} karakter.", field="notes")
+        raise DomainError(_l("Catatan paling banyak %(n)d karakter.", n=NOTES_MAX), field="notes")
     return notes
 
 
@@ -280,16 +287,16 @@ class ContributionInput:
 def _check_received(received_on: date | None, receipt_number: str | None, pledged_on: date,
                     exclude_id: int | None = None) -> tuple[date, str]:
     if received_on is None:
-        raise DomainError("Tanggal diterima wajib diisi.", field="received_on")
+        raise DomainError(_l("Tanggal diterima wajib diisi."), field="received_on")
     if received_on > today_wib():
-        raise DomainError("Tanggal diterima tidak boleh di masa depan.", field="received_on")
+        raise DomainError(_l("Tanggal diterima tidak boleh di masa depan."), field="received_on")
     if received_on < pledged_on:
-        raise DomainError("Tanggal diterima tidak boleh sebelum tanggal janji.", field="received_on")
-    number = _doc_number(receipt_number, "receipt_number", "Nomor tanda terima", required=True)
+        raise DomainError(_l("Tanggal diterima tidak boleh sebelum tanggal janji."), field="received_on")
+    number = _doc_number(receipt_number, "receipt_number", _l("Nomor tanda terima"), required=True)
     clash = db.session.scalar(sa.select(Contribution.id).where(
         sa.func.lower(Contribution.receipt_number) == number.lower(), Contribution.voided_at.is_(None)))
     if clash is not None and clash != exclude_id:
-        raise DomainError("Nomor tanda terima ini sudah dipakai sumbangan lain.", field="receipt_number", status=409)
+        raise DomainError(_l("Nomor tanda terima ini sudah dipakai sumbangan lain."), field="receipt_number", status=409)
     return received_on, number
 
 
@@ -298,47 +305,47 @@ def record_contribution(data: ContributionInput, *, by_user_id: int | None = Non
     """Record a pledge, or a contribution already received. Nothing is written when a rule fails."""
     sponsor = db.session.get(Sponsor, data.sponsor_id) if isinstance(data.sponsor_id, int) else None
     if sponsor is None:
-        raise DomainError("Pilih sponsor yang terdaftar.", field="sponsor_id")
+        raise DomainError(_l("Pilih sponsor yang terdaftar."), field="sponsor_id")
     event = None
     if data.event_id is not None:
         event = db.session.get(Event, data.event_id) if isinstance(data.event_id, int) else None
         if event is None:
-            raise DomainError("Kegiatan tidak ditemukan.", field="event_id")
+            raise DomainError(_l("Kegiatan tidak ditemukan."), field="event_id")
     if data.form not in FORMS:
-        raise DomainError("Pilih bentuk sumbangan: uang tunai atau barang/jasa.", field="form")
+        raise DomainError(_l("Pilih bentuk sumbangan: uang tunai atau barang/jasa."), field="form")
     if data.status not in (ContributionStatus.PLEDGED.value, ContributionStatus.RECEIVED.value):
-        raise DomainError("Status awal harus dijanjikan atau diterima.", field="status")
+        raise DomainError(_l("Status awal harus dijanjikan atau diterima."), field="status")
     in_kind = data.form == ContributionForm.IN_KIND.value
-    value = parse_amount(data.value_text, "value", "Nilai taksiran" if in_kind else "Jumlah uang")
-    description = _text(data.description, "description", "Keterangan", DESCRIPTION_MAX, required=False)
+    value = parse_amount(data.value_text, "value", _l("Nilai taksiran") if in_kind else _l("Jumlah uang"))
+    description = _text(data.description, "description", _l("Keterangan"), DESCRIPTION_MAX, required=False)
     pledged_on = data.pledged_on or today_wib()
     if pledged_on > today_wib():
-        raise DomainError("Tanggal janji tidak boleh di masa depan.", field="pledged_on")
+        raise DomainError(_l("Tanggal janji tidak boleh di masa depan."), field="pledged_on")
     values = dict(sponsor_id=sponsor.id, event_id=event.id if event else None, form=data.form, value=value,
                   description=description, status=data.status, pledged_on=pledged_on, created_by_id=by_user_id)
     items: list[ContributionItem] = []
     if in_kind:
         if data.category not in IN_KIND_CATEGORIES:
-            raise DomainError("Pilih jenis barang/jasa.", field="category")
-        claimed = parse_amount(data.claimed_text, "claimed_value", "Nilai menurut sponsor", required=False)
+            raise DomainError(_l("Pilih jenis barang/jasa."), field="category")
+        claimed = parse_amount(data.claimed_text, "claimed_value", _l("Nilai menurut sponsor"), required=False)
         if claimed is not None and value > claimed:
-            raise DomainError("Nilai taksiran tidak boleh melebihi nilai menurut sponsor.", field="value")
-        basis = _text(data.valuation_basis, "valuation_basis", "Dasar penilaian", BASIS_MAX)
+            raise DomainError(_l("Nilai taksiran tidak boleh melebihi nilai menurut sponsor."), field="value")
+        basis = _text(data.valuation_basis, "valuation_basis", _l("Dasar penilaian"), BASIS_MAX)
         items = _items(data.items)
         line = None
         if data.budget_line_id is not None:
             line = db.session.get(BudgetLine, data.budget_line_id) if isinstance(data.budget_line_id, int) else None
             if line is None or line.voided_at is not None or event is None or line.event_id != event.id:
-                raise DomainError("Pos anggaran tidak ada pada kegiatan yang dipilih.", field="budget_line_id")
+                raise DomainError(_l("Pos anggaran tidak ada pada kegiatan yang dipilih."), field="budget_line_id")
         values.update(category=data.category, claimed_value=claimed, valuation_basis=basis,
                       budget_line_id=line.id if line else None,
-                      bast_number=_doc_number(data.bast_number, "bast_number", "Nomor BAST", required=False))
+                      bast_number=_doc_number(data.bast_number, "bast_number", _l("Nomor BAST"), required=False))
     elif data.budget_line_id is not None:
-        raise DomainError("Hanya sumbangan barang/jasa yang dapat menutup pos anggaran.", field="budget_line_id")
+        raise DomainError(_l("Hanya sumbangan barang/jasa yang dapat menutup pos anggaran."), field="budget_line_id")
     if data.status == ContributionStatus.RECEIVED.value:
         if in_kind and not values.get("bast_number"):
-            raise DomainError("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
-                              "diserahkan.", field="bast_number")
+            raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
+                              "diserahkan."), field="bast_number")
         values["received_on"], values["receipt_number"] = _check_received(data.received_on, data.receipt_number,
                                                                           pledged_on)
     contribution = Contribution(**values)
@@ -359,20 +366,23 @@ def _items(rows: Iterable[ItemInput]) -> list[ContributionItem]:
         if not name and row.quantity in (None, 0) and not (row.unit or "").strip():
             continue  # an empty row of the form
         if not name:
-            raise DomainError(f"Nama barang pada baris {index + 1} wajib diisi.", field="items")
+            raise DomainError(_l("Nama barang pada baris %(row)d wajib diisi.", row=index + 1), field="items")
         if len(name) > ITEM_MAX:
-            raise DomainError(f"Nama barang pada baris {index + 1} paling banyak {ITEM_MAX} karakter.", field="items")
+            raise DomainError(_l("Nama barang pada baris %(row)d paling banyak %(n)d karakter.", row=index + 1,
+                                 n=ITEM_MAX), field="items")
         if not isinstance(row.quantity, int) or isinstance(row.quantity, bool) or not 1 <= row.quantity <= MAX_QUANTITY:
-            raise DomainError(f"Jumlah barang pada baris {index + 1} harus bilangan bulat 1–{MAX_QUANTITY:,}."
-                              .replace(",", "."), field="items")
+            raise DomainError(_l("Jumlah barang pada baris %(row)d harus bilangan bulat 1–%(max)s.", row=index + 1,
+                                 max=f"{MAX_QUANTITY:,}".replace(",", ".")),
+                              field="items")
         unit = " ".join((row.unit or "").split())
         if len(unit) > UNIT_MAX:
-            raise DomainError(f"Satuan pada baris {index + 1} paling banyak {UNIT_MAX} karakter.", field="items")
+            raise DomainError(_l("Satuan pada baris %(row)d paling banyak %(n)d karakter.", row=index + 1, n=UNIT_MAX),
+                              field="items")
         items.append(ContributionItem(name=name, quantity=row.quantity, unit=unit))
     if not items:
-        raise DomainError("Isi paling sedikit satu barang/jasa beserta jumlahnya.", field="items")
+        raise DomainError(_l("Isi paling sedikit satu barang/jasa beserta jumlahnya."), field="items")
     if len(items) > MAX_ITEMS:
-        raise DomainError(f"Paling banyak {MAX_ITEMS} baris barang.", field="items")
+        raise DomainError(_l("Paling banyak %(n)d baris barang.", n=MAX_ITEMS), field="items")
     return items
 
 
@@ -383,7 +393,7 @@ def _thanks_changed(*event_ids: int | None) -> None:
 
 def _live(contribution: Contribution) -> None:
     if contribution.voided:
-        raise Conflict("Sumbangan ini sudah dibatalkan karena salah catat dan tidak dapat diubah lagi.")
+        raise Conflict(_l("Sumbangan ini sudah dibatalkan karena salah catat dan tidak dapat diubah lagi."))
 
 
 @unit_of_work
@@ -391,13 +401,13 @@ def mark_received(contribution: Contribution, received_on: date | None, receipt_
                   bast_number: str | None = None, *, by_user_id: int | None = None) -> Contribution:
     _live(contribution)
     if contribution.status != ContributionStatus.PLEDGED.value:
-        raise Conflict("Hanya sumbangan yang masih dijanjikan yang dapat dicatat diterima.")
+        raise Conflict(_l("Hanya sumbangan yang masih dijanjikan yang dapat dicatat diterima."))
     bast = contribution.bast_number
     if contribution.form == ContributionForm.IN_KIND.value:
-        bast = _doc_number(bast_number or bast, "bast_number", "Nomor BAST", required=False)
+        bast = _doc_number(bast_number or bast, "bast_number", _l("Nomor BAST"), required=False)
         if not bast:
-            raise DomainError("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
-                              "diserahkan.", field="bast_number")
+            raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
+                              "diserahkan."), field="bast_number")
     received_on, number = _check_received(received_on, receipt_number, contribution.pledged_on, contribution.id)
     contribution.status = ContributionStatus.RECEIVED.value
     contribution.received_on, contribution.receipt_number, contribution.bast_number = received_on, number, bast
@@ -408,7 +418,7 @@ def mark_received(contribution: Contribution, received_on: date | None, receipt_
 
 
 def _reason(reason: str | None) -> str:
-    return _text(reason, "reason", "Alasan", REASON_MAX, lo=REASON_MIN)
+    return _text(reason, "reason", _l("Alasan"), REASON_MAX, lo=REASON_MIN)
 
 
 @unit_of_work
@@ -416,8 +426,8 @@ def cancel_pledge(contribution: Contribution, reason: str | None, *, by_user_id:
     """The sponsor withdrew a pledge. A received contribution is not cancelled: a wrong one is voided."""
     _live(contribution)
     if contribution.status != ContributionStatus.PLEDGED.value:
-        raise Conflict("Hanya janji sumbangan yang dapat dibatalkan; sumbangan yang salah catat dibatalkan "
-                       "dengan \"Batalkan catatan\".")
+        raise Conflict(_l("Hanya janji sumbangan yang dapat dibatalkan; sumbangan yang salah catat dibatalkan "
+                       "dengan \"Batalkan catatan\"."))
     contribution.cancelled_reason = _reason(reason)
     contribution.status = ContributionStatus.CANCELLED.value
     audit.record("funding.contribution.cancel", "contribution", contribution.id, user_id=by_user_id,
@@ -430,7 +440,7 @@ def void_contribution(contribution: Contribution, reason: str | None, *, by_user
                       ) -> Contribution:
     """A wrong entry: kept, marked void with a reason, no longer counted anywhere."""
     if contribution.voided:
-        raise Conflict("Sumbangan ini sudah dibatalkan sebelumnya.")
+        raise Conflict(_l("Sumbangan ini sudah dibatalkan sebelumnya."))
     contribution.void_reason = _reason(reason)
     contribution.voided_at = now()
     contribution.voided_by_id = by_user_id
@@ -500,11 +510,11 @@ class BudgetLineInput:
 
 def _clean_line(data: BudgetLineInput) -> dict:
     if data.category not in BUDGET_CATEGORIES:
-        raise DomainError("Pilih kategori biaya.", field="category")
+        raise DomainError(_l("Pilih kategori biaya."), field="category")
     return dict(category=data.category,
-                description=_text(data.description, "description", "Uraian", BUDGET_DESCRIPTION_MAX, lo=3),
-                planned=parse_amount(data.planned_text, "planned", "Rencana biaya"),
-                actual=parse_amount(data.actual_text, "actual", "Realisasi", required=False, allow_zero=True))
+                description=_text(data.description, "description", _l("Uraian"), BUDGET_DESCRIPTION_MAX, lo=3),
+                planned=parse_amount(data.planned_text, "planned", _l("Rencana biaya")),
+                actual=parse_amount(data.actual_text, "actual", _l("Realisasi"), required=False, allow_zero=True))
 
 
 @unit_of_work
@@ -520,7 +530,7 @@ def add_budget_line(event: Event, data: BudgetLineInput, *, by_user_id: int | No
 @unit_of_work
 def update_budget_line(line: BudgetLine, data: BudgetLineInput, *, by_user_id: int | None = None) -> BudgetLine:
     if line.voided_at is not None:
-        raise Conflict("Pos anggaran ini sudah dibatalkan dan tidak dapat diubah.")
+        raise Conflict(_l("Pos anggaran ini sudah dibatalkan dan tidak dapat diubah."))
     values = _clean_line(data)
     changes = {k: [getattr(line, k), v] for k, v in values.items() if getattr(line, k) != v and k != "description"}
     if values["description"] != line.description:
@@ -536,12 +546,12 @@ def update_budget_line(line: BudgetLine, data: BudgetLineInput, *, by_user_id: i
 @unit_of_work
 def void_budget_line(line: BudgetLine, reason: str | None, *, by_user_id: int | None = None) -> BudgetLine:
     if line.voided_at is not None:
-        raise Conflict("Pos anggaran ini sudah dibatalkan sebelumnya.")
+        raise Conflict(_l("Pos anggaran ini sudah dibatalkan sebelumnya."))
     covering = db.session.scalar(sa.select(sa.func.count()).select_from(Contribution).where(
         Contribution.budget_line_id == line.id, Contribution.voided_at.is_(None),
         Contribution.status != ContributionStatus.CANCELLED.value))
     if covering:
-        raise Conflict("Pos anggaran ini ditutup oleh sumbangan barang/jasa. Batalkan sumbangan itu dahulu.")
+        raise Conflict(_l("Pos anggaran ini ditutup oleh sumbangan barang/jasa. Batalkan sumbangan itu dahulu."))
     line.void_reason = _reason(reason)
     line.voided_at, line.voided_by_id = now(), by_user_id
     audit.record("funding.budget.void", "budget_line", line.id, user_id=by_user_id, event_id=line.event_id,
@@ -562,19 +572,19 @@ def parse_share_percent(text: str | None) -> int:
     """"60", "60%", "57,5" → basis points (6000, 5750)."""
     raw = (text or "").strip().rstrip("%").strip().replace(",", ".")
     if not raw:
-        raise DomainError("Target porsi APBD wajib diisi, misalnya 60.", field="percent")
+        raise DomainError(_l("Target porsi APBD wajib diisi, misalnya 60."), field="percent")
     if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", raw):
-        raise DomainError("Target porsi APBD berupa persen 0–100, misalnya 60 atau 57,5.", field="percent")
+        raise DomainError(_l("Target porsi APBD berupa persen 0–100, misalnya 60 atau 57,5."), field="percent")
     bp = round(float(raw) * 100)
     if not 0 <= bp <= 10_000:
-        raise DomainError("Target porsi APBD harus antara 0 dan 100 persen.", field="percent")
+        raise DomainError(_l("Target porsi APBD harus antara 0 dan 100 persen."), field="percent")
     return bp
 
 
 @unit_of_work
 def set_target(year: int | None, percent_text: str | None, *, by_user_id: int | None = None) -> FundingTarget:
     if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise DomainError("Tahun tidak valid (2000–2100).", field="year")
+        raise DomainError(_l("Tahun tidak valid (2000–2100)."), field="year")
     bp = parse_share_percent(percent_text)
     target = db.session.get(FundingTarget, year)
     old = target.apbd_max_share_bp if target else None
@@ -683,7 +693,7 @@ def funding_mix(event_id: int) -> EventMix:
     """The funding mix of one event by the rule in this module's docstring."""
     event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFound("Kegiatan tidak ditemukan.")
+        raise NotFound(_l("Kegiatan tidak ditemukan."))
     return _event_mixes([event])[event.id]
 
 
@@ -704,6 +714,17 @@ class YearFunding(Mix):
     @property
     def on_track(self) -> bool | None:
         return self.within(self.target_bp)
+
+    @property
+    def events_apbd(self) -> int:
+        """Σ of the events' own APBD remainders, each event on its own."""
+        return sum(m.apbd_amount for m in self.events)
+
+    @property
+    def events_surplus(self) -> int:
+        """Σ of what sponsors gave events beyond their cost. How the per-event rows add up to the year:
+        events_apbd − events_surplus − programme.sponsors = apbd_amount − surplus (the year's balance)."""
+        return sum(m.surplus for m in self.events)
 
 
 def year_bounds(year: int) -> tuple[date, date]:

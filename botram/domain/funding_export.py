@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from flask_babel import lazy_gettext as _l
 
 from ..models import Contribution
 from . import DomainError
@@ -21,13 +22,13 @@ MAX_DAYS = 366 * 5
 
 def check_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     if date_from is None:
-        raise DomainError("Tanggal awal wajib diisi.", field="date_from")
+        raise DomainError(_l("Tanggal awal wajib diisi."), field="date_from")
     if date_to is None:
-        raise DomainError("Tanggal akhir wajib diisi.", field="date_to")
+        raise DomainError(_l("Tanggal akhir wajib diisi."), field="date_to")
     if date_to < date_from:
-        raise DomainError("Tanggal akhir tidak boleh sebelum tanggal awal.", field="date_to")
+        raise DomainError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."), field="date_to")
     if (date_to - date_from).days > MAX_DAYS:
-        raise DomainError("Rentang ekspor paling lama 5 tahun.", field="date_to")
+        raise DomainError(_l("Rentang ekspor paling lama 5 tahun."), field="date_to")
     return date_from, date_to
 
 
@@ -40,10 +41,11 @@ def _safe(value):
 
 def _row(c: Contribution) -> list:
     return [_safe(v) for v in [
-        c.id, c.book_date, c.sponsor.name, SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind), c.sponsor.sector,
+        # the labels are lazy strings (botram.domain.funding): a spreadsheet cell needs plain text
+        c.id, c.book_date, c.sponsor.name, str(SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind)), c.sponsor.sector,
         c.event.title if c.event else "Program BOTRAM (tanpa kegiatan)", c.event.date if c.event else None,
-        FORMS.get(c.form, c.form), IN_KIND_CATEGORIES.get(c.category or "", ""), c.description,
-        STATUSES[status_key(c)], c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
+        str(FORMS.get(c.form, c.form)), str(IN_KIND_CATEGORIES.get(c.category or "", "")), c.description,
+        str(STATUSES[status_key(c)]), c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
         c.bast_number, c.valuation_basis, c.void_reason or c.cancelled_reason,
     ]]
 

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Desk, Event, Service, Step, StepStatus, Visit, desk_service
 from .clock import WIB, now as clock_now, to_wib
 
-ORDINALS = {1: "pertama", 2: "kedua", 3: "ketiga", 4: "keempat", 5: "kelima", 6: "keenam"}
+ORDINALS = {1: _l("loket pertama"), 2: _l("loket kedua"), 3: _l("loket ketiga"), 4: _l("loket keempat"),
+            5: _l("loket kelima"), 6: _l("loket keenam")}
 
 
 @dataclass
@@ -225,15 +227,17 @@ def hours_report(event_id: int, *, at: datetime | None = None) -> HoursReport:
 
 
 def _desks_word(n: int) -> str:
-    return f"loket {ORDINALS[n]}" if n in ORDINALS else f"loket ke-{n}"
+    return ORDINALS[n] if n in ORDINALS else _l("loket ke-%(n)d", n=n)
 
 
 def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " dan " + names[-1]
+    return names[0] if len(names) == 1 else str(_l("%(names)s dan %(last)s", names=", ".join(names[:-1]),
+                                                     last=names[-1]))
 
 
 def recommendations(report: HoursReport) -> list[str]:
-    """Plain-Indonesian advice for the next event, computed from the report."""
+    """Plain-Indonesian advice for the next event, computed from the report. Lazy strings: shown in the language
+    of the request that reads them (Indonesian outside a request)."""
     advice: list[str] = []
     closed_runs: dict[tuple[datetime, datetime], list[tuple[str, int]]] = defaultdict(list)
     for info in report.agencies:
@@ -257,21 +261,26 @@ def recommendations(report: HoursReport) -> list[str]:
                 continue
             peak = max(run, key=lambda r: r.agencies[info.id].demand - r.agencies[info.id].capacity)
             cell = peak.agencies[info.id]
-            detail = (f"pukul {peak.label}: {cell.demand} layanan diminta, kapasitas sekitar "
-                      f"{math.floor(cell.capacity)} per jam dengan {cell.open_desks} loket")
+            detail = _l("pukul %(hour)s: %(demand)d layanan diminta, kapasitas sekitar %(capacity)d per jam dengan "
+                        "%(desks)d loket", hour=peak.label, demand=cell.demand, capacity=math.floor(cell.capacity),
+                        desks=cell.open_desks)
             if needed <= have:
-                advice.append(f"{info.name} perlu menambah jam layanan atau mempercepat pelayanan pukul "
-                              f"{_clock(start)}–{_clock(end)} ({detail}).")
+                advice.append(_l("%(agency)s perlu menambah jam layanan atau mempercepat pelayanan pukul "
+                                 "%(start)s–%(end)s (%(detail)s).", agency=info.name, start=_clock(start),
+                                 end=_clock(end), detail=detail))
             elif needed == have + 1:
-                advice.append(f"{info.name} perlu {_desks_word(needed)} dibuka pukul {_clock(start)} sampai "
-                              f"{_clock(end)} ({detail}).")
+                advice.append(_l("%(agency)s perlu %(desk)s dibuka pukul %(start)s sampai %(end)s (%(detail)s).",
+                                 agency=info.name, desk=_desks_word(needed), start=_clock(start), end=_clock(end),
+                                 detail=detail))
             else:
-                advice.append(f"{info.name} perlu {needed} loket terbuka pukul {_clock(start)}–{_clock(end)}, "
-                              f"{needed - have} lebih banyak dari hari ini ({detail}).")
+                advice.append(_l("%(agency)s perlu %(needed)d loket terbuka pukul %(start)s–%(end)s, %(more)d lebih "
+                                 "banyak dari hari ini (%(detail)s).", agency=info.name, needed=needed,
+                                 start=_clock(start), end=_clock(end), more=needed - have, detail=detail))
     for (start, end), items in sorted(closed_runs.items()):
         total = sum(n for _name, n in items)
-        advice.append(f"{_names([name for name, _n in items])} perlu loket yang tetap buka pukul "
-                      f"{_clock(start)}–{_clock(end)}: {total} layanan diminta saat loketnya sudah tutup.")
+        advice.append(_l("%(agencies)s perlu loket yang tetap buka pukul %(start)s–%(end)s: %(total)d layanan "
+                         "diminta saat loketnya sudah tutup.", agencies=_names([name for name, _n in items]),
+                         start=_clock(start), end=_clock(end), total=total))
     by_close: dict[datetime | None, list[UnservedRow]] = defaultdict(list)
     for row in report.unserved:
         by_close[row.last_close].append(row)
@@ -279,23 +288,26 @@ def recommendations(report: HoursReport) -> list[str]:
         rows = by_close[closing]
         total = sum(r.count for r in rows)
         if closing is None:
-            advice.append(f"{total} warga meminta layanan yang tidak dibuka di loket mana pun "
-                          f"({_names(sorted({r.service_name for r in rows}))}): sediakan loketnya pada kegiatan "
-                          f"berikutnya.")
+            advice.append(_l("%(total)d warga meminta layanan yang tidak dibuka di loket mana pun (%(services)s): "
+                             "sediakan loketnya pada kegiatan berikutnya.", total=total,
+                             services=_names(sorted({r.service_name for r in rows}))))
         elif report.latest_close and closing < report.latest_close:
             services = _names([f"{r.service_name} ({r.agency_name})" for r in rows])
-            advice.append(f"{services} hanya dilayani sampai pukul {_clock(closing)}; {total} warga masih menunggu: "
-                          f"sediakan layanan itu di loket yang buka sampai pukul {_clock(report.latest_close)}.")
+            advice.append(_l("%(services)s hanya dilayani sampai pukul %(closing)s; %(total)d warga masih menunggu: "
+                             "sediakan layanan itu di loket yang buka sampai pukul %(latest)s.", services=services,
+                             closing=_clock(closing), total=total, latest=_clock(report.latest_close)))
         else:
             counts: dict[str, int] = defaultdict(int)
             for r in rows:
                 counts[r.agency_name] += r.count
             listing = _names([f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])])
-            advice.append(f"Saat loket terakhir tutup pukul {_clock(closing)}, {total} warga masih menunggu "
-                          f"({listing}): perpanjang jam loket atau tambah loket sampai antrean habis.")
+            advice.append(_l("Saat loket terakhir tutup pukul %(closing)s, %(total)d warga masih menunggu "
+                             "(%(listing)s): perpanjang jam loket atau tambah loket sampai antrean habis.",
+                             closing=_clock(closing), total=total, listing=listing))
     if report.after_close and report.latest_close:
-        advice.append(f"{report.after_close} warga datang setelah loket terakhir tutup pukul "
-                      f"{_clock(report.latest_close)}: buka layanan lebih lama untuk warga yang pulang kerja.")
+        advice.append(_l("%(n)d warga datang setelah loket terakhir tutup pukul %(latest)s: buka layanan lebih "
+                         "lama untuk warga yang pulang kerja.", n=report.after_close,
+                         latest=_clock(report.latest_close)))
     if not advice and any(h.arrivals for h in report.hours):
-        advice.append("Kapasitas loket mencukupi sepanjang hari: pertahankan jumlah dan jam loket yang sama.")
+        advice.append(_l("Kapasitas loket mencukupi sepanjang hari: pertahankan jumlah dan jam loket yang sama."))
     return advice

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -40,7 +41,7 @@ class Replay:
 def clean_key(raw: str) -> str:
     key = raw.strip()
     if not key or len(key) > KEY_MAX or not key.isprintable() or not key.isascii():
-        raise DomainError(f"Idempotency-Key harus 1–{KEY_MAX} karakter ASCII yang terlihat.",
+        raise DomainError(_l("Idempotency-Key harus 1–%(n)d karakter ASCII yang terlihat.", n=KEY_MAX),
                           field="Idempotency-Key", status=400)
     return key
 
@@ -62,7 +63,7 @@ def replay_for(user_id: int | None, route: str, key: str, request_hash: str) -> 
     if row is None:
         return None
     if row.request_hash != request_hash:
-        raise DomainError("Idempotency-Key ini sudah dipakai untuk permintaan lain; pakai kunci baru.",
+        raise DomainError(_l("Idempotency-Key ini sudah dipakai untuk permintaan lain; pakai kunci baru."),
                           field="Idempotency-Key", status=422)
     return Replay(row.status, row.content_type, row.body)
 
@@ -78,7 +79,7 @@ def stage(user_id: int | None, route: str, key: str, request_hash: str) -> None:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:
-            raise KeyInUse("Permintaan dengan Idempotency-Key ini sedang atau sudah diproses.") from None
+            raise KeyInUse(_l("Permintaan dengan Idempotency-Key ini sedang atau sudah diproses.")) from None
         db.session.info[_STAGED] = row.id
 
     first_in_next_unit(store)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import lokal
+from flask_babel import lazy_gettext as _l
 
 from ..models import Contribution, ContributionForm, ContributionStatus
 from . import Conflict
@@ -46,8 +47,8 @@ class Document:
 
 def document(contribution: Contribution, kind: str) -> Document:
     if contribution.voided_at is not None or contribution.status != ContributionStatus.RECEIVED.value:
-        raise Conflict("Tanda terima dan surat ucapan terima kasih hanya untuk sumbangan yang sudah diterima "
-                       "dan tidak dibatalkan.")
+        raise Conflict(_l("Tanda terima dan surat ucapan terima kasih hanya untuk sumbangan yang sudah diterima "
+                       "dan tidak dibatalkan."))
     return Document(
         contribution=contribution, kind=kind, number=document_number(contribution, kind), issued_on=today_wib(),
         amount_words=terbilang(contribution.value), form_label=FORMS[contribution.form],

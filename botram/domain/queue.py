@@ -20,6 +20,7 @@ import lokal
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (
@@ -108,7 +109,7 @@ def _lock_visit(visit_id: int) -> Visit:
         .execution_options(populate_existing=True)
     )
     if visit is None:
-        raise NotFound("Tiket tidak ditemukan.")
+        raise NotFound(_l("Tiket tidak ditemukan."))
     return visit
 
 
@@ -116,7 +117,7 @@ def _lock_step(step_id: int) -> Step:
     """The step and its visit, locked visit first (the order call_next uses)."""
     visit_id = db.session.scalar(sa.select(Step.visit_id).where(Step.id == step_id))
     if visit_id is None:
-        raise NotFound("Antrean tidak ditemukan.")
+        raise NotFound(_l("Antrean tidak ditemukan."))
     _lock_visit(visit_id)
     return db.session.scalar(
         sa.select(Step).where(Step.id == step_id).with_for_update(key_share=True)
@@ -135,12 +136,13 @@ def _release_visit(step: Step) -> None:
 
 def _require_status(step: Step, allowed: tuple[str, ...], action: str) -> None:
     if step.status not in allowed:
-        raise Conflict(f"Antrean ini tidak dapat {action}: statusnya {_STATUS_LABEL.get(step.status, step.status)}.")
+        raise Conflict(_l("Antrean ini tidak dapat %(action)s: statusnya %(status)s.", action=action,
+                           status=_STATUS_LABEL.get(step.status, step.status)))
 
 
 _STATUS_LABEL = {
-    "waiting": "menunggu", "called": "dipanggil", "serving": "sedang dilayani", "done": "selesai",
-    "no_show": "tidak hadir", "transferred": "dialihkan", "cancelled": "dibatalkan",
+    "waiting": _l("menunggu"), "called": _l("dipanggil"), "serving": _l("sedang dilayani"), "done": _l("selesai"),
+    "no_show": _l("tidak hadir"), "transferred": _l("dialihkan"), "cancelled": _l("dibatalkan"),
 }
 
 
@@ -196,27 +198,27 @@ def _issue_visit(event_id, service_ids, *, priority, name, nik, phone, by_user_i
         .execution_options(populate_existing=True)
     )
     if event is None:
-        raise NotFound("Acara tidak ditemukan.")
+        raise NotFound(_l("Acara tidak ditemukan."))
     if event.status != EventStatus.OPEN.value:
-        raise DomainError("Acara belum dibuka atau sudah ditutup; tiket tidak dapat diterbitkan.")
+        raise DomainError(_l("Acara belum dibuka atau sudah ditutup; tiket tidak dapat diterbitkan."))
 
-    ids = _clean_ids(service_ids, "services", "Pilihan layanan tidak dikenal.")
+    ids = _clean_ids(service_ids, "services", _l("Pilihan layanan tidak dikenal."))
     if not ids:
-        raise DomainError("Pilih minimal satu layanan.", field="services")
+        raise DomainError(_l("Pilih minimal satu layanan."), field="services")
     offered = _services_offered(event_id)
     missing = [i for i in ids if i not in offered]
     if missing:
-        raise DomainError("Layanan yang dipilih tidak tersedia di acara ini.", field="services")
+        raise DomainError(_l("Layanan yang dipilih tidak tersedia di acara ini."), field="services")
     services = {s.id: s for s in db.session.scalars(sa.select(Service).where(Service.id.in_(ids)))}
 
     try:
         group = Priority(priority or "none")
     except ValueError:
-        raise DomainError("Kelompok prioritas tidak dikenal.", field="priority") from None
+        raise DomainError(_l("Kelompok prioritas tidak dikenal."), field="priority") from None
 
     name = (name or "").strip() or None
     if name is not None and len(name) > MAX_NAME:
-        raise DomainError(f"Nama paling banyak {MAX_NAME} karakter.", field="name")
+        raise DomainError(_l("Nama paling banyak %(n)d karakter.", n=MAX_NAME), field="name")
 
     warnings: list[str] = []
     phone = (phone or "").strip() or None
@@ -224,7 +226,7 @@ def _issue_visit(event_id, service_ids, *, priority, name, nik, phone, by_user_i
         parsed = lokal.parse_phone(phone)
         if not parsed.valid:
             reason = " ".join(issue.message for issue in parsed.errors)
-            raise DomainError(f"Nomor telepon tidak valid. {reason}".strip(), field="phone")
+            raise DomainError(_l("Nomor telepon tidak valid. %(reason)s", reason=reason), field="phone")
         phone = parsed.national
         warnings.extend(issue.message for issue in parsed.warnings)
 
@@ -238,8 +240,8 @@ def _issue_visit(event_id, service_ids, *, priority, name, nik, phone, by_user_i
             .where(Visit.event_id == event_id, Visit.nik == nik, Step.status.in_(LIVE_STEP_STATES))
         )
         if active >= max_per_nik:
-            raise DomainError(f"NIK ini sudah memiliki {active} tiket aktif di acara ini "
-                              f"(paling banyak {max_per_nik}).", field="nik")
+            raise DomainError(_l("NIK ini sudah memiliki %(active)d tiket aktif di acara ini (paling banyak %(max)d).",
+                                 active=active, max=max_per_nik), field="nik")
 
     letter = services[ids[0]].ticket_letter
     seq = (db.session.scalar(
@@ -271,7 +273,7 @@ def cancel_visit(visit_id: int, *, by_user_id: int) -> Visit:
         .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).all()
     if not steps:
-        raise Conflict("Tiket ini sudah selesai atau dibatalkan.")
+        raise Conflict(_l("Tiket ini sudah selesai atau dibatalkan."))
     at = now()
     for step in steps:
         step.status = StepStatus.CANCELLED.value
@@ -306,7 +308,7 @@ def is_expired(step: Step, *, rules: QueueRules = DEFAULT_RULES) -> bool:
 def restore_step(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step:
     """Reception puts a no-show step back in its queue: original place, or at the end once expired."""
     step = _lock_step(step_id)
-    _require_status(step, (StepStatus.NO_SHOW.value,), "dikembalikan ke antrean")
+    _require_status(step, (StepStatus.NO_SHOW.value,), _l("dikembalikan ke antrean"))
     expired = is_expired(step, rules=rules)
     step.status = WAITING
     if expired:
@@ -414,14 +416,14 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
     """
     row = db.session.execute(_DESK_ROW, {"desk_id": desk_id}).first()
     if row is None:
-        raise NotFound("Loket tidak ditemukan.")
+        raise NotFound(_l("Loket tidak ditemukan."))
     event_id, state, streak, event_status, busy = row
     if event_status != EventStatus.OPEN.value:
-        raise DomainError("Acara belum dibuka atau sudah ditutup.")
+        raise DomainError(_l("Acara belum dibuka atau sudah ditutup."))
     if state != DeskState.OPEN.value:
-        raise DomainError("Loket sedang dijeda atau ditutup; buka loket untuk memanggil.")
+        raise DomainError(_l("Loket sedang dijeda atau ditutup; buka loket untuk memanggil."))
     if busy:
-        raise Conflict("Loket ini masih memanggil atau melayani pengunjung; selesaikan dulu.")
+        raise Conflict(_l("Loket ini masih memanggil atau melayani pengunjung; selesaikan dulu."))
 
     regular_first = streak >= priority_cap
     tried: set[int] = set()
@@ -457,9 +459,9 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
 def recall(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step:
     """Announce a called step again; refused once it was recalled `rules.max_recalls` times."""
     step = _lock_step(step_id)
-    _require_status(step, (CALLED,), "dipanggil ulang")
+    _require_status(step, (CALLED,), _l("dipanggil ulang"))
     if step.recall_count >= rules.max_recalls:
-        raise DomainError(f"Pengunjung ini sudah dipanggil {step.recall_count} kali; tandai tidak hadir.")
+        raise DomainError(_l("Pengunjung ini sudah dipanggil %(n)d kali; tandai tidak hadir.", n=step.recall_count))
     step.recall_count += 1
     step.called_at = now()
     db.session.flush()
@@ -473,7 +475,7 @@ def recall(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) 
 def start(step_id: int, *, by_user_id: int) -> Step:
     """The citizen sat down at the desk: called → serving."""
     step = _lock_step(step_id)
-    _require_status(step, (CALLED,), "mulai dilayani")
+    _require_status(step, (CALLED,), _l("mulai dilayani"))
     step.status = SERVING
     step.started_at = now()
     step.served_by_id = by_user_id
@@ -486,7 +488,7 @@ def start(step_id: int, *, by_user_id: int) -> Step:
 def _clean_note(note: str | None) -> str | None:
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
-        raise DomainError(f"Catatan paling banyak {MAX_NOTE} karakter.", field="note")
+        raise DomainError(_l("Catatan paling banyak %(n)d karakter.", n=MAX_NOTE), field="note")
     return note
 
 
@@ -495,27 +497,27 @@ def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presente
            amount: int | None = None, note: str | None = None) -> Step:
     """Close a called or serving step with its outcome, the documents shown, an amount, a note."""
     step = _lock_step(step_id)
-    _require_status(step, ACTIVE_STEP_STATES, "diselesaikan")
+    _require_status(step, ACTIVE_STEP_STATES, _l("diselesaikan"))
     if outcome not in OUTCOMES:
-        raise DomainError("Pilih hasil layanan: selesai, belum lengkap, atau dirujuk.", field="outcome")
-    req_ids = _clean_ids(requirements_presented, "requirements", "Persyaratan yang dipilih tidak dikenal.")
+        raise DomainError(_l("Pilih hasil layanan: selesai, belum lengkap, atau dirujuk."), field="outcome")
+    req_ids = _clean_ids(requirements_presented, "requirements", _l("Persyaratan yang dipilih tidak dikenal."))
     if req_ids:
         known = set(db.session.scalars(
             sa.select(Requirement.id).where(Requirement.service_id == step.service_id, Requirement.id.in_(req_ids))))
         if set(req_ids) - known:
-            raise DomainError("Persyaratan yang dipilih bukan milik layanan ini.", field="requirements")
+            raise DomainError(_l("Persyaratan yang dipilih bukan milik layanan ini."), field="requirements")
     service = db.session.get(Service, step.service_id)
     if amount is not None and amount != "":
         if not service.records_amount:
-            raise DomainError("Layanan ini tidak mencatat nominal.", field="amount")
+            raise DomainError(_l("Layanan ini tidak mencatat nominal."), field="amount")
         if isinstance(amount, bool) or not isinstance(amount, (int, str)):
-            raise DomainError("Nominal harus bilangan bulat rupiah.", field="amount")
+            raise DomainError(_l("Nominal harus bilangan bulat rupiah."), field="amount")
         try:
             amount = int(amount)
         except ValueError:
-            raise DomainError("Nominal harus bilangan bulat rupiah.", field="amount") from None
+            raise DomainError(_l("Nominal harus bilangan bulat rupiah."), field="amount") from None
         if not 0 <= amount <= MAX_AMOUNT:
-            raise DomainError("Nominal harus antara Rp0 dan Rp10.000.000.000.", field="amount")
+            raise DomainError(_l("Nominal harus antara Rp0 dan Rp10.000.000.000."), field="amount")
     else:
         amount = None
     note = _clean_note(note)
@@ -540,7 +542,7 @@ def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presente
 def no_show(step_id: int, *, by_user_id: int) -> Step:
     """The called citizen did not come: called → no_show; reception can put them back."""
     step = _lock_step(step_id)
-    _require_status(step, (CALLED,), "ditandai tidak hadir")
+    _require_status(step, (CALLED,), _l("ditandai tidak hadir"))
     step.status = StepStatus.NO_SHOW.value
     step.finished_at = now()
     db.session.flush()
@@ -555,20 +557,20 @@ def no_show(step_id: int, *, by_user_id: int) -> Step:
 def transfer(step_id: int, to_service_id: int, *, by_user_id: int, note: str | None = None) -> Step:
     """Move the need to another service; the new waiting step keeps the original arrival and priority."""
     step = _lock_step(step_id)
-    _require_status(step, ACTIVE_STEP_STATES, "dialihkan")
+    _require_status(step, ACTIVE_STEP_STATES, _l("dialihkan"))
     try:
         to_service_id = int(to_service_id)
     except (TypeError, ValueError):
-        raise DomainError("Layanan tujuan tidak dikenal.", field="service") from None
+        raise DomainError(_l("Layanan tujuan tidak dikenal."), field="service") from None
     if to_service_id == step.service_id:
-        raise DomainError("Pilih layanan tujuan yang berbeda dari layanan sekarang.", field="service")
+        raise DomainError(_l("Pilih layanan tujuan yang berbeda dari layanan sekarang."), field="service")
     if to_service_id not in _services_offered(step.event_id):
-        raise DomainError("Layanan tujuan tidak tersedia di acara ini.", field="service")
+        raise DomainError(_l("Layanan tujuan tidak tersedia di acara ini."), field="service")
     duplicate = db.session.scalar(
         sa.select(Step.id).where(Step.visit_id == step.visit_id, Step.service_id == to_service_id,
                                  Step.status.in_(LIVE_STEP_STATES)))
     if duplicate is not None:
-        raise DomainError("Pengunjung ini sudah ada dalam antrean layanan tujuan.", field="service")
+        raise DomainError(_l("Pengunjung ini sudah ada dalam antrean layanan tujuan."), field="service")
     note = _clean_note(note)
 
     step.status = StepStatus.TRANSFERRED.value
@@ -595,11 +597,11 @@ def set_desk_state(desk_id: int, state: str, *, by_user_id: int) -> Desk:
         sa.select(Desk).where(Desk.id == desk_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True))
     if desk is None:
-        raise NotFound("Loket tidak ditemukan.")
+        raise NotFound(_l("Loket tidak ditemukan."))
     if state not in {s.value for s in DeskState}:
-        raise DomainError("Status loket tidak dikenal.", field="state")
+        raise DomainError(_l("Status loket tidak dikenal."), field="state")
     if state == DeskState.CLOSED.value and _current_step_id(desk.id) is not None:
-        raise Conflict("Loket masih memanggil atau melayani pengunjung; selesaikan dulu sebelum menutup.")
+        raise Conflict(_l("Loket masih memanggil atau melayani pengunjung; selesaikan dulu sebelum menutup."))
     previous = desk.state
     desk.state = state
     db.session.flush()
@@ -636,7 +638,7 @@ def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
     steps of visits busy at another desk are included and flagged."""
     desk = db.session.get(Desk, desk_id)
     if desk is None:
-        raise NotFound("Loket tidak ditemukan.")
+        raise NotFound(_l("Loket tidak ditemukan."))
     service_ids = list(db.session.scalars(
         sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == desk_id)))
     if not service_ids:
@@ -688,7 +690,7 @@ def people_ahead(step_id: int) -> int:
     """Waiting steps of the same service in the event that are ahead of this one (0 unless waiting)."""
     step = db.session.get(Step, step_id)
     if step is None:
-        raise NotFound("Antrean tidak ditemukan.")
+        raise NotFound(_l("Antrean tidak ditemukan."))
     return _people_ahead(step)
 
 
@@ -736,7 +738,7 @@ def estimated_wait_minutes(step_id: int) -> int | None:
     None when the step is not waiting or no open desk offers the service."""
     step = db.session.get(Step, step_id)
     if step is None:
-        raise NotFound("Antrean tidak ditemukan.")
+        raise NotFound(_l("Antrean tidak ditemukan."))
     target = db.session.scalar(sa.select(Service.target_minutes).where(Service.id == step.service_id))
     return _estimate(step, _people_ahead(step), target)
 

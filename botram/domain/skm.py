@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -44,36 +45,40 @@ WEIGHT = Fraction(1, 9)
 COMMENT_MAX = 1000
 TWO_PLACES = Decimal("0.01")
 
-# key -> (short label, question in plain Indonesian, the four answers from 1 to 4)
+# key -> (short label, question in plain Indonesian, the four answers from 1 to 4); lazy strings, shown in the
+# language of the request that renders them
 UNSUR: dict[str, tuple[str, str, tuple[str, str, str, str]]] = {
-    "persyaratan": ("Persyaratan", "Apakah persyaratan yang diminta sesuai dengan jenis layanannya?",
-                    ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    "prosedur": ("Prosedur", "Seberapa mudah alur (prosedur) pelayanan di sini?",
-                 ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
-    "waktu": ("Waktu pelayanan", "Seberapa cepat Anda dilayani?",
-              ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
-    "biaya": ("Biaya/tarif", "Bagaimana biaya atau tarif layanan ini?",
-              ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
-    "produk": ("Produk layanan", "Apakah hasil layanan sesuai dengan yang dijanjikan?",
-               ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    "kompetensi": ("Kompetensi petugas", "Bagaimana kemampuan petugas dalam melayani?",
-                   ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
-    "perilaku": ("Perilaku petugas", "Apakah petugas sopan dan ramah?",
-                 ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
-    "sarana": ("Sarana dan prasarana", "Bagaimana kualitas tempat dan perlengkapan layanan?",
-               ("Buruk", "Cukup", "Baik", "Sangat baik")),
-    "pengaduan": ("Penanganan pengaduan", "Bagaimana penanganan pengaduan atau keluhan di sini?",
-                  ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+    "persyaratan": (_l("Persyaratan"), _l("Apakah persyaratan yang diminta sesuai dengan jenis layanannya?"),
+                    (_l("Tidak sesuai"), _l("Kurang sesuai"), _l("Sesuai"), _l("Sangat sesuai"))),
+    "prosedur": (_l("Prosedur"), _l("Seberapa mudah alur (prosedur) pelayanan di sini?"),
+                 (_l("Tidak mudah"), _l("Kurang mudah"), _l("Mudah"), _l("Sangat mudah"))),
+    "waktu": (_l("Waktu pelayanan"), _l("Seberapa cepat Anda dilayani?"),
+              (_l("Tidak cepat"), _l("Kurang cepat"), _l("Cepat"), _l("Sangat cepat"))),
+    "biaya": (_l("Biaya/tarif"), _l("Bagaimana biaya atau tarif layanan ini?"),
+              (_l("Sangat mahal"), _l("Cukup mahal"), _l("Murah"), _l("Gratis"))),
+    "produk": (_l("Produk layanan"), _l("Apakah hasil layanan sesuai dengan yang dijanjikan?"),
+               (_l("Tidak sesuai"), _l("Kurang sesuai"), _l("Sesuai"), _l("Sangat sesuai"))),
+    "kompetensi": (_l("Kompetensi petugas"), _l("Bagaimana kemampuan petugas dalam melayani?"),
+                   (_l("Tidak kompeten"), _l("Kurang kompeten"), _l("Kompeten"), _l("Sangat kompeten"))),
+    "perilaku": (_l("Perilaku petugas"), _l("Apakah petugas sopan dan ramah?"),
+                 (_l("Tidak sopan dan ramah"), _l("Kurang sopan dan ramah"), _l("Sopan dan ramah"),
+                  _l("Sangat sopan dan ramah"))),
+    "sarana": (_l("Sarana dan prasarana"), _l("Bagaimana kualitas tempat dan perlengkapan layanan?"),
+               (_l("Buruk"), _l("Cukup"), _l("Baik"), _l("Sangat baik"))),
+    "pengaduan": (_l("Penanganan pengaduan"), _l("Bagaimana penanganan pengaduan atau keluhan di sini?"),
+                  (_l("Tidak ada"), _l("Ada tetapi tidak berfungsi"), _l("Berfungsi kurang maksimal"),
+                   _l("Dikelola dengan baik"))),
 }
 assert tuple(UNSUR) == UNSUR_KEYS
 
-SEXES = {"L": "Laki-laki", "P": "Perempuan"}
-AGE_BANDS = {"<20": "Di bawah 20 tahun", "20-29": "20–29 tahun", "30-39": "30–39 tahun", "40-49": "40–49 tahun",
-             "50-59": "50–59 tahun", "60+": "60 tahun ke atas"}
-EDUCATIONS = {"sd": "SD atau di bawahnya", "smp": "SMP", "sma": "SMA/SMK", "diploma": "D1–D4", "s1": "S1",
-              "s2": "S2 ke atas"}
-OCCUPATIONS = {"pns": "PNS/ASN", "tni-polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
-               "pelajar": "Pelajar/mahasiswa", "irt": "Ibu rumah tangga", "lainnya": "Lainnya"}
+SEXES = {"L": _l("Laki-laki"), "P": _l("Perempuan")}
+AGE_BANDS = {"<20": _l("Di bawah 20 tahun"), "20-29": _l("20–29 tahun"), "30-39": _l("30–39 tahun"),
+             "40-49": _l("40–49 tahun"), "50-59": _l("50–59 tahun"), "60+": _l("60 tahun ke atas")}
+EDUCATIONS = {"sd": _l("SD atau di bawahnya"), "smp": _l("SMP"), "sma": _l("SMA/SMK"), "diploma": _l("D1–D4"),
+              "s1": _l("S1"), "s2": _l("S2 ke atas")}
+OCCUPATIONS = {"pns": _l("PNS/ASN"), "tni-polri": _l("TNI/Polri"), "swasta": _l("Pegawai swasta"),
+               "wirausaha": _l("Wirausaha"), "pelajar": _l("Pelajar/mahasiswa"), "irt": _l("Ibu rumah tangga"),
+               "lainnya": _l("Lainnya")}
 PROFILE_CHOICES = {"sex": SEXES, "age_band": AGE_BANDS, "education": EDUCATIONS, "occupation": OCCUPATIONS}
 
 
@@ -86,10 +91,10 @@ class Grade:
 
 
 GRADES = (  # lowest IKM (two decimals) for the grade, best first
-    (Decimal("88.31"), Grade("A", "Sangat Baik")),
-    (Decimal("76.61"), Grade("B", "Baik")),
-    (Decimal("65.00"), Grade("C", "Kurang Baik")),
-    (Decimal("25.00"), Grade("D", "Tidak Baik")),
+    (Decimal("88.31"), Grade("A", _l("Sangat Baik"))),
+    (Decimal("76.61"), Grade("B", _l("Baik"))),
+    (Decimal("65.00"), Grade("C", _l("Kurang Baik"))),
+    (Decimal("25.00"), Grade("D", _l("Tidak Baik"))),
 )
 
 
@@ -160,7 +165,7 @@ class IkmResult:
             "respondents": self.respondents,
             "ikm": float(self.ikm) if self.ikm is not None else None,
             "grade": self.grade.letter if self.grade else None,
-            "grade_label": self.grade.label if self.grade else None,
+            "grade_label": str(self.grade.label) if self.grade else None,
             "population": self.population,
             "sample_required": self.sample_required,
             "nrr": {e.key: float(e.nrr) for e in self.elements},
@@ -274,13 +279,13 @@ def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
 
 
 def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
-    """Counts per profile answer (as the regulation's report tabulates respondents), labels in Indonesian."""
+    """Counts per profile answer (as the regulation's report tabulates respondents); the labels are lazy strings."""
     responses = _responses(event_id)
     result = {}
     for name, choices in PROFILE_CHOICES.items():
         counts = Counter(getattr(r, name) for r in responses)
         rows = [(label, counts.get(code, 0)) for code, label in choices.items()]
-        rows.append(("Tidak diisi", counts.get(None, 0)))
+        rows.append((_l("Tidak diisi"), counts.get(None, 0)))
         result[name] = rows
     return result
 
@@ -322,8 +327,8 @@ def comments(event_id: int, limit: int = 50) -> list[SurveyResponse]:
 def _score(key: str, value) -> int:
     label = UNSUR[key][0]
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise DomainError(f"Pertanyaan \u201c{label}\u201d belum dijawab.", field=key)
-    wrong = DomainError(f"Jawaban \u201c{label}\u201d harus angka 1 sampai 4.", field=key)
+        raise DomainError(_l("Pertanyaan \u201c%(label)s\u201d belum dijawab.", label=label), field=key)
+    wrong = DomainError(_l("Jawaban \u201c%(label)s\u201d harus angka 1 sampai 4.", label=label), field=key)
     if isinstance(value, bool):
         raise wrong
     if isinstance(value, str):
@@ -341,10 +346,10 @@ def _score(key: str, value) -> int:
 def validate_scores(scores: Mapping | None) -> dict[str, int]:
     """All nine elements, each an integer 1..4; anything else names the element that is wrong."""
     if not isinstance(scores, Mapping):
-        raise DomainError("Jawaban survei tidak lengkap: isi kesembilan pertanyaan.", field="scores")
+        raise DomainError(_l("Jawaban survei tidak lengkap: isi kesembilan pertanyaan."), field="scores")
     unknown = sorted(str(k) for k in scores if k not in UNSUR)
     if unknown:
-        raise DomainError(f"Unsur survei tidak dikenal: {', '.join(unknown)[:100]}.", field="scores")
+        raise DomainError(_l("Unsur survei tidak dikenal: %(keys)s.", keys=", ".join(unknown)[:100]), field="scores")
     return {key: _score(key, scores.get(key)) for key in UNSUR_KEYS}
 
 
@@ -371,10 +376,10 @@ def _next_desa(code: str | None) -> str | None:
     if code is None or (isinstance(code, str) and not code.strip()):
         return None
     if not isinstance(code, str) or len(code.strip()) > 13:
-        raise DomainError("Desa/kelurahan tidak dikenal.", field="next_desa_code")
+        raise DomainError(_l("Desa/kelurahan tidak dikenal."), field="next_desa_code")
     region = db.session.get(Region, code.strip())
     if region is None or region.level != 4 or not region.code.startswith(BEKASI_REGENCY + "."):
-        raise DomainError("Pilih desa/kelurahan di Kabupaten Bekasi.", field="next_desa_code")
+        raise DomainError(_l("Pilih desa/kelurahan di Kabupaten Bekasi."), field="next_desa_code")
     return region.code
 
 
@@ -382,24 +387,24 @@ def _clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
     if not isinstance(comment, str):
-        raise DomainError("Komentar harus berupa teks.", field="comment")
+        raise DomainError(_l("Komentar harus berupa teks."), field="comment")
     text = comment.strip()
     if len(text) > COMMENT_MAX:
-        raise DomainError(f"Komentar paling banyak {COMMENT_MAX} karakter.", field="comment")
+        raise DomainError(_l("Komentar paling banyak %(n)d karakter.", n=COMMENT_MAX), field="comment")
     return text or None
 
 
 def _check_visit(visit: Visit) -> None:
     event = db.session.get(Event, visit.event_id)
     if event.status == EventStatus.DRAFT.value:
-        raise DomainError("Survei belum dibuka untuk kegiatan ini.", status=409)
+        raise DomainError(_l("Survei belum dibuka untuk kegiatan ini."), status=409)
     served = db.session.scalar(sa.select(Step.id).where(
         Step.visit_id == visit.id, Step.status == StepStatus.DONE.value).limit(1))
     if served is None:
-        raise DomainError("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket.",
+        raise DomainError(_l("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket."),
                           status=409)
     if db.session.scalar(sa.select(SurveyResponse.id).where(SurveyResponse.visit_id == visit.id)) is not None:
-        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!")
+        raise Conflict(_l("Survei untuk tiket ini sudah diisi. Terima kasih!"))
 
 
 def can_answer(visit: Visit) -> str | None:
@@ -415,15 +420,15 @@ def can_answer(visit: Visit) -> str | None:
 def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
           entered_by_id) -> SurveyResponse:
     if channel not in {c.value for c in SurveyChannel}:
-        raise DomainError("Saluran survei tidak dikenal.", field="channel")
+        raise DomainError(_l("Saluran survei tidak dikenal."), field="channel")
     if channel in (SurveyChannel.PAPER.value, SurveyChannel.KIOSK.value) and entered_by_id is None:
-        raise DomainError("Survei kios dan kertas dicatat oleh petugas yang masuk.", field="channel", status=403)
+        raise DomainError(_l("Survei kios dan kertas dicatat oleh petugas yang masuk."), field="channel", status=403)
     clean = validate_scores(scores)
     values = dict(
-        sex=_choice(sex, "sex", "Jenis kelamin tidak dikenal."),
-        age_band=_choice(age_band, "age_band", "Kelompok usia tidak dikenal."),
-        education=_choice(education, "education", "Pendidikan tidak dikenal."),
-        occupation=_choice(occupation, "occupation", "Pekerjaan tidak dikenal."),
+        sex=_choice(sex, "sex", _l("Jenis kelamin tidak dikenal.")),
+        age_band=_choice(age_band, "age_band", _l("Kelompok usia tidak dikenal.")),
+        education=_choice(education, "education", _l("Pendidikan tidak dikenal.")),
+        occupation=_choice(occupation, "occupation", _l("Pekerjaan tidak dikenal.")),
         comment=_clean_comment(comment), next_desa_code=_next_desa(next_desa_code))
     _check_visit(visit)
     response = SurveyResponse(visit_id=visit.id, event_id=visit.event_id, channel=channel,
@@ -432,7 +437,7 @@ def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, n
     try:
         db.session.flush()
     except IntegrityError:
-        raise Conflict("Survei untuk tiket ini sudah diisi. Terima kasih!") from None
+        raise Conflict(_l("Survei untuk tiket ini sudah diisi. Terima kasih!")) from None
     audit.record("survey.submit", "survey_response", response.id, user_id=entered_by_id, event_id=visit.event_id,
                  visit=visit.code, channel=channel)
     return response
@@ -460,7 +465,7 @@ def submit_survey(token: str, scores: Mapping, comment: str | None = None, *, se
     """The citizen's answers for the visit with this public token (the QR on the ticket). Once per visit."""
     visit = visit_for_token(token)
     if visit is None:
-        raise NotFound("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda.")
+        raise NotFound(_l("Tiket tidak ditemukan. Pindai lagi kode QR pada tiket Anda."))
     return _save(visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)
 
@@ -471,9 +476,9 @@ def submit_survey_by_code(event_id: int, code: str, scores: Mapping, comment: st
                           next_desa_code: str | None = None) -> SurveyResponse:
     """Kiosk and paper entry: the ticket is named by its printed code within the event."""
     if db.session.get(Event, event_id) is None:
-        raise NotFound("Kegiatan tidak ditemukan.")
+        raise NotFound(_l("Kegiatan tidak ditemukan."))
     visit = visit_for_code(event_id, code)
     if visit is None:
-        raise DomainError("Nomor tiket tidak ditemukan di kegiatan ini.", field="code", status=404)
+        raise DomainError(_l("Nomor tiket tidak ditemukan di kegiatan ini."), field="code", status=404)
     return _save(visit, scores, comment, sex, age_band, education, occupation, next_desa_code, channel,
                  entered_by_id)

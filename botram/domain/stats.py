@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Event, Service, Step, StepStatus, Visit
@@ -102,7 +103,7 @@ class EventReport:
 def event_report(event_id: int, *, at: datetime | None = None) -> EventReport:
     event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFound("Kegiatan tidak ditemukan.")
+        raise NotFound(_l("Kegiatan tidak ditemukan."))
     at = at or clock_now()
     rows = db.session.execute(
         sa.select(Step.visit_id, Step.status, Step.outcome, Step.arrived_at, Step.called_at, Step.finished_at,
@@ -205,5 +206,5 @@ def event_stats(event_id: int, *, at: datetime | None = None) -> dict:
         },
         "next_locations": [{"desa_code": n.code, "desa": n.desa, "kecamatan": n.kecamatan, "requests": n.requests}
                            for n in report.next_locations],
-        "recommendations": hours.recommendations,
+        "recommendations": [str(text) for text in hours.recommendations],  # lazy strings (domain.hours)
     }

@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import OperationalError
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import ApiToken, User
@@ -25,9 +26,9 @@ def issue_token(user: User, name: str, *, by_user_id: int | None = None) -> tupl
     """Create a token for `user`; returns the row and the raw token (the only time it exists)."""
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise DomainError("Nama token wajib diisi, paling banyak 80 karakter.", field="name")
+        raise DomainError(_l("Nama token wajib diisi, paling banyak 80 karakter."), field="name")
     if not user.active:
-        raise DomainError("Pengguna nonaktif tidak dapat diberi token.")
+        raise DomainError(_l("Pengguna nonaktif tidak dapat diberi token."))
     raw = "btr_" + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=raw[:10], token_hash=_digest(raw))
     db.session.add(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Role, User
@@ -16,28 +17,28 @@ MIN_PASSWORD = 8
 
 def check_password_policy(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.", field="password")
+        raise DomainError(_l("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD), field="password")
     if password.isdigit() or password.isalpha():
-        raise DomainError("Kata sandi harus memuat huruf dan angka atau simbol.", field="password")
+        raise DomainError(_l("Kata sandi harus memuat huruf dan angka atau simbol."), field="password")
 
 
 def _check(username: str, name: str, role: str, agency_id: int | None, user_id: int | None) -> None:
     if not USERNAME.match(username or ""):
-        raise DomainError("Nama pengguna 2–40 karakter: huruf kecil, angka, titik, garis bawah, atau tanda hubung.",
+        raise DomainError(_l("Nama pengguna 2–40 karakter: huruf kecil, angka, titik, garis bawah, atau tanda hubung."),
                           field="username")
     clash = db.session.scalar(sa.select(User.id).where(User.username == username))
     if clash is not None and clash != user_id:
-        raise DomainError("Nama pengguna sudah dipakai.", field="username", status=409)
+        raise DomainError(_l("Nama pengguna sudah dipakai."), field="username", status=409)
     if not (name or "").strip() or len(name) > 120:
-        raise DomainError("Nama lengkap wajib diisi, paling banyak 120 karakter.", field="name")
+        raise DomainError(_l("Nama lengkap wajib diisi, paling banyak 120 karakter."), field="name")
     if role not in {r.value for r in Role}:
-        raise DomainError("Peran tidak dikenal.", field="role")
+        raise DomainError(_l("Peran tidak dikenal."), field="role")
     if role == Role.PETUGAS.value:
         agency = db.session.get(Agency, agency_id) if isinstance(agency_id, int) else None
         if agency is None:
-            raise DomainError("Petugas loket harus terikat pada satu instansi.", field="agency_id")
+            raise DomainError(_l("Petugas loket harus terikat pada satu instansi."), field="agency_id")
         if not agency.active:
-            raise DomainError("Instansi ini nonaktif; pilih instansi yang aktif.", field="agency_id")
+            raise DomainError(_l("Instansi ini nonaktif; pilih instansi yang aktif."), field="agency_id")
 
 
 @unit_of_work
@@ -48,7 +49,7 @@ def create_user(username: str, name: str, password: str, role: str, *, agency_id
     if enforce_policy:
         check_password_policy(password)
     elif not password:
-        raise DomainError("Kata sandi wajib diisi.", field="password")
+        raise DomainError(_l("Kata sandi wajib diisi."), field="password")
     user = User(username=username, name=name.strip(), role=role, active=active,
                 agency_id=agency_id if role == Role.PETUGAS.value else None)
     user.set_password(password)
@@ -63,12 +64,12 @@ def update_user(user: User, *, name: str, role: str, agency_id: int | None, acti
                 password: str | None = None, by_user_id: int | None = None) -> User:
     _check(user.username, name, role, agency_id, user.id)
     if by_user_id == user.id and (not active or role != user.role):
-        raise DomainError("Anda tidak dapat menonaktifkan atau mengubah peran akun sendiri.", field="role")
+        raise DomainError(_l("Anda tidak dapat menonaktifkan atau mengubah peran akun sendiri."), field="role")
     if user.role == Role.ADMIN.value and user.active and (role != Role.ADMIN.value or not active):
         others = db.session.scalar(sa.select(sa.func.count(User.id)).where(
             User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id))
         if not others:
-            raise DomainError("Harus tetap ada paling sedikit satu administrator aktif.", field="role")
+            raise DomainError(_l("Harus tetap ada paling sedikit satu administrator aktif."), field="role")
     if password:
         check_password_policy(password)
         user.set_password(password)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, VoiceClip
@@ -244,14 +245,14 @@ def sniff_audio(data: bytes) -> str | None:
 
 def _validated(data: bytes) -> str:
     if not data:
-        raise DomainError("Pilih berkas rekaman suara terlebih dahulu.", field="audio")
+        raise DomainError(_l("Pilih berkas rekaman suara terlebih dahulu."), field="audio")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise DomainError(f"Berkas terlalu besar. Rekaman satu potongan suara paling besar "
-                          f"{MAX_UPLOAD_BYTES // 1024} KB; potong jeda di awal dan akhir, atau simpan sebagai MP3.",
+        raise DomainError(_l("Berkas terlalu besar. Rekaman satu potongan suara paling besar %(kb)d KB; potong jeda "
+                             "di awal dan akhir, atau simpan sebagai MP3.", kb=MAX_UPLOAD_BYTES // 1024),
                           field="audio", status=413)
     content_type = sniff_audio(data)
     if content_type is None:
-        raise DomainError("Berkas ini bukan rekaman suara yang dapat diputar. Unggah berkas MP3, OGG, atau WAV.",
+        raise DomainError(_l("Berkas ini bukan rekaman suara yang dapat diputar. Unggah berkas MP3, OGG, atau WAV."),
                           field="audio", status=415)
     return content_type
 
@@ -259,7 +260,7 @@ def _validated(data: bytes) -> str:
 def replace_clip(key: str, data: bytes, *, filename: str = "", by_user_id: int | None = None) -> VoiceClip:
     """Store an admin's recording for `key`; every board plays it from its next call on."""
     if not known_key(key):
-        raise NotFound("Potongan suara ini tidak dikenal.")
+        raise NotFound(_l("Potongan suara ini tidak dikenal."))
     content_type = _validated(data)
     sha = hashlib.sha256(data).hexdigest()
     filename = Path(filename or "").name[:255]
@@ -283,7 +284,7 @@ def revert_clip(key: str, *, by_user_id: int | None = None) -> bool:
     """Drop the recording of `key`: the default clip (or, for an agency without one, speech) is used again.
     Returns False when there was nothing to revert."""
     if not KEY.match(key):
-        raise NotFound("Potongan suara ini tidak dikenal.")
+        raise NotFound(_l("Potongan suara ini tidak dikenal."))
 
     @unit_of_work
     def write() -> bool:

@@ -3,4 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from . import routes  # noqa: E402,F401
+from . import charts, routes  # noqa: E402,F401
+
+# The funding pages (sponsors blueprint) draw their share bar with the same chart code.
+bp.add_app_template_global(charts.share_bar, "share_bar_svg")

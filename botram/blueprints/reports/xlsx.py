@@ -68,7 +68,7 @@ def event_workbook(report: EventReport) -> bytes:
     ws.cell(row=row, column=1, value="Rekomendasi untuk kegiatan berikutnya").font = Font(bold=True, size=12)
     for i, text in enumerate(report.hours.recommendations, start=row + 1):
         ws.cell(row=i, column=1, value=f"{i - row}.")
-        ws.cell(row=i, column=2, value=text).alignment = Alignment(wrap_text=True)
+        ws.cell(row=i, column=2, value=str(text)).alignment = Alignment(wrap_text=True)
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 100
 
@@ -100,7 +100,7 @@ def event_workbook(report: EventReport) -> bytes:
            [row[1:] for row in group_rows(report.agencies)], [18] + [12] * 12)
 
     ws = wb.create_sheet("IKM")
-    rows = [[e.label, float(e.nrr), float(e.converted), e.grade.letter, "ya" if e.lowest else ""]
+    rows = [[str(e.label), float(e.nrr), float(e.converted), e.grade.letter, "ya" if e.lowest else ""]
             for e in report.ikm.elements]
     end = _table(ws, ["Unsur", "NRR", "NRR × 25", "Mutu", "Terendah"], rows, [28, 10, 12, 8, 10],
                  flag=lambda r: r[4] == "ya")

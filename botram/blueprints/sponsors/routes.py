@@ -561,18 +561,3 @@ def export():
             return response
     error = next((e for f in form for e in f.errors), None) or _("Periode ekspor tidak valid.")
     return render_template("sponsors/export.html", export_form=form, error=error, **_labels()), 422
-
-
-@bp.app_template_filter("percent")
-def percent(value: float | None) -> str:
-    """0.4567 → `45,7%` (Indonesian decimal comma); None → `–`."""
-    if value is None:
-        return "–"
-    return f"{value * 100:.1f}".replace(".", ",") + "%"
-
-
-@bp.app_template_filter("bp_percent")
-def bp_percent(value: int | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value / 100:g}".replace(".", ",") + "%"

@@ -9,7 +9,7 @@
     var input = document.querySelector(button.getAttribute("data-copy"));
     if (!input) return;
     input.select();
-    var done = function () { if (window.botramToast) window.botramToast("Token disalin.", "ok"); };
+    var done = function () { if (window.botramToast) window.botramToast(window.botramText("copied"), "ok"); };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(input.value).then(done);
     } else {

@@ -12,6 +12,11 @@
     setTimeout(function () { el.remove(); }, 5200);
   }
   window.botramToast = toast;
+  // Sentences come from the page (a meta tag base.html renders through Babel), never from this file.
+  var text = {};
+  var meta = document.querySelector('meta[name="botram-text"]');
+  try { text = JSON.parse(meta ? meta.content : "{}"); } catch (e) { text = {}; }
+  window.botramText = function (key) { return text[key] || ""; };
   // Server sends HX-Trigger: {"botram:toast": {"message": "...", "kind": "ok"}}
   document.addEventListener("botram:toast", function (evt) {
     var d = evt.detail || {};
@@ -19,10 +24,10 @@
   });
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
-    if (xhr && xhr.status >= 500) toast("Terjadi kesalahan pada server. Coba lagi.", "error");
+    if (xhr && xhr.status >= 500) toast(window.botramText("server_error"), "error");
   });
   document.addEventListener("htmx:sendError", function () {
-    toast("Tidak dapat terhubung ke server. Periksa jaringan.", "error");
+    toast(window.botramText("offline"), "error");
   });
   // A refused form (422) or a conflict (409) comes back as a fragment carrying the message next to the
   // field: swap it like a success. A full error page (a whole document) is never swapped into a panel.

@@ -89,9 +89,9 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr && evt.detail.xhr.status;
     if (!window.botramToast || evt.detail.requestConfig && evt.detail.requestConfig.verb === "get") return;
-    if (status === 403) window.botramToast("Akses ditolak untuk tindakan ini.", "error");
-    if (status === 404) window.botramToast("Data tidak ditemukan. Muat ulang halaman.", "error");
-    if (status === 400) window.botramToast("Sesi formulir kedaluwarsa. Muat ulang halaman.", "error");
+    if (status === 403) window.botramToast(window.botramText("forbidden"), "error");
+    if (status === 404) window.botramToast(window.botramText("not_found"), "error");
+    if (status === 400) window.botramToast(window.botramText("expired"), "error");
   });
 
   // A transfer refused by the server comes back with its dialog flagged open.
