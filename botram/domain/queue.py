@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import random
 import secrets
 import threading
@@ -95,6 +96,11 @@ class VisitStatus:
     @property
     def finished(self) -> bool:
         return all(s.status not in LIVE_STEP_STATES for s in self.steps)
+
+    @property
+    def called(self) -> "StepView | None":
+        """The step the citizen is being called for right now, if any (a visit is called at one desk)."""
+        return next((s for s in self.steps if s.status == CALLED), None)
 
 
 # ------------------------------------------------------------------------------------- transaction glue
@@ -746,17 +752,84 @@ def _ahead_clause(step: Step):
     )
 
 
-def _people_ahead(step: Step) -> int:
-    if step.status != WAITING:
+@dataclass
+class QueueShape:
+    """Which desks offer which services at one event, which are open, and how long each service takes
+    today: what every wait figure is computed from. Loaded once per page or board state."""
+
+    desks: dict[int, set[int]]  # desk id -> service ids
+    open_desks: set[int]
+    per_person: dict[int, float]  # service id -> minutes one visitor takes (measured, else the target)
+
+    def desks_offering(self, service_id: int) -> list[int]:
+        return [d for d, services in self.desks.items() if service_id in services]
+
+    def shared_services(self, service_id: int) -> set[int]:
+        """Every service called at the desks that offer `service_id`: call_next takes them all in one
+        order (priority rank, arrival), so a visitor for any of them can be called first."""
+        shared = {service_id}
+        for desk_id in self.desks_offering(service_id):
+            shared |= self.desks[desk_id]
+        return shared
+
+    def open_desks_offering(self, service_id: int) -> int:
+        return sum(1 for d in self.desks_offering(service_id) if d in self.open_desks)
+
+
+def queue_shape(event_id: int) -> QueueShape:
+    desks: dict[int, set[int]] = {}
+    open_desks: set[int] = set()
+    for desk_id, state, service_id in db.session.execute(
+        sa.select(Desk.id, Desk.state, desk_service.c.service_id)
+        .join(desk_service, desk_service.c.desk_id == Desk.id).where(Desk.event_id == event_id)
+    ):
+        desks.setdefault(desk_id, set()).add(service_id)
+        if state == DeskState.OPEN.value:
+            open_desks.add(desk_id)
+    offered = set().union(*desks.values()) if desks else set()
+    targets = dict(db.session.execute(
+        sa.select(Service.id, Service.target_minutes).where(Service.id.in_(offered))).all()) if offered else {}
+    measured = service_times_today(event_id)
+    # A desk that closes tickets in seconds still takes a citizen about a minute to reach it.
+    per_person = {sid: max(1.0, measured.get(sid) or float(targets.get(sid) or 1)) for sid in offered}
+    return QueueShape(desks=desks, open_desks=open_desks, per_person=per_person)
+
+
+def wait_minutes(ahead_by_service: dict[int, int], service_id: int, shape: QueueShape) -> int | None:
+    """THE wait estimate (status page, ticket and board use only this): the minutes the steps ahead take,
+    each at its own service's time today, shared by the open desks offering `service_id`, to the nearest
+    minute (half up) and at least 1.
+    0 with nobody ahead; None when no open desk offers the service (nobody can say when it opens)."""
+    desks = shape.open_desks_offering(service_id)
+    if not desks:
+        return None
+    work = sum(count * shape.per_person.get(sid, 1.0) for sid, count in ahead_by_service.items() if count)
+    if work <= 0:
         return 0
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Step)
-        .where(Step.event_id == step.event_id, Step.service_id == step.service_id, Step.status == WAITING,
-               _ahead_clause(step)))
+    return max(1, math.floor(work / desks + 0.5))
+
+
+def _ahead_by_service(step: Step, shape: QueueShape) -> dict[int, int]:
+    """Waiting steps of other visits that call_next will take before this one, per service: every
+    service of the desks offering this step's service, priority rank first, then arrival, then id.
+    The visitor's own other steps are not people ahead of them."""
+    if step.status != WAITING:
+        return {}
+    shared = shape.shared_services(step.service_id)
+    return dict(db.session.execute(
+        sa.select(Step.service_id, sa.func.count()).select_from(Step)
+        .where(Step.event_id == step.event_id, Step.service_id.in_(shared), Step.status == WAITING,
+               Step.visit_id != step.visit_id, _ahead_clause(step))
+        .group_by(Step.service_id)).all())
+
+
+def _people_ahead(step: Step) -> int:
+    return sum(_ahead_by_service(step, queue_shape(step.event_id)).values())
 
 
 def people_ahead(step_id: int) -> int:
-    """Waiting steps of the same service in the event that are ahead of this one (0 unless waiting)."""
+    """How many waiting steps of other visitors the queue will call before this one (0 unless waiting):
+    at the desks offering its service, in call_next's order (priority rank, then arrival)."""
     step = db.session.get(Step, step_id)
     if step is None:
         raise NotFound("Antrean tidak ditemukan.")
@@ -790,46 +863,58 @@ def open_desks_offering(event_id: int, service_id: int) -> int:
                desk_service.c.service_id == service_id))
 
 
-def _estimate(step: Step, ahead: int, target_minutes: int) -> int | None:
-    if step.status != WAITING:
-        return None
-    if ahead == 0:
-        return 0
-    desks = open_desks_offering(step.event_id, step.service_id)
-    if not desks:
-        return None
-    mean = service_times_today(step.event_id, step.service_id).get(step.service_id, float(target_minutes))
-    return max(1, round(ahead * mean / desks))
-
-
 def estimated_wait_minutes(step_id: int) -> int | None:
-    """People ahead × today's mean service time (the target until measured) ÷ open desks offering it.
+    """The wait of a waiting step: `wait_minutes` over the steps `people_ahead` counts.
     None when the step is not waiting or no open desk offers the service."""
     step = db.session.get(Step, step_id)
     if step is None:
         raise NotFound("Antrean tidak ditemukan.")
-    target = db.session.scalar(sa.select(Service.target_minutes).where(Service.id == step.service_id))
-    return _estimate(step, _people_ahead(step), target)
+    if step.status != WAITING:
+        return None
+    shape = queue_shape(step.event_id)
+    return wait_minutes(_ahead_by_service(step, shape), step.service_id, shape)
+
+
+def service_wait_estimates(event_id: int, waiting_by_service: dict[int, int],
+                           shape: QueueShape | None = None) -> dict[int, int | None]:
+    """What the board shows per service: the wait of a visitor registering now without priority, who
+    queues behind everyone waiting at the desks offering that service. Same rule as a ticket's estimate."""
+    shape = shape or queue_shape(event_id)
+    offered = set().union(*shape.desks.values()) if shape.desks else set()
+    return {sid: wait_minutes({s: waiting_by_service.get(s, 0) for s in shape.shared_services(sid)}, sid, shape)
+            for sid in offered}
+
+
+# The status page's order: what the citizen must act on now first (go to the desk), then where they are
+# being served, then what they wait for (the shortest wait first), then what is over.
+_URGENCY = {CALLED: 0, SERVING: 1, WAITING: 2}
 
 
 def visit_status(token: str) -> VisitStatus | None:
-    """What `/status/<token>` shows: code, event and per step where it stands. No name, NIK or phone."""
+    """What `/status/<token>` shows: code, event and per step where it stands, most urgent first
+    (called, serving, waiting by estimate, finished). No name, NIK or phone."""
     if not token or len(token) > 64:
         return None
     visit = db.session.scalar(sa.select(Visit).where(Visit.public_token == token))
     if visit is None:
         return None
     event = db.session.get(Event, visit.event_id)
+    shape = queue_shape(event.id) if any(s.status == WAITING for s in visit.steps) else None
     steps = []
     for step in visit.steps:
         service = step.service
-        ahead = _people_ahead(step)
+        ahead, estimate = 0, None
+        if step.status == WAITING:
+            by_service = _ahead_by_service(step, shape)
+            ahead, estimate = sum(by_service.values()), wait_minutes(by_service, step.service_id, shape)
         desk = step.desk if step.status in ACTIVE_STEP_STATES else None
         steps.append(StepView(
             step_id=step.id, position=step.position, service_id=service.id, service_code=service.code,
             service_name=service.name, status=step.status, outcome=step.outcome, people_ahead=ahead,
-            estimated_minutes=_estimate(step, ahead, service.target_minutes),
+            estimated_minutes=estimate,
             desk_number=desk.number if desk else None, desk_label=desk.label if desk else None,
         ))
+    steps.sort(key=lambda v: (_URGENCY.get(v.status, 3), v.people_ahead if v.status == WAITING else 0,
+                              v.position))
     return VisitStatus(code=visit.code, event_id=event.id, event_title=event.title, priority=visit.priority,
                        queue_version=event.queue_version, steps=steps)
