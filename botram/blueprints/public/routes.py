@@ -53,9 +53,15 @@ def status(token: str):
             desks_by_service.setdefault(service.id, []).append(desk)
     steps = [_describe(view, visit, desks_by_service) for view in info.steps]
     active = any(view.status not in FINAL_STATES for view in info.steps)
+    called = steps[0] if steps and steps[0]["status"] == "called" else None
+    # The tab title is what a phone shows on its lock screen or tab strip: the call itself when called.
+    if called:
+        page_title = _("Dipanggil ke Loket %(number)d — %(code)s", number=called["desk_number"], code=visit.code)
+    else:
+        page_title = _("Tiket %(code)s", code=visit.code)
     response = render_page_or_fragment(
-        "public/status.html", "public/_status.html", visit=visit, event=visit.event, steps=steps,
-        version=info.queue_version, active=active, token=token)
+        "public/status.html", "public/_status_poll.html", visit=visit, event=visit.event, steps=steps,
+        called=called, page_title=page_title, version=info.queue_version, active=active, token=token)
     return _no_store(response)
 
 
@@ -100,7 +106,8 @@ def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> di
     else:
         sentence = status_label(view.status)
     return {"service_name": view.service_name, "agency_name": agency.short_name, "agency_color": agency.color,
-            "status": view.status, "sentence": sentence, "where": where}
+            "status": view.status, "sentence": sentence, "where": where, "desk_number": view.desk_number,
+            "people_ahead": view.people_ahead, "estimated_minutes": view.estimated_minutes}
 
 
 def _not_found():
