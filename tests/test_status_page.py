@@ -151,3 +151,22 @@ def test_own_other_steps_are_not_people_ahead(world):
     kk = next(s for s in mine.steps if s.service_id == service("KK").id)
     assert queue.people_ahead(kk.id) == 1  # `other` only
     assert other.steps[0].id != kk.id
+
+
+def test_a_called_step_comes_first_and_retitles_the_page(client, world):
+    """The ticket's second service is called: it leads the page (banner and first card) above the
+    waiting one, and the title, including the polled fragment's, names the desk."""
+    issue(world, "KK")
+    visit = issue(world, "KK", "PBB-BAYAR")
+    url = f"/status/{visit.public_token}"
+    assert f"<title>Tiket {visit.code}" in client.get(url).get_data(as_text=True)
+    step = queue.call_next(world["desk3"].id, by_user_id=world["officer"].id)
+    assert step.visit_id == visit.id
+    body = client.get(url).get_data(as_text=True)
+    assert f"<title>Dipanggil ke Loket 3 — {visit.code}" in body
+    banner, called_card, waiting_card = (body.index("Anda dipanggil"), body.index("Dipanggil ke Loket 3 (Bapenda)"),
+                                         body.index("Menunggu — 1 orang di depan Anda"))
+    assert banner < body.index('class="status-code') < called_card < waiting_card
+    fragment = client.get(url + "?v=0", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith(f"<title>Dipanggil ke Loket 3 — {visit.code}")
+    assert "<html" not in fragment

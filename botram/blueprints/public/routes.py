@@ -5,8 +5,11 @@ version; an unchanged version answers 204 with no body (htmx 2 keeps the old con
 """
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +21,29 @@ from . import bp
 
 
 FINAL_STATES = {"done", "no_show", "transferred", "cancelled"}
+
+
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "0.0.0.0", "::", "::1"}
+
+
+def status_url(token: str) -> str:
+    """The status page address a citizen's phone can open: BOTRAM_PUBLIC_URL when set, else the address of
+    the current request (what reception's browser typed, which may be the laptop's own 127.0.0.1)."""
+    base = current_app.config.get("BOTRAM_PUBLIC_URL") or ""
+    if base:
+        return base + url_for("public.status", token=token)
+    return url_for("public.status", token=token, _external=True)
+
+
+def is_loopback(url: str) -> bool:
+    """True when the address only reaches the machine that opens it (a phone would open itself)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
 
 
 def _no_store(response):
