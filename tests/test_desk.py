@@ -1,11 +1,13 @@
 """The desk console: who may open which desk, every action with good and bad input, NIK masking and the
 audited reveal, the cheap live poll, and the guidance sheet page."""
 import json
+from datetime import time
 
 import pytest
 import sqlalchemy as sa
 
 from botram.domain import queue
+from botram.domain.clock import wib_to_utc
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
 
@@ -30,6 +32,11 @@ def world(app):
     pbb = make_desk(event, 3, "BAPENDA", ["PBB-BAYAR", "PBB-MUTASI"])
     closed = make_event("BOTRAM Lalu", status="closed")
     closed_desk = make_desk(closed, 1, "DISDUKCAPIL", ["AKTA-MATI"], state="closed")
+    # Desks open all day, so calling never meets the outside-hours offer whatever time the tests run;
+    # that offer has its own tests (test_call_outside_hours_*).
+    for d in (desk, other, pbb):
+        d.opens_at, d.closes_at = wib_to_utc(event.date, time(0, 0)), wib_to_utc(event.date, time(23, 59))
+    db.session.commit()
     return {"users": users, "event": event, "desk": desk, "other": other, "pbb": pbb, "closed": closed,
             "closed_desk": closed_desk}
 
@@ -552,7 +559,9 @@ def test_waiting_list_shows_priority_time_and_other_services(client, auth, world
     issue(world, ["KK"], priority="hamil")
     auth.login("petugas1")
     html = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
-    assert "Ibu hamil/anak" in html and "PBB-MUTASI" in html and old.code in html
+    # services by name, never by internal code (issue 12)
+    assert "Ibu hamil/anak" in html and service("PBB-MUTASI").name in html and old.code in html
+    assert "PBB-MUTASI" not in html
 
 
 # ------------------------------------------------------------------ guidance page

@@ -18,7 +18,8 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 
 import lokal
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from ..models import (
 )
 from ..sqlite_tuning import write_transaction
 from . import Conflict, DomainError, NotFound, audit
-from .clock import now
+from .clock import now, to_wib, wib_to_utc
 from .nik import check_nik
 
 WAITING = StepStatus.WAITING.value
@@ -64,7 +65,9 @@ class WaitingRow:
     priority: str
     waited_minutes: int
     busy: bool
-    other_services: list[str] = field(default_factory=list)
+    other_services: list[str] = field(default_factory=list)  # service codes, in the visit's order
+    service_name: str = ""
+    other_service_names: list[str] = field(default_factory=list)  # what a person reads
 
 
 @dataclass
@@ -628,6 +631,141 @@ def no_show(step_id: int, *, by_user_id: int) -> Step:
     return step
 
 
+UNDO_SECONDS = 15  # the desk's toast offers undo for 8 s; the rest is grace for a slow Wi-Fi
+
+
+def _desk_name(desk_id: int | None) -> str:
+    number = db.session.scalar(sa.select(Desk.number).where(Desk.id == desk_id)) if desk_id else None
+    return f"Loket {number}" if number is not None else "loket lain"
+
+
+def _undo(step_id: int, *, desk_id: int, by_user_id: int, status: str, action: str, within_seconds: int) -> Step:
+    """Put a step this desk just closed back to where it was (called, or serving when it had started),
+    keeping its call and start times, and claim its visit for the desk again. Refused after the window,
+    from another desk, when the desk has already called someone else, or when the visitor has since been
+    called elsewhere or put back in the queue by reception."""
+    desk = db.session.scalar(
+        sa.select(Desk).where(Desk.id == desk_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))
+    if desk is None:
+        raise NotFound("Loket tidak ditemukan.")
+    step = _lock_step(step_id)
+    if step.desk_id != desk_id:
+        raise Conflict("Hanya loket yang menutup antrean ini yang dapat membatalkannya.")
+    if step.status != status:
+        raise Conflict(f"Tidak dapat dibatalkan: antrean ini sekarang "
+                       f"{_STATUS_LABEL.get(step.status, step.status)}.")
+    at = now()
+    if step.finished_at is None or (at - step.finished_at).total_seconds() > within_seconds:
+        raise Conflict(f"Waktu untuk membatalkan sudah lewat ({within_seconds} detik).")
+    visit = _lock_visit(step.visit_id)
+    if visit.busy_desk_id not in (None, desk_id):
+        raise Conflict(f"Tidak dapat dibatalkan: pengunjung {visit.code} sudah dipanggil di "
+                       f"{_desk_name(visit.busy_desk_id)}.")
+    other = _current_step_id(desk_id)
+    if other is not None and other != step.id:
+        code = db.session.scalar(sa.select(Visit.code).join(Step, Step.visit_id == Visit.id)
+                                 .where(Step.id == other))
+        raise Conflict(f"Tidak dapat dibatalkan: loket ini sudah memanggil {code}. Selesaikan dulu.")
+    before = {"status": step.status, "outcome": step.outcome, "finished_at": step.finished_at.isoformat()}
+    step.status = SERVING if step.started_at is not None else CALLED
+    step.finished_at = None
+    step.outcome = None
+    visit.busy_desk_id = desk_id
+    db.session.flush()
+    audit.record(f"step.{action}", "step", step.id, user_id=by_user_id, event_id=step.event_id, desk_id=desk_id,
+                 visit_id=visit.id, before=before, after=step.status)
+    bump_version(step.event_id)
+    return step
+
+
+@_unit_of_work
+def undo_no_show(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
+    """A hasty "Tidak hadir" taken back within seconds by the same desk: the visitor is called again,
+    with the original call time and recall count."""
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.NO_SHOW.value,
+                 action="undo_no_show", within_seconds=within_seconds)
+
+
+@_unit_of_work
+def undo_finish(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
+    """A hasty "Selesai" taken back within seconds by the same desk: the step is open again (called, or
+    serving when it had started); the requirements, amount and note entered stay, to correct and finish."""
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.DONE.value,
+                 action="undo_finish", within_seconds=within_seconds)
+
+
+# ------------------------------------------------------------------------------------------ desk hours
+
+
+@dataclass
+class HoursExtension:
+    """The desk's hours (WIB) and the hours that would cover now; what the console offers before a call."""
+
+    opens: time_of_day
+    closes: time_of_day
+    new_opens: time_of_day
+    new_closes: time_of_day
+    now: time_of_day
+
+    @property
+    def early(self) -> bool:
+        return self.new_opens != self.opens
+
+
+def _half_hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
+
+
+def hours_extension(desk: Desk, at: datetime | None = None) -> HoursExtension | None:
+    """None when the desk's hours cover `at` (now); else the hours stretched to cover it: the opening back
+    to the half hour before, or the closing on to the next half hour. Raises DomainError when that cannot
+    be on the event's day (an event of another day, or past midnight)."""
+    at = at or now()
+    if desk.opens_at <= at < desk.closes_at:
+        return None
+    event = desk.event
+    local = to_wib(at)
+    if local.date() != event.date:
+        raise DomainError("Loket di luar jam layanan, dan kegiatan ini bukan hari ini: jamnya tidak dapat "
+                          "diperpanjang dari konsol.", status=409)
+    opens, closes = to_wib(desk.opens_at), to_wib(desk.closes_at)
+    if at < desk.opens_at:
+        opens = _half_hour_floor(local)
+    else:
+        closes = _half_hour_floor(local) + timedelta(minutes=30)
+        if closes.date() != event.date:
+            closes = datetime.combine(event.date, time_of_day(23, 59), tzinfo=local.tzinfo)
+    return HoursExtension(opens=to_wib(desk.opens_at).time(), closes=to_wib(desk.closes_at).time(),
+                          new_opens=opens.time(), new_closes=closes.time(), now=local.time())
+
+
+@_unit_of_work
+def extend_hours_to_now(desk_id: int, *, by_user_id: int) -> Desk:
+    """The officer accepted calling outside the desk's hours: stretch the hours to cover now (see
+    `hours_extension`), so the hours record and the hours report stay true. Audited as `desk.hours`."""
+    desk = db.session.scalar(
+        sa.select(Desk).where(Desk.id == desk_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))
+    if desk is None:
+        raise NotFound("Loket tidak ditemukan.")
+    event = db.session.get(Event, desk.event_id)
+    if event.status != EventStatus.OPEN.value:
+        raise DomainError("Acara belum dibuka atau sudah ditutup.")
+    plan = hours_extension(desk)
+    if plan is None:
+        return desk
+    old = (plan.opens.strftime("%H:%M"), plan.closes.strftime("%H:%M"))
+    desk.opens_at = wib_to_utc(event.date, plan.new_opens)
+    desk.closes_at = wib_to_utc(event.date, plan.new_closes)
+    db.session.flush()
+    audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
+                 old_opens=old[0], old_closes=old[1], opens=plan.new_opens.strftime("%H:%M"),
+                 closes=plan.new_closes.strftime("%H:%M"), extended=True, reason="call_outside_hours")
+    bump_version(event.id)
+    return desk
+
+
 @_unit_of_work
 def transfer(step_id: int, to_service_id: int, *, by_user_id: int, note: str | None = None) -> Step:
     """Move the need to another service; the new waiting step keeps the original arrival and priority."""
@@ -719,28 +857,29 @@ def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
     if not service_ids:
         return []
     rows = db.session.execute(
-        sa.select(Step, Visit.code, Service.code, Visit.priority, Visit.busy_desk_id)
+        sa.select(Step, Visit.code, Service.code, Visit.priority, Visit.busy_desk_id, Service.name)
         .join(Visit, Visit.id == Step.visit_id).join(Service, Service.id == Step.service_id)
         .where(Step.event_id == desk.event_id, Step.service_id.in_(service_ids), Step.status == WAITING)
         .order_by(Step.priority_rank, Step.arrived_at, Step.id).limit(limit)
     ).all()
     visit_ids = {step.visit_id for step, *_ in rows}
-    others: dict[int, list[tuple[int, str, int]]] = {}
+    others: dict[int, list[tuple[int, str, int, str]]] = {}
     if visit_ids:
-        for visit_id, step_id, code, position in db.session.execute(
-            sa.select(Step.visit_id, Step.id, Service.code, Step.position)
+        for visit_id, step_id, code, position, name in db.session.execute(
+            sa.select(Step.visit_id, Step.id, Service.code, Step.position, Service.name)
             .join(Service, Service.id == Step.service_id)
             .where(Step.visit_id.in_(visit_ids), Step.status.in_(LIVE_STEP_STATES))
         ):
-            others.setdefault(visit_id, []).append((step_id, code, position))
+            others.setdefault(visit_id, []).append((step_id, code, position, name))
     at = now()
     result = []
-    for step, visit_code, service_code, priority, busy_desk in rows:
-        other = [code for sid, code, pos in sorted(others.get(step.visit_id, []), key=lambda r: r[2])
+    for step, visit_code, service_code, priority, busy_desk, service_name in rows:
+        other = [(code, name) for sid, code, pos, name in sorted(others.get(step.visit_id, []), key=lambda r: r[2])
                  if sid != step.id]
         result.append(WaitingRow(step=step, visit_code=visit_code, service_code=service_code, priority=priority,
                                  waited_minutes=_minutes_since(step.arrived_at, at), busy=busy_desk is not None,
-                                 other_services=other))
+                                 other_services=[code for code, _ in other], service_name=service_name,
+                                 other_service_names=[name for _, name in other]))
     return result
 
 

@@ -99,6 +99,26 @@
     var scope = root && root.querySelectorAll ? root : document;
     scope.querySelectorAll("dialog[data-open='true']").forEach(openDialog);
   }
-  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); });
-  document.addEventListener("DOMContentLoaded", function () { reopen(document); });
+
+  // The undo bar after M or S goes away by itself: the desk keeps its pace. The server holds the real
+  // time limit (botram.domain.queue.UNDO_SECONDS); this only stops offering it.
+  function expireUndo(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("[data-undo-seconds]").forEach(function (bar) {
+      var seconds = parseInt(bar.getAttribute("data-undo-seconds"), 10) || 8;
+      bar.style.setProperty("--undo-seconds", seconds + "s");
+      setTimeout(function () { bar.remove(); }, seconds * 1000);
+    });
+  }
+
+  // A poll answered after its element was swapped out (an action replaced the console meanwhile) is
+  // dropped: its HX-Retarget would look for #desk-console inside the detached old element and fail.
+  // The new console has its own poll.
+  document.addEventListener("htmx:beforeOnLoad", function (evt) {
+    var elt = evt.detail.elt;
+    if (elt && !elt.isConnected) evt.preventDefault();
+  });
+
+  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); });
 })();
