@@ -550,7 +550,7 @@ def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere
     response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == "#desk-console"
+    assert response.headers["HX-Retarget"] == "closest #desk-console"
     assert 'id="desk-console"' in response.get_data(as_text=True)
 
 

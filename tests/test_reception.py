@@ -404,6 +404,7 @@ def test_ticket_carries_the_public_address_and_warns_about_loopback(client, auth
     body = client.get(f"/reception/visits/{visit.id}/ticket").get_data(as_text=True)
     assert f"http://localhost/status/{visit.public_token}" in body
     assert "tidak bisa dibuka dari ponsel warga" in body and "BOTRAM_PUBLIC_URL" in body
+    assert "http://localhost hanya menunjuk ke komputer ini" in body
     htmx = post_visit(client, setup, htmx=True, services=ids("KK")).get_data(as_text=True)
     assert "tidak bisa dibuka dari ponsel warga" in htmx
 

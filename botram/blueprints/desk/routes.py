@@ -195,7 +195,10 @@ def waiting(desk_id: int):
     seen_current = request.args.get("current", "0")
     if seen_current != str(current.id if current else 0) or request.args.get("state") != desk.state:
         response = console_response(desk)
-        response.headers["HX-Retarget"] = "#desk-console"
+        # `closest`, not `#desk-console`: a poll answered after an action already replaced the console
+        # belongs to the old, detached console; htmx then drops it quietly instead of failing to find the
+        # id from a detached element ("Invalid re-target"). The new console polls for itself.
+        response.headers["HX-Retarget"] = "closest #desk-console"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     response = make_response(render_template(

@@ -111,14 +111,6 @@
     });
   }
 
-  // A poll answered after its element was swapped out (an action replaced the console meanwhile) is
-  // dropped: its HX-Retarget would look for #desk-console inside the detached old element and fail.
-  // The new console has its own poll.
-  document.addEventListener("htmx:beforeOnLoad", function (evt) {
-    var elt = evt.detail.elt;
-    if (elt && !elt.isConnected) evt.preventDefault();
-  });
-
   document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); });
 })();
