@@ -775,7 +775,7 @@ def test_call_outside_hours_offers_the_extension_then_extends_and_calls(client, 
     auth.login("petugas1")
     desk = world["desk"].id
     page = client.get(f"/desk/{desk}").get_data(as_text=True)
-    assert "Di luar jam loket" in page and "Perpanjang jam dan panggil" in page
+    assert "Di luar jam loket" in page and "dan perpanjang jam loket menjadi 00.00–" in page
     assert 'name="extend" value="1"' in page
     assert f"memperpanjang jam tutup sampai {expected_close.strftime('%H.%M')}" in page
 

@@ -164,7 +164,7 @@ with app.app_context():
     open_desk(page, live_server, 1)
     offer = page.locator(".hours-offer")
     expect(offer).to_contain_text("Di luar jam loket")
-    expect(page.locator("button.call-next")).to_contain_text("Perpanjang jam dan panggil")
+    expect(page.locator("button.call-next")).to_contain_text("dan perpanjang jam loket menjadi")
     screenshot(page, "citizen-desk-hours-offer-1366")
     call(page)
     expect(page.locator("#visitor-code")).to_have_text(codes[0])
