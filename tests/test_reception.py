@@ -425,3 +425,12 @@ def test_ticket_carries_the_public_address_and_warns_about_loopback(client, auth
 def test_loopback_addresses(app, url, loopback):
     from botram.blueprints.public.routes import is_loopback
     assert is_loopback(url) is loopback
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (None, ""), ("", ""), ("  http://192.168.1.10:5000/ ", "http://192.168.1.10:5000"),
+    ("192.168.1.10:5000", "http://192.168.1.10:5000"), ("https://botram.bekasikab.go.id", "https://botram.bekasikab.go.id"),
+])
+def test_public_url_setting_is_normalised(raw, expected):
+    from botram.config import public_url
+    assert public_url(raw) == expected
