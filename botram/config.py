@@ -28,6 +28,15 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def public_url(raw: str | None) -> str:
+    """BOTRAM_PUBLIC_URL without a trailing slash; `192.168.1.10:5000` typed without a scheme means http://
+    (a QR code without one would be read as text, not as a link)."""
+    value = (raw or "").strip().rstrip("/")
+    if value and "://" not in value:
+        value = "http://" + value
+    return value
+
+
 def defaults(instance_path: str) -> dict:
     session_hours = _env_int("BOTRAM_SESSION_HOURS", 12)
     return {
@@ -63,6 +72,9 @@ def defaults(instance_path: str) -> dict:
         "BOTRAM_LOGIN_IP_MAX_FAILURES": _env_int("BOTRAM_LOGIN_IP_MAX_FAILURES", 30),
         "BOTRAM_LOGIN_LOCKOUT_MINUTES": _env_int("BOTRAM_LOGIN_LOCKOUT_MINUTES", 15),
         "BOTRAM_IDLE_MINUTES": _env_int("BOTRAM_IDLE_MINUTES", 60),
+        # The address citizens' phones use (the ticket's QR code and printed link), e.g. http://192.168.1.10:5000
+        # at a field event on a local Wi-Fi router. Unset: the address reception's browser used.
+        "BOTRAM_PUBLIC_URL": public_url(os.environ.get("BOTRAM_PUBLIC_URL")),
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none, trust no header).
         "BOTRAM_PROXY_HOPS": _env_int("BOTRAM_PROXY_HOPS", 0),
     }

@@ -2,6 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
+from botram.domain.queue_rules import QueueRules
 from botram.domain.tokens import issue_token
 from botram.extensions import db
 from botram.models import AuditLog, Step, Visit
@@ -169,6 +170,7 @@ def test_board_api_is_public_and_hides_drafts(client, hall):
 def test_call_next_over_the_api_keeps_the_configured_priority_cap(client, app, hall, monkeypatch, cap, order):
     event, desk1, _d3, reception, dukcapil, _b = hall
     monkeypatch.setitem(app.config, "BOTRAM_PRIORITY_CAP", cap)
+    monkeypatch.setitem(app.extensions, "botram_queue_rules", QueueRules.from_config(app.config))  # as create_app
     codes = {}
     for label in ("R1", "P1", "P2", "P3"):
         body = issue(client, event, reception, [service("KK").id],

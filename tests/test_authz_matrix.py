@@ -67,7 +67,7 @@ EXPECTED: dict[str, str | frozenset] = {
     # desk console
     **{f"desk.{name}": DESK for name in (
         "index", "console", "waiting", "call_next", "start", "finish", "no_show", "recall", "transfer",
-        "reveal_nik", "set_state", "guidance")},
+        "reveal_nik", "set_state", "guidance", "undo")},
     # projector and citizen pages
     "board.show": PUBLIC,
     "board.panel": PUBLIC,

@@ -1,12 +1,14 @@
 """The desk console: who may open which desk, every action with good and bad input, NIK masking and the
 audited reveal, the cheap live poll, and the guidance sheet page."""
 import json
+from datetime import time
 
 import pytest
 import sqlalchemy as sa
 
 from botram.config import defaults as config_defaults
 from botram.domain import queue
+from botram.domain.clock import wib_to_utc
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
 from botram.domain.queue_rules import QueueRules
@@ -32,6 +34,11 @@ def world(app):
     pbb = make_desk(event, 3, "BAPENDA", ["PBB-BAYAR", "PBB-MUTASI"])
     closed = make_event("BOTRAM Lalu", status="closed")
     closed_desk = make_desk(closed, 1, "DISDUKCAPIL", ["AKTA-MATI"], state="closed")
+    # Desks open all day, so calling never meets the outside-hours offer whatever time the tests run;
+    # that offer has its own tests (test_call_outside_hours_*).
+    for d in (desk, other, pbb):
+        d.opens_at, d.closes_at = wib_to_utc(event.date, time(0, 0)), wib_to_utc(event.date, time(23, 59))
+    db.session.commit()
     return {"users": users, "event": event, "desk": desk, "other": other, "pbb": pbb, "closed": closed,
             "closed_desk": closed_desk}
 
@@ -210,6 +217,8 @@ def test_call_next_from_the_console_keeps_the_configured_priority_cap(client, au
         monkeypatch.setenv("BOTRAM_PRIORITY_CAP", str(cap))
         monkeypatch.setitem(app.config, "BOTRAM_PRIORITY_CAP", config_defaults(app.instance_path)["BOTRAM_PRIORITY_CAP"])
         assert app.config["BOTRAM_PRIORITY_CAP"] == cap
+        # read once into the app's QueueRules when the app is made, as create_app does
+        monkeypatch.setitem(app.extensions, "botram_queue_rules", QueueRules.from_config(app.config))
     codes = {}
     for label in ("R1", "R2", "P1", "P2", "P3"):  # the regular visitors came first
         codes[issue(world, ["KK"], priority="lansia" if label[0] == "P" else "none").code] = label
@@ -582,7 +591,9 @@ def test_waiting_list_shows_priority_time_and_other_services(client, auth, world
     issue(world, ["KK"], priority="hamil")
     auth.login("petugas1")
     html = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
-    assert "Ibu hamil/anak" in html and "PBB-MUTASI" in html and old.code in html
+    # services by name, never by internal code (issue 12)
+    assert "Ibu hamil/anak" in html and service("PBB-MUTASI").name in html and old.code in html
+    assert "PBB-MUTASI" not in html
 
 
 # ------------------------------------------------------------------ guidance page
@@ -641,3 +652,176 @@ def test_console_links_to_the_desk_hours_page(client, auth, app):
         link = url_for("reports.desk_hours", desk_id=desk.id)
     assert "Ubah jam loket" in page and link in page
     assert client.get(link).status_code == 200
+
+
+# ------------------------------------------------------------------ issue 12: undo M and S, hours before a call
+
+from datetime import datetime, timedelta  # noqa: E402
+
+from botram.domain import Conflict  # noqa: E402
+from botram.domain.clock import WIB, now, to_wib  # noqa: E402
+
+
+def _backdate_finish(step_id: int, seconds: int) -> None:
+    step = db.session.get(Step, step_id)
+    step.finished_at = step.finished_at - timedelta(seconds=seconds)
+    db.session.commit()
+
+
+def test_undo_no_show_restores_the_call_with_its_times_and_is_audited(world):
+    officer = world["users"]["petugas"].id
+    visit = issue(world, ["KK"])
+    step = call(world)
+    queue.recall(step.id, by_user_id=officer)
+    called_at = db.session.get(Step, step.id).called_at
+    queue.no_show(step.id, by_user_id=officer)
+    assert db.session.get(Visit, visit.id).busy_desk_id is None
+    before = version(world)
+    queue.undo_no_show(step.id, desk_id=world["desk"].id, by_user_id=officer)
+    db.session.expire_all()
+    again = db.session.get(Step, step.id)
+    assert (again.status, again.called_at, again.finished_at, again.recall_count) == ("called", called_at, None, 1)
+    assert db.session.get(Visit, visit.id).busy_desk_id == world["desk"].id
+    assert queue.desk_current(world["desk"].id).id == step.id
+    assert version(world) == before + 1
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "step.undo_no_show"))
+    assert entry.entity_id == step.id and entry.user_id == officer and entry.detail["before"]["status"] == "no_show"
+
+
+def test_undo_finish_reopens_as_serving_keeping_what_was_entered(world):
+    officer = world["users"]["petugas"].id
+    issue(world, ["AKTA-MATI"])
+    step = call(world)
+    queue.start(step.id, by_user_id=officer)
+    req = step.service.requirements[0].id
+    queue.finish(step.id, outcome="done", by_user_id=officer, requirements_presented=[req], note="cek")
+    queue.undo_finish(step.id, desk_id=world["desk"].id, by_user_id=officer)
+    db.session.expire_all()
+    again = db.session.get(Step, step.id)
+    assert (again.status, again.outcome, again.finished_at) == ("serving", None, None)
+    assert again.started_at is not None and again.requirements_presented == [req] and again.note == "cek"
+    assert count(AuditLog, AuditLog.action == "step.undo_finish") == 1
+    # Finishing again works as usual.
+    queue.finish(step.id, outcome="incomplete", by_user_id=officer, requirements_presented=[req])
+    assert db.session.get(Step, step.id).outcome == "incomplete"
+
+
+def test_undo_is_refused_late_elsewhere_twice_or_after_the_visitor_moved_on(world):
+    officer = world["users"]["petugas"].id
+    desk, other = world["desk"].id, world["other"].id
+    visit = issue(world, ["KK", "KTP-REKAM"])
+    step = call(world)
+    queue.no_show(step.id, by_user_id=officer)
+    # another desk cannot take back this desk's no-show
+    with pytest.raises(Conflict, match="Hanya loket"):
+        queue.undo_no_show(step.id, desk_id=other, by_user_id=officer)
+    # the visitor has since been called at desk 2 for their other service
+    elsewhere = call(world, "other")
+    assert elsewhere.visit_id == visit.id
+    with pytest.raises(Conflict, match=f"{visit.code} sudah dipanggil di Loket 2"):
+        queue.undo_no_show(step.id, desk_id=desk, by_user_id=officer)
+    queue.finish(elsewhere.id, outcome="done", by_user_id=officer)
+    # this desk already called the next visitor
+    nxt = issue(world, ["KK"])
+    current = call(world)
+    assert current.visit_id == nxt.id
+    with pytest.raises(Conflict, match=f"sudah memanggil {nxt.code}"):
+        queue.undo_no_show(step.id, desk_id=desk, by_user_id=officer)
+    queue.finish(current.id, outcome="done", by_user_id=officer)
+    # too late
+    _backdate_finish(step.id, queue.UNDO_SECONDS + 1)
+    with pytest.raises(Conflict, match="sudah lewat"):
+        queue.undo_no_show(step.id, desk_id=desk, by_user_id=officer)
+    # the wrong kind: a finished step is not a no-show
+    with pytest.raises(Conflict, match="sekarang selesai"):
+        queue.undo_no_show(current.id, desk_id=desk, by_user_id=officer)
+    assert db.session.get(Step, step.id).status == "no_show"
+    assert count(AuditLog, AuditLog.action.like("step.undo%")) == 0
+
+
+def test_undo_route_after_m_and_s(client, auth, world, htmx_headers):
+    issue(world, ["KK"])
+    step = call(world)
+    auth.login("petugas1")
+    desk = world["desk"].id
+    marked = client.post(f"/desk/{desk}/steps/{step.id}/no-show", headers=htmx_headers)
+    html = marked.get_data(as_text=True)
+    assert 'data-undo-seconds="8"' in html and f"/desk/{desk}/steps/{step.id}/undo" in html
+    assert 'data-shortcut="u"' in html
+    undone = client.post(f"/desk/{desk}/steps/{step.id}/undo", headers=htmx_headers)
+    assert undone.status_code == 200 and "kembali ke loket ini" in toast(undone)["message"]
+    assert db.session.get(Step, step.id).status == "called"
+    finished = client.post(f"/desk/{desk}/steps/{step.id}/finish", data={"outcome": "done"}, headers=htmx_headers)
+    assert "data-undo-seconds" in finished.get_data(as_text=True)
+    assert client.post(f"/desk/{desk}/steps/{step.id}/undo", headers=htmx_headers).status_code == 200
+    assert db.session.get(Step, step.id).status == "called"
+    # refused: an alert in the console with the domain's status, nothing changed
+    again = client.post(f"/desk/{desk}/steps/{step.id}/undo", headers=htmx_headers)
+    assert again.status_code == 409 and "Tidak dapat dibatalkan" in again.get_data(as_text=True)
+    assert client.post(f"/desk/{desk}/steps/{step.id}/undo", no_csrf=True).status_code == 400
+    # the plain console (no action just taken) offers no undo
+    assert "data-undo-seconds" not in client.get(f"/desk/{desk}").get_data(as_text=True)
+
+
+def _desk_hours(desk, opens: datetime, closes: datetime) -> None:
+    desk = db.session.get(Desk, desk.id)
+    desk.opens_at, desk.closes_at = opens, closes
+    db.session.commit()
+
+
+def _day_start(world) -> datetime:
+    return datetime.combine(world["event"].date, time(0, 0), tzinfo=WIB)
+
+
+def test_hours_extension_rounds_to_the_half_hour(world):
+    desk = db.session.get(Desk, world["desk"].id)
+    day = _day_start(world)
+    _desk_hours(desk, day.replace(hour=8), day.replace(hour=16))
+    # 04.38 before an 08.00 opening: open from 04.30; 16.12 after a 16.00 closing: close at 16.30
+    early = queue.hours_extension(desk, at=day.replace(hour=4, minute=38))
+    assert (early.new_opens, early.new_closes, early.early) == (time(4, 30), time(16, 0), True)
+    late = queue.hours_extension(desk, at=day.replace(hour=16, minute=12))
+    assert (late.new_opens, late.new_closes, late.early) == (time(8, 0), time(16, 30), False)
+    assert queue.hours_extension(desk, at=day.replace(hour=16, minute=0)).new_closes == time(16, 30)
+    assert queue.hours_extension(desk, at=day.replace(hour=23, minute=50)).new_closes == time(23, 59)
+    assert queue.hours_extension(desk, at=day.replace(hour=9)) is None
+    from botram.domain import DomainError
+    with pytest.raises(DomainError, match="bukan hari ini"):
+        queue.hours_extension(desk, at=day + timedelta(days=1, hours=9))
+
+
+def _outside_hours_now(world) -> tuple[time, time]:
+    """Put desk 1's hours just behind now; the closing the extension should give (next half hour)."""
+    at = to_wib(now())
+    if at.hour == 0 and at.minute < 10 or at.hour == 23 and at.minute >= 30:
+        pytest.skip("too close to midnight WIB for a same-day extension")
+    day = _day_start(world)
+    _desk_hours(world["desk"], day, at - timedelta(minutes=5))
+    floor = at.replace(minute=0 if at.minute < 30 else 30, second=0, microsecond=0)
+    return (at - timedelta(minutes=5)).time().replace(second=0, microsecond=0), (floor + timedelta(minutes=30)).time()
+
+
+def test_call_outside_hours_offers_the_extension_then_extends_and_calls(client, auth, world, htmx_headers):
+    issue(world, ["KK"])
+    _, expected_close = _outside_hours_now(world)
+    auth.login("petugas1")
+    desk = world["desk"].id
+    page = client.get(f"/desk/{desk}").get_data(as_text=True)
+    assert "Di luar jam loket" in page and "dan perpanjang jam loket menjadi 00.00–" in page
+    assert 'name="extend" value="1"' in page
+    assert f"memperpanjang jam tutup sampai {expected_close.strftime('%H.%M')}" in page
+
+    # A console drawn before closing time posts no `extend`: nobody is called, the choice is shown.
+    asked = client.post(f"/desk/{desk}/call-next", headers=htmx_headers)
+    assert asked.status_code == 200 and "Tekan N lagi" in toast(asked)["message"]
+    assert queue.desk_current(desk) is None and count(AuditLog, AuditLog.action == "desk.hours") == 0
+
+    called = client.post(f"/desk/{desk}/call-next", data={"extend": "1"}, headers=htmx_headers)
+    assert called.status_code == 200 and "dipanggil" in toast(called)["message"]
+    assert queue.desk_current(desk) is not None
+    db.session.expire_all()
+    assert to_wib(db.session.get(Desk, desk).closes_at).time() == expected_close
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "desk.hours"))
+    assert entry.detail["reason"] == "call_outside_hours" and entry.detail["closes"] == expected_close.strftime("%H:%M")
+    # inside the hours now: the console is back to the plain call button
+    assert "Di luar jam loket" not in called.get_data(as_text=True)

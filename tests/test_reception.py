@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from botram.domain import queue
 from botram.extensions import db
-from botram.models import AuditLog, Event, LifeEventPackage, Step, Visit
+from botram.models import AuditLog, Event, LifeEventPackage, Step, User, Visit
 from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
@@ -388,3 +388,87 @@ def test_every_reception_view_declares_its_roles(app):
         if rule.endpoint.startswith("reception."):
             assert getattr(app.view_functions[rule.endpoint], "allowed_roles", None) == (
                 "resepsionis", "koordinator", "admin"), rule.rule
+
+
+# ------------------------------------------------------- issue 12: outcomes, reprint, names, public address
+
+
+def test_today_list_shows_service_names_and_the_desk_outcome(client, auth, setup):
+    """A step the desk closed as "Belum lengkap" is not a green "Selesai"; services read by name."""
+    officer = db.session.scalar(sa.select(User.id).where(User.username == "petugas1"))
+    visit = queue.issue_visit(setup.id, [service("KK").id, service("PBB-BAYAR").id], by_user_id=officer).visit
+    step = queue.call_next(_desk(setup, 1), by_user_id=officer)
+    queue.finish(step.id, outcome="incomplete", by_user_id=officer)
+    auth.login("resepsionis")
+    body = client.get(f"/reception/{setup.id}").get_data(as_text=True)
+    today = body[body.index('id="today-list"'):]
+    row = today[today.index(visit.code):]
+    assert re.search(r"Perubahan Kartu Keluarga</span>\s*<span class=\"badge warn\">Belum lengkap</span>", row)
+    assert "status-done" not in row  # not the green "Selesai" badge
+    assert "Informasi dan pembayaran PBB-P2" in row
+    for code in ("KTP-REKAM", ">KK<", "PBB-BAYAR"):
+        assert code not in today
+
+
+def _desk(event, number):
+    from botram.models import Desk
+    return db.session.scalar(sa.select(Desk.id).where(Desk.event_id == event.id, Desk.number == number))
+
+
+def test_any_ticket_of_the_day_can_be_found_and_reprinted(client, auth, setup):
+    auth.login("resepsionis")
+    user = db.session.scalar(sa.select(Visit.created_by_id)) or make_user("resepsionis", "resepsionis3").id
+    visits = [queue.issue_visit(setup.id, [service("KK").id], by_user_id=user).visit for _ in range(45)]
+    oldest = visits[0]
+    page = client.get(f"/reception/{setup.id}").get_data(as_text=True)
+    assert oldest.code not in page  # only the latest 40 are listed...
+    found = client.get(f"/reception/{setup.id}/visits?q=a1", headers={"HX-Request": "true"})
+    body = found.get_data(as_text=True)
+    assert found.status_code == 200 and "A-001" in body and "A-002" not in body  # ..."a1" finds A-001
+    assert f'/reception/visits/{oldest.id}/ticket?print=1' in body and "Cetak ulang" in body
+    assert 'value="A-1"' not in body  # the field lives outside the polled list
+    assert f"q=A-1" in body  # the list keeps polling with its search
+    plain = client.get(f"/reception/{setup.id}?q=A-00")
+    assert plain.status_code == 200 and "A-001" in plain.get_data(as_text=True)
+    reprint = client.get(f"/reception/visits/{oldest.id}/ticket?print=1")
+    assert reprint.status_code == 200 and "data-autoprint" in reprint.get_data(as_text=True)
+
+
+def test_ticket_carries_the_public_address_and_warns_about_loopback(client, auth, setup, app):
+    auth.login("resepsionis")
+    post_visit(client, setup, services=ids("KK"))
+    visit = db.session.scalar(sa.select(Visit))
+    # The test client is "localhost": a phone scanning this would open itself.
+    body = client.get(f"/reception/visits/{visit.id}/ticket").get_data(as_text=True)
+    assert f"http://localhost/status/{visit.public_token}" in body
+    assert "tidak bisa dibuka dari ponsel warga" in body and "BOTRAM_PUBLIC_URL" in body
+    assert "http://localhost hanya menunjuk ke komputer ini" in body
+    htmx = post_visit(client, setup, htmx=True, services=ids("KK")).get_data(as_text=True)
+    assert "tidak bisa dibuka dari ponsel warga" in htmx
+
+    app.config["BOTRAM_PUBLIC_URL"] = "http://192.168.1.10:5000"
+    body = client.get(f"/reception/visits/{visit.id}/ticket").get_data(as_text=True)
+    assert f"http://192.168.1.10:5000/status/{visit.public_token}" in body  # in words on the ticket
+    assert "localhost/status" not in body and "tidak bisa dibuka dari ponsel warga" not in body
+    import segno
+    assert segno.make(f"http://192.168.1.10:5000/status/{visit.public_token}", error="m").svg_inline(
+        scale=4, omitsize=True).split("<path")[1][:200] in body  # the QR code encodes that address
+
+
+@pytest.mark.parametrize("url,loopback", [
+    ("http://127.0.0.1:5000/status/x", True), ("http://localhost/status/x", True), ("http://[::1]:5000/s", True),
+    ("http://127.3.2.1/s", True), ("http://0.0.0.0:5000/s", True), ("http://192.168.1.10:5000/s", False),
+    ("https://botram.bekasikab.go.id/s", False),
+])
+def test_loopback_addresses(app, url, loopback):
+    from botram.blueprints.public.routes import is_loopback
+    assert is_loopback(url) is loopback
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (None, ""), ("", ""), ("  http://192.168.1.10:5000/ ", "http://192.168.1.10:5000"),
+    ("192.168.1.10:5000", "http://192.168.1.10:5000"), ("https://botram.bekasikab.go.id", "https://botram.bekasikab.go.id"),
+])
+def test_public_url_setting_is_normalised(raw, expected):
+    from botram.config import public_url
+    assert public_url(raw) == expected

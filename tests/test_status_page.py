@@ -94,3 +94,79 @@ def test_status_needs_no_login_and_is_not_indexed(client, world):
     body = client.get(f"/status/{visit.public_token}").get_data(as_text=True)
     assert 'name="robots" content="noindex"' in body
     assert "Keluar" not in body  # no staff navigation
+
+
+# ------------------------------------------------------------------ people ahead, the way the queue calls
+
+
+def test_people_ahead_counts_every_service_of_the_desk_in_call_order(client, world):
+    """Desk 1 calls KK and KTP-REKAM from one queue (priority rank, then arrival). Hand-derived:
+    targets KK 10 min, KTP-REKAM 8 min, PBB-BAYAR 6 min; nothing measured yet; desk 1 is the only open
+    desk offering KK."""
+    v1 = issue(world, "KK")
+    v2 = issue(world, "KK")                          # the ticket we follow
+    v3 = issue(world, "KTP-REKAM", priority="lansia")  # arrives later, but priority, at the same desk
+    v4 = issue(world, "KK")
+    v5 = issue(world, "PBB-BAYAR")                   # another desk: never ahead of a KK ticket
+    step2, step4 = v2.steps[0].id, v4.steps[0].id
+
+    # v1 (KK, earlier) and v3 (KTP-REKAM, priority) are called before v2: 2 ahead, 10 + 8 = 18 minutes.
+    assert queue.people_ahead(step2) == 2
+    assert queue.estimated_wait_minutes(step2) == 18
+    # v4: v1, v2, v3 ahead: 10 + 10 + 8 = 28.
+    assert (queue.people_ahead(step4), queue.estimated_wait_minutes(step4)) == (3, 28)
+    assert (queue.people_ahead(v5.steps[0].id), queue.estimated_wait_minutes(v5.steps[0].id)) == (0, 0)
+    body = client.get(f"/status/{v2.public_token}").get_data(as_text=True)
+    assert "Menunggu — 2 orang di depan Anda, sekitar 18 menit" in body
+
+    # The board uses the same function: a regular visitor registering now for KK waits behind all four
+    # waiting at desk 1: 3 × 10 + 8 = 38 minutes; PBB-BAYAR: 6.
+    from botram.domain.board import board_state
+    state = board_state(db.session.get(Event, world["event"].id))
+    by_code = {s.code: s for s in state.services}
+    assert by_code["KK"].estimated_minutes == 38 and by_code["KK"].waiting == 3
+    assert by_code["KTP-REKAM"].estimated_minutes == 38
+    assert by_code["PBB-BAYAR"].estimated_minutes == 6
+
+    # A second open desk offering only KK shares the work: 18 / 2 = 9 minutes for v2; v3 is still ahead
+    # (desk 1 may call it first).
+    make_desk(world["event"], 2, "DISDUKCAPIL", ["KK"])
+    assert (queue.people_ahead(step2), queue.estimated_wait_minutes(step2)) == (2, 9)
+
+    # And call_next really calls them in that order at desk 1: v3, v1, then v2.
+    officer = world["officer"].id
+    called = []
+    for _ in range(3):
+        called.append(queue.call_next(world["desk1"].id, by_user_id=officer))
+        if len(called) < 3:
+            queue.finish(called[-1].id, outcome="done", by_user_id=officer)
+    assert [s.visit_id for s in called] == [v3.id, v1.id, v2.id]
+    assert queue.people_ahead(step4) == 0
+
+
+def test_own_other_steps_are_not_people_ahead(world):
+    """A visitor's own KTP-REKAM step at the same desk is not a person ahead of their KK step."""
+    other = issue(world, "KK")
+    mine = issue(world, "KTP-REKAM", "KK")
+    kk = next(s for s in mine.steps if s.service_id == service("KK").id)
+    assert queue.people_ahead(kk.id) == 1  # `other` only
+    assert other.steps[0].id != kk.id
+
+
+def test_a_called_step_comes_first_and_retitles_the_page(client, world):
+    """The ticket's second service is called: it leads the page (banner and first card) above the
+    waiting one, and the title, including the polled fragment's, names the desk."""
+    issue(world, "KK")
+    visit = issue(world, "KK", "PBB-BAYAR")
+    url = f"/status/{visit.public_token}"
+    assert f"<title>Tiket {visit.code}" in client.get(url).get_data(as_text=True)
+    step = queue.call_next(world["desk3"].id, by_user_id=world["officer"].id)
+    assert step.visit_id == visit.id
+    body = client.get(url).get_data(as_text=True)
+    assert f"<title>Dipanggil ke Loket 3 — {visit.code}" in body
+    banner, called_card, waiting_card = (body.index("Anda dipanggil"), body.index("Dipanggil ke Loket 3 (Bapenda)"),
+                                         body.index("Menunggu — 1 orang di depan Anda"))
+    assert banner < body.index('class="status-code') < called_card < waiting_card
+    fragment = client.get(url + "?v=0", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith(f"<title>Dipanggil ke Loket 3 — {visit.code}")
+    assert "<html" not in fragment

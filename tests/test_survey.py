@@ -66,9 +66,10 @@ def test_answer_once_then_thanks(client, world):
 
 def test_missing_answers_are_all_named(client, world):
     data = {k: v for k, v in ANSWERS.items() if k not in ("waktu", "pengaduan")}
-    response = client.post(f"/survey/{world.served.public_token}", data=data)
+    response = client.post(f"/survey/{world.served.public_token}", data=data, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    # post-redirect-get: the refusal is shown by a GET, so Back never offers to resubmit the form
+    assert [r.status_code for r in response.history] == [303] and response.status_code == 200
     assert "Pertanyaan “Waktu pelayanan” belum dijawab." in page
     assert "Pertanyaan “Penanganan pengaduan” belum dijawab." in page
     assert 'value="3" checked' in page  # answers given are kept
@@ -83,8 +84,10 @@ def test_missing_answers_are_all_named(client, world):
     ({"comment": "x" * 1001}, "Komentar paling banyak 1000 karakter."),
 ])
 def test_bad_input_is_refused(client, world, change, message):
-    response = client.post(f"/survey/{world.served.public_token}", data=dict(ANSWERS, **change))
-    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    response = client.post(f"/survey/{world.served.public_token}", data=dict(ANSWERS, **change),
+                           follow_redirects=True)
+    assert [r.status_code for r in response.history] == [303]
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert count(SurveyResponse) == 0
 
 
@@ -166,3 +169,16 @@ def test_kiosk_for_draft_or_unknown_event_is_404(client, auth, app):
     draft = make_event(status=EventStatus.DRAFT.value)
     assert client.get(f"/survey/kiosk/{draft.id}").status_code == 404
     assert client.get("/survey/kiosk/99999").status_code == 404
+
+
+def test_a_refused_answer_is_shown_once_then_the_form_is_fresh(client, world):
+    """The draft carried across the redirect is used once: reloading the form later starts clean."""
+    token = world.served.public_token
+    data = {k: v for k, v in ANSWERS.items() if k != "waktu"}
+    response = client.post(f"/survey/{token}", data=data)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/survey/{token}")
+    shown = client.get(f"/survey/{token}").get_data(as_text=True)
+    assert "Pertanyaan “Waktu pelayanan” belum dijawab." in shown and 'value="3" checked' in shown
+    again = client.get(f"/survey/{token}").get_data(as_text=True)
+    assert "belum dijawab" not in again and 'checked' not in again
+    assert count(SurveyResponse) == 0

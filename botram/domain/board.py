@@ -251,7 +251,7 @@ def _hours(event: Event, desks: list[Desk]) -> tuple[str, str, list[BoardExtensi
 
 
 def _compute(event: Event) -> BoardState:
-    from .queue import service_times_today
+    from .queue import service_wait_estimates
 
     desks = {d.id: d for d in db.session.scalars(
         sa.select(Desk).where(Desk.event_id == event.id)
@@ -270,21 +270,15 @@ def _compute(event: Event) -> BoardState:
         sa.select(Step.service_id, sa.func.count()).where(Step.event_id == event.id,
                                                           Step.status == StepStatus.WAITING.value)
         .group_by(Step.service_id)).all())
-    minutes = service_times_today(event.id)
+    estimates = service_wait_estimates(event.id, waiting)
     services = {}
     for desk in desks.values():
         for service in desk.services:
             services.setdefault(service.id, (service, desk.agency))
-    open_desks = {sid: sum(1 for d in desks.values() if d.state == DeskState.OPEN.value
-                           and any(s.id == sid for s in d.services)) for sid in services}
     board_services = []
     for sid, (service, agency) in sorted(services.items(), key=lambda kv: (kv[1][1].short_name, kv[1][0].code)):
         count = waiting.get(sid, 0)
-        # a desk that closes tickets in seconds still takes a citizen about a minute to reach it
-        per_person = max(1.0, minutes.get(sid) or service.target_minutes)
-        estimate = None
-        if open_desks[sid]:
-            estimate = round(count * per_person / open_desks[sid])
+        estimate = estimates.get(sid)
         board_services.append(BoardService(id=sid, code=service.code, name=service.name,
                                            agency=agency.short_name, agency_color=agency.color,
                                            waiting=count, estimated_minutes=estimate,

@@ -10,11 +10,13 @@ Writes are units of work (botram/domain/uow.py, docs/queue-domain.md): rows lock
 """
 from __future__ import annotations
 
+import math
 import random
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 
 import lokal
 import sqlalchemy as sa
@@ -28,7 +30,7 @@ from ..models import (
     Visit, desk_service,
 )
 from . import Conflict, DomainError, NotFound, audit
-from .clock import now
+from .clock import now, to_wib, wib_to_utc
 from .nik import check_nik
 from .queue_rules import DEFAULT as DEFAULT_RULES
 from .queue_rules import QueueRules
@@ -62,7 +64,9 @@ class WaitingRow:
     priority: str
     waited_minutes: int
     busy: bool
-    other_services: list[str] = field(default_factory=list)
+    other_services: list[str] = field(default_factory=list)  # service codes, in the visit's order
+    service_name: str = ""
+    other_service_names: list[str] = field(default_factory=list)  # what a person reads
 
 
 @dataclass
@@ -94,6 +98,11 @@ class VisitStatus:
     @property
     def finished(self) -> bool:
         return all(s.status not in LIVE_STEP_STATES for s in self.steps)
+
+    @property
+    def called(self) -> "StepView | None":
+        """The step the citizen is being called for right now, if any (a visit is called at one desk)."""
+        return next((s for s in self.steps if s.status == CALLED), None)
 
 
 # ------------------------------------------------------------------------------------- transaction glue
@@ -553,6 +562,141 @@ def no_show(step_id: int, *, by_user_id: int) -> Step:
     return step
 
 
+UNDO_SECONDS = 15  # the desk's toast offers undo for 8 s; the rest is grace for a slow Wi-Fi
+
+
+def _desk_name(desk_id: int | None) -> str:
+    number = db.session.scalar(sa.select(Desk.number).where(Desk.id == desk_id)) if desk_id else None
+    return str(_l("Loket %(n)s", n=number)) if number is not None else str(_l("loket lain"))
+
+
+def _undo(step_id: int, *, desk_id: int, by_user_id: int, status: str, action: str, within_seconds: int) -> Step:
+    """Put a step this desk just closed back to where it was (called, or serving when it had started),
+    keeping its call and start times, and claim its visit for the desk again. Refused after the window,
+    from another desk, when the desk has already called someone else, or when the visitor has since been
+    called elsewhere or put back in the queue by reception."""
+    desk = db.session.scalar(
+        sa.select(Desk).where(Desk.id == desk_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))
+    if desk is None:
+        raise NotFound(_l("Loket tidak ditemukan."))
+    step = _lock_step(step_id)
+    if step.desk_id != desk_id:
+        raise Conflict(_l("Hanya loket yang menutup antrean ini yang dapat membatalkannya."))
+    if step.status != status:
+        raise Conflict(_l("Tidak dapat dibatalkan: antrean ini sekarang %(status)s.",
+                          status=_STATUS_LABEL.get(step.status, step.status)))
+    at = now()
+    if step.finished_at is None or (at - step.finished_at).total_seconds() > within_seconds:
+        raise Conflict(_l("Waktu untuk membatalkan sudah lewat (%(n)d detik).", n=within_seconds))
+    visit = _lock_visit(step.visit_id)
+    if visit.busy_desk_id not in (None, desk_id):
+        raise Conflict(_l("Tidak dapat dibatalkan: pengunjung %(code)s sudah dipanggil di %(desk)s.",
+                          code=visit.code, desk=_desk_name(visit.busy_desk_id)))
+    other = _current_step_id(desk_id)
+    if other is not None and other != step.id:
+        code = db.session.scalar(sa.select(Visit.code).join(Step, Step.visit_id == Visit.id)
+                                 .where(Step.id == other))
+        raise Conflict(_l("Tidak dapat dibatalkan: loket ini sudah memanggil %(code)s. Selesaikan dulu.", code=code))
+    before = {"status": step.status, "outcome": step.outcome, "finished_at": step.finished_at.isoformat()}
+    step.status = SERVING if step.started_at is not None else CALLED
+    step.finished_at = None
+    step.outcome = None
+    visit.busy_desk_id = desk_id
+    db.session.flush()
+    audit.record(f"step.{action}", "step", step.id, user_id=by_user_id, event_id=step.event_id, desk_id=desk_id,
+                 visit_id=visit.id, before=before, after=step.status)
+    bump_version(step.event_id)
+    return step
+
+
+@_unit_of_work
+def undo_no_show(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
+    """A hasty "Tidak hadir" taken back within seconds by the same desk: the visitor is called again,
+    with the original call time and recall count."""
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.NO_SHOW.value,
+                 action="undo_no_show", within_seconds=within_seconds)
+
+
+@_unit_of_work
+def undo_finish(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
+    """A hasty "Selesai" taken back within seconds by the same desk: the step is open again (called, or
+    serving when it had started); the requirements, amount and note entered stay, to correct and finish."""
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.DONE.value,
+                 action="undo_finish", within_seconds=within_seconds)
+
+
+# ------------------------------------------------------------------------------------------ desk hours
+
+
+@dataclass
+class HoursExtension:
+    """The desk's hours (WIB) and the hours that would cover now; what the console offers before a call."""
+
+    opens: time_of_day
+    closes: time_of_day
+    new_opens: time_of_day
+    new_closes: time_of_day
+    now: time_of_day
+
+    @property
+    def early(self) -> bool:
+        return self.new_opens != self.opens
+
+
+def _half_hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
+
+
+def hours_extension(desk: Desk, at: datetime | None = None) -> HoursExtension | None:
+    """None when the desk's hours cover `at` (now); else the hours stretched to cover it: the opening back
+    to the half hour before, or the closing on to the next half hour. Raises DomainError when that cannot
+    be on the event's day (an event of another day, or past midnight)."""
+    at = at or now()
+    if desk.opens_at <= at < desk.closes_at:
+        return None
+    event = desk.event
+    local = to_wib(at)
+    if local.date() != event.date:
+        raise DomainError(_l("Loket di luar jam layanan, dan kegiatan ini bukan hari ini: jamnya tidak dapat "
+                             "diperpanjang dari konsol."), status=409)
+    opens, closes = to_wib(desk.opens_at), to_wib(desk.closes_at)
+    if at < desk.opens_at:
+        opens = _half_hour_floor(local)
+    else:
+        closes = _half_hour_floor(local) + timedelta(minutes=30)
+        if closes.date() != event.date:
+            closes = datetime.combine(event.date, time_of_day(23, 59), tzinfo=local.tzinfo)
+    return HoursExtension(opens=to_wib(desk.opens_at).time(), closes=to_wib(desk.closes_at).time(),
+                          new_opens=opens.time(), new_closes=closes.time(), now=local.time())
+
+
+@_unit_of_work
+def extend_hours_to_now(desk_id: int, *, by_user_id: int) -> Desk:
+    """The officer accepted calling outside the desk's hours: stretch the hours to cover now (see
+    `hours_extension`), so the hours record and the hours report stay true. Audited as `desk.hours`."""
+    desk = db.session.scalar(
+        sa.select(Desk).where(Desk.id == desk_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))
+    if desk is None:
+        raise NotFound(_l("Loket tidak ditemukan."))
+    event = db.session.get(Event, desk.event_id)
+    if event.status != EventStatus.OPEN.value:
+        raise DomainError(_l("Acara belum dibuka atau sudah ditutup."))
+    plan = hours_extension(desk)
+    if plan is None:
+        return desk
+    old = (plan.opens.strftime("%H:%M"), plan.closes.strftime("%H:%M"))
+    desk.opens_at = wib_to_utc(event.date, plan.new_opens)
+    desk.closes_at = wib_to_utc(event.date, plan.new_closes)
+    db.session.flush()
+    audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
+                 old_opens=old[0], old_closes=old[1], opens=plan.new_opens.strftime("%H:%M"),
+                 closes=plan.new_closes.strftime("%H:%M"), extended=True, reason="call_outside_hours")
+    bump_version(event.id)
+    return desk
+
+
 @_unit_of_work
 def transfer(step_id: int, to_service_id: int, *, by_user_id: int, note: str | None = None) -> Step:
     """Move the need to another service; the new waiting step keeps the original arrival and priority."""
@@ -644,28 +788,29 @@ def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
     if not service_ids:
         return []
     rows = db.session.execute(
-        sa.select(Step, Visit.code, Service.code, Visit.priority, Visit.busy_desk_id)
+        sa.select(Step, Visit.code, Service.code, Visit.priority, Visit.busy_desk_id, Service.name)
         .join(Visit, Visit.id == Step.visit_id).join(Service, Service.id == Step.service_id)
         .where(Step.event_id == desk.event_id, Step.service_id.in_(service_ids), Step.status == WAITING)
         .order_by(Step.priority_rank, Step.arrived_at, Step.id).limit(limit)
     ).all()
     visit_ids = {step.visit_id for step, *_ in rows}
-    others: dict[int, list[tuple[int, str, int]]] = {}
+    others: dict[int, list[tuple[int, str, int, str]]] = {}
     if visit_ids:
-        for visit_id, step_id, code, position in db.session.execute(
-            sa.select(Step.visit_id, Step.id, Service.code, Step.position)
+        for visit_id, step_id, code, position, name in db.session.execute(
+            sa.select(Step.visit_id, Step.id, Service.code, Step.position, Service.name)
             .join(Service, Service.id == Step.service_id)
             .where(Step.visit_id.in_(visit_ids), Step.status.in_(LIVE_STEP_STATES))
         ):
-            others.setdefault(visit_id, []).append((step_id, code, position))
+            others.setdefault(visit_id, []).append((step_id, code, position, name))
     at = now()
     result = []
-    for step, visit_code, service_code, priority, busy_desk in rows:
-        other = [code for sid, code, pos in sorted(others.get(step.visit_id, []), key=lambda r: r[2])
+    for step, visit_code, service_code, priority, busy_desk, service_name in rows:
+        other = [(code, name) for sid, code, pos, name in sorted(others.get(step.visit_id, []), key=lambda r: r[2])
                  if sid != step.id]
         result.append(WaitingRow(step=step, visit_code=visit_code, service_code=service_code, priority=priority,
                                  waited_minutes=_minutes_since(step.arrived_at, at), busy=busy_desk is not None,
-                                 other_services=other))
+                                 other_services=[code for code, _ in other], service_name=service_name,
+                                 other_service_names=[name for _, name in other]))
     return result
 
 
@@ -677,17 +822,84 @@ def _ahead_clause(step: Step):
     )
 
 
-def _people_ahead(step: Step) -> int:
-    if step.status != WAITING:
+@dataclass
+class QueueShape:
+    """Which desks offer which services at one event, which are open, and how long each service takes
+    today: what every wait figure is computed from. Loaded once per page or board state."""
+
+    desks: dict[int, set[int]]  # desk id -> service ids
+    open_desks: set[int]
+    per_person: dict[int, float]  # service id -> minutes one visitor takes (measured, else the target)
+
+    def desks_offering(self, service_id: int) -> list[int]:
+        return [d for d, services in self.desks.items() if service_id in services]
+
+    def shared_services(self, service_id: int) -> set[int]:
+        """Every service called at the desks that offer `service_id`: call_next takes them all in one
+        order (priority rank, arrival), so a visitor for any of them can be called first."""
+        shared = {service_id}
+        for desk_id in self.desks_offering(service_id):
+            shared |= self.desks[desk_id]
+        return shared
+
+    def open_desks_offering(self, service_id: int) -> int:
+        return sum(1 for d in self.desks_offering(service_id) if d in self.open_desks)
+
+
+def queue_shape(event_id: int) -> QueueShape:
+    desks: dict[int, set[int]] = {}
+    open_desks: set[int] = set()
+    for desk_id, state, service_id in db.session.execute(
+        sa.select(Desk.id, Desk.state, desk_service.c.service_id)
+        .join(desk_service, desk_service.c.desk_id == Desk.id).where(Desk.event_id == event_id)
+    ):
+        desks.setdefault(desk_id, set()).add(service_id)
+        if state == DeskState.OPEN.value:
+            open_desks.add(desk_id)
+    offered = set().union(*desks.values()) if desks else set()
+    targets = dict(db.session.execute(
+        sa.select(Service.id, Service.target_minutes).where(Service.id.in_(offered))).all()) if offered else {}
+    measured = service_times_today(event_id)
+    # A desk that closes tickets in seconds still takes a citizen about a minute to reach it.
+    per_person = {sid: max(1.0, measured.get(sid) or float(targets.get(sid) or 1)) for sid in offered}
+    return QueueShape(desks=desks, open_desks=open_desks, per_person=per_person)
+
+
+def wait_minutes(ahead_by_service: dict[int, int], service_id: int, shape: QueueShape) -> int | None:
+    """THE wait estimate (status page, ticket and board use only this): the minutes the steps ahead take,
+    each at its own service's time today, shared by the open desks offering `service_id`, to the nearest
+    minute (half up) and at least 1.
+    0 with nobody ahead; None when no open desk offers the service (nobody can say when it opens)."""
+    desks = shape.open_desks_offering(service_id)
+    if not desks:
+        return None
+    work = sum(count * shape.per_person.get(sid, 1.0) for sid, count in ahead_by_service.items() if count)
+    if work <= 0:
         return 0
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Step)
-        .where(Step.event_id == step.event_id, Step.service_id == step.service_id, Step.status == WAITING,
-               _ahead_clause(step)))
+    return max(1, math.floor(work / desks + 0.5))
+
+
+def _ahead_by_service(step: Step, shape: QueueShape) -> dict[int, int]:
+    """Waiting steps of other visits that call_next will take before this one, per service: every
+    service of the desks offering this step's service, priority rank first, then arrival, then id.
+    The visitor's own other steps are not people ahead of them."""
+    if step.status != WAITING:
+        return {}
+    shared = shape.shared_services(step.service_id)
+    return dict(db.session.execute(
+        sa.select(Step.service_id, sa.func.count()).select_from(Step)
+        .where(Step.event_id == step.event_id, Step.service_id.in_(shared), Step.status == WAITING,
+               Step.visit_id != step.visit_id, _ahead_clause(step))
+        .group_by(Step.service_id)).all())
+
+
+def _people_ahead(step: Step) -> int:
+    return sum(_ahead_by_service(step, queue_shape(step.event_id)).values())
 
 
 def people_ahead(step_id: int) -> int:
-    """Waiting steps of the same service in the event that are ahead of this one (0 unless waiting)."""
+    """How many waiting steps of other visitors the queue will call before this one (0 unless waiting):
+    at the desks offering its service, in call_next's order (priority rank, then arrival)."""
     step = db.session.get(Step, step_id)
     if step is None:
         raise NotFound(_l("Antrean tidak ditemukan."))
@@ -721,46 +933,58 @@ def open_desks_offering(event_id: int, service_id: int) -> int:
                desk_service.c.service_id == service_id))
 
 
-def _estimate(step: Step, ahead: int, target_minutes: int) -> int | None:
-    if step.status != WAITING:
-        return None
-    if ahead == 0:
-        return 0
-    desks = open_desks_offering(step.event_id, step.service_id)
-    if not desks:
-        return None
-    mean = service_times_today(step.event_id, step.service_id).get(step.service_id, float(target_minutes))
-    return max(1, round(ahead * mean / desks))
-
-
 def estimated_wait_minutes(step_id: int) -> int | None:
-    """People ahead × today's mean service time (the target until measured) ÷ open desks offering it.
+    """The wait of a waiting step: `wait_minutes` over the steps `people_ahead` counts.
     None when the step is not waiting or no open desk offers the service."""
     step = db.session.get(Step, step_id)
     if step is None:
         raise NotFound(_l("Antrean tidak ditemukan."))
-    target = db.session.scalar(sa.select(Service.target_minutes).where(Service.id == step.service_id))
-    return _estimate(step, _people_ahead(step), target)
+    if step.status != WAITING:
+        return None
+    shape = queue_shape(step.event_id)
+    return wait_minutes(_ahead_by_service(step, shape), step.service_id, shape)
+
+
+def service_wait_estimates(event_id: int, waiting_by_service: dict[int, int],
+                           shape: QueueShape | None = None) -> dict[int, int | None]:
+    """What the board shows per service: the wait of a visitor registering now without priority, who
+    queues behind everyone waiting at the desks offering that service. Same rule as a ticket's estimate."""
+    shape = shape or queue_shape(event_id)
+    offered = set().union(*shape.desks.values()) if shape.desks else set()
+    return {sid: wait_minutes({s: waiting_by_service.get(s, 0) for s in shape.shared_services(sid)}, sid, shape)
+            for sid in offered}
+
+
+# The status page's order: what the citizen must act on now first (go to the desk), then where they are
+# being served, then what they wait for (the shortest wait first), then what is over.
+_URGENCY = {CALLED: 0, SERVING: 1, WAITING: 2}
 
 
 def visit_status(token: str) -> VisitStatus | None:
-    """What `/status/<token>` shows: code, event and per step where it stands. No name, NIK or phone."""
+    """What `/status/<token>` shows: code, event and per step where it stands, most urgent first
+    (called, serving, waiting by estimate, finished). No name, NIK or phone."""
     if not token or len(token) > 64:
         return None
     visit = db.session.scalar(sa.select(Visit).where(Visit.public_token == token))
     if visit is None:
         return None
     event = db.session.get(Event, visit.event_id)
+    shape = queue_shape(event.id) if any(s.status == WAITING for s in visit.steps) else None
     steps = []
     for step in visit.steps:
         service = step.service
-        ahead = _people_ahead(step)
+        ahead, estimate = 0, None
+        if step.status == WAITING:
+            by_service = _ahead_by_service(step, shape)
+            ahead, estimate = sum(by_service.values()), wait_minutes(by_service, step.service_id, shape)
         desk = step.desk if step.status in ACTIVE_STEP_STATES else None
         steps.append(StepView(
             step_id=step.id, position=step.position, service_id=service.id, service_code=service.code,
             service_name=service.name, status=step.status, outcome=step.outcome, people_ahead=ahead,
-            estimated_minutes=_estimate(step, ahead, service.target_minutes),
+            estimated_minutes=estimate,
             desk_number=desk.number if desk else None, desk_label=desk.label if desk else None,
         ))
+    steps.sort(key=lambda v: (_URGENCY.get(v.status, 3), v.people_ahead if v.status == WAITING else 0,
+                              v.position))
     return VisitStatus(code=visit.code, event_id=event.id, event_title=event.title, priority=visit.priority,
                        queue_version=event.queue_version, steps=steps)

@@ -105,3 +105,7 @@ class DeskStateForm(FlaskForm):
     def validate_state(self, field):
         if field.data not in ("open", "paused"):
             raise ValidationError(_("Status loket harus dibuka atau dijeda."))
+
+
+class UndoForm(FlaskForm):
+    """Carries the CSRF token of the undo button."""

@@ -21,10 +21,11 @@ from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, P
 from ...security import roles_required
 from ...web import is_fragment_request, queue_rules
 from . import bp
-from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm
+from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm, UndoForm
 
 DESK_ROLES = ("admin", "koordinator", "petugas")
 RECENT_LIMIT = 4
+UNDO_VISIBLE_SECONDS = 8  # the domain accepts an undo a little longer (queue.UNDO_SECONDS): a slow Wi-Fi
 
 def _priority_labels() -> dict[str, str]:
     return {Priority.LANSIA.value: _("Lansia"), Priority.DISABILITAS.value: _("Disabilitas"),
@@ -77,19 +78,35 @@ def _recent(desk: Desk) -> list[Step]:
         .order_by(Step.finished_at.desc(), Step.id.desc()).limit(RECENT_LIMIT)))
 
 
+def _hours_plan(desk: Desk):
+    """The hours that would cover now when the desk is outside them (None inside them, or when the
+    console cannot extend them: an event of another day)."""
+    try:
+        return queue.hours_extension(desk)
+    except DomainError:
+        return None
+
+
 def console_context(desk: Desk, *, revealed: bool = False, error: str | None = None,
                     errors: dict | None = None, finish: dict | None = None, transfer: dict | None = None,
-                    last: Step | None = None) -> dict:
+                    last: Step | None = None, undo: tuple[str, Step] | None = None,
+                    hours_asked: bool = False) -> dict:
     # The version first: data read after it is at least that fresh, so a poll never misses a change.
     version = db.session.scalar(sa.select(Event.queue_version).where(Event.id == desk.event_id))
     current = queue.desk_current(desk.id)
     waiting = queue.waiting_for_desk(desk.id)
+    if not finish and current is not None and current.requirements_presented is not None:
+        # A finish taken back: what the officer entered is still there to correct.
+        finish = {"requirements": current.requirements_presented, "amount": current.amount or "",
+                  "note": current.note or ""}
     return {
         "desk": desk, "event": desk.event, "version": version, "current": current, "waiting": waiting,
         "revealed": revealed and current is not None, "nik_masked": mask_nik(current.visit.nik) if current else "",
         "error": error, "errors": errors or {}, "finish": finish or {}, "transfer": transfer or {},
         "transfer_choices": _transfer_choices(desk, current), "recent": _recent(desk), "last": last,
         "outcomes": OUTCOMES, "priority_labels": _priority_labels(),
+        "undo": undo, "undo_seconds": UNDO_VISIBLE_SECONDS, "hours_plan": _hours_plan(desk) if desk.state == "open" else None,
+        "hours_asked": hours_asked,
     }
 
 
@@ -177,9 +194,9 @@ def waiting(desk_id: int):
     seen_current = request.args.get("current", "0")
     if seen_current != str(current.id if current else 0) or request.args.get("state") != desk.state:
         response = console_response(desk)
-        # "closest": found from the polling list itself, so the answer to a poll that was still on its way
-        # when an action swapped the console lands in that detached old console (and is dropped) instead of
-        # failing in the browser with "Invalid re-target".
+        # `closest`, not `#desk-console`: a poll answered after an action already replaced the console
+        # belongs to the old, detached console; htmx then drops it quietly instead of failing to find the
+        # id from a detached element ("Invalid re-target"). The new console polls for itself.
         response.headers["HX-Retarget"] = "closest #desk-console"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
@@ -211,7 +228,20 @@ def guidance(desk_id: int, step_id: int):
 @bp.post("/<int:desk_id>/call-next")
 @roles_required(*DESK_ROLES)
 def call_next(desk_id: int):
+    """Call the next visitor. Outside the desk's hours the button carries `extend=1` and says so: the
+    hours are stretched to cover now first (audited), so the hours record stays true. A press without it
+    (a console drawn before closing time) only shows that choice."""
     desk = get_desk(desk_id)
+    plan = _hours_plan(desk) if desk.state == "open" and desk.event.status == "open" else None
+    if plan is not None:
+        if request.form.get("extend") != "1":
+            return console_response(desk, hours_asked=True, toast=_(
+                "Loket di luar jam layanan. Tekan N lagi untuk memperpanjang jam dan memanggil."), toast_kind="info")
+        try:
+            queue.extend_hours_to_now(desk.id, by_user_id=current_user.id)
+        except DomainError as exc:
+            return domain_failure(desk, exc)
+        db.session.refresh(desk)
     try:
         step = queue.call_next(desk.id, by_user_id=current_user.id, rules=queue_rules())
     except DomainError as exc:
@@ -267,7 +297,8 @@ def finish(desk_id: int, step_id: int):
     messages = {"done": _("%(code)s selesai dilayani.", code=code),
                 "incomplete": _("%(code)s: persyaratan belum lengkap. Cetak surat panduan.", code=code),
                 "referred": _("%(code)s dirujuk.", code=code)}
-    return console_response(desk, toast=messages.get(step.outcome, messages["done"]), last=step)
+    return console_response(desk, toast=messages.get(step.outcome, messages["done"]), last=step,
+                            undo=("finish", step))
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/no-show")
@@ -279,7 +310,24 @@ def no_show(desk_id: int, step_id: int):
         step = queue.no_show(step.id, by_user_id=current_user.id)
     except DomainError as exc:
         return domain_failure(desk, exc)
-    return console_response(desk, toast=_("%(code)s ditandai tidak hadir.", code=step.visit.code))
+    return console_response(desk, toast=_("%(code)s ditandai tidak hadir.", code=step.visit.code),
+                            undo=("no_show", step))
+
+
+@bp.post("/<int:desk_id>/steps/<int:step_id>/undo")
+@roles_required(*DESK_ROLES)
+def undo(desk_id: int, step_id: int):
+    """Take back a "Tidak hadir" or a "Selesai" of this desk within seconds (botram.domain.queue)."""
+    desk = get_desk(desk_id)
+    step = get_step(desk, step_id)
+    if not UndoForm().validate_on_submit():
+        abort(400)
+    action = queue.undo_no_show if step.status == "no_show" else queue.undo_finish
+    try:
+        step = action(step.id, desk_id=desk.id, by_user_id=current_user.id)
+    except DomainError as exc:
+        return domain_failure(desk, exc)
+    return console_response(desk, toast=_("Dibatalkan: %(code)s kembali ke loket ini.", code=step.visit.code))
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/transfer")

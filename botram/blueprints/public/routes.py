@@ -5,8 +5,11 @@ version; an unchanged version answers 204 with no body (htmx 2 keeps the old con
 """
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +21,29 @@ from . import bp
 
 
 FINAL_STATES = {"done", "no_show", "transferred", "cancelled"}
+
+
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "0.0.0.0", "::", "::1"}
+
+
+def status_url(token: str) -> str:
+    """The status page address a citizen's phone can open: BOTRAM_PUBLIC_URL when set, else the address of
+    the current request (what reception's browser typed, which may be the laptop's own 127.0.0.1)."""
+    base = current_app.config.get("BOTRAM_PUBLIC_URL") or ""
+    if base:
+        return base + url_for("public.status", token=token)
+    return url_for("public.status", token=token, _external=True)
+
+
+def is_loopback(url: str) -> bool:
+    """True when the address only reaches the machine that opens it (a phone would open itself)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
 
 
 def _no_store(response):
@@ -53,9 +79,15 @@ def status(token: str):
             desks_by_service.setdefault(service.id, []).append(desk)
     steps = [_describe(view, visit, desks_by_service) for view in info.steps]
     active = any(view.status not in FINAL_STATES for view in info.steps)
+    called = steps[0] if steps and steps[0]["status"] == "called" else None
+    # The tab title is what a phone shows on its lock screen or tab strip: the call itself when called.
+    if called:
+        page_title = _("Dipanggil ke Loket %(number)d — %(code)s", number=called["desk_number"], code=visit.code)
+    else:
+        page_title = _("Tiket %(code)s", code=visit.code)
     response = render_page_or_fragment(
-        "public/status.html", "public/_status.html", visit=visit, event=visit.event, steps=steps,
-        version=info.queue_version, active=active, token=token)
+        "public/status.html", "public/_status_poll.html", visit=visit, event=visit.event, steps=steps,
+        called=called, page_title=page_title, version=info.queue_version, active=active, token=token)
     return _no_store(response)
 
 
@@ -100,7 +132,8 @@ def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> di
     else:
         sentence = status_label(view.status)
     return {"service_name": view.service_name, "agency_name": agency.short_name, "agency_color": agency.color,
-            "status": view.status, "sentence": sentence, "where": where}
+            "status": view.status, "sentence": sentence, "where": where, "desk_number": view.desk_number,
+            "people_ahead": view.people_ahead, "estimated_minutes": view.estimated_minutes}
 
 
 def _not_found():

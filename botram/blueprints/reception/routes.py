@@ -5,6 +5,7 @@ Thin on purpose: the form only parses, `botram.domain.queue` holds every rule.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import segno
@@ -21,6 +22,7 @@ from ...extensions import db
 from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
 from ...security import roles_required
 from ...web import is_fragment_request, queue_rules, render_page_or_fragment
+from ..public import routes as public_routes
 from . import bp
 
 from .forms import PRIORITY_CHOICES, ActionForm, VisitForm, priority_label
@@ -78,9 +80,28 @@ def _catalog(event: Event) -> Catalog:
     return catalog
 
 
-def _today(event: Event) -> list[Visit]:
+_CODE_QUERY = re.compile(r"^([A-Z])-(\d{1,6})$")
+
+
+def _query() -> str:
+    """The ticket-code search of today's list (`q`), normalised the way codes are printed: `a12` → `A-12`."""
+    raw = "".join(ch for ch in (request.args.get("q") or "")[:20].upper() if ch.isalnum() or ch == "-")
+    if len(raw) > 1 and raw[0].isalpha() and raw[1].isdigit():
+        raw = raw[0] + "-" + raw[1:]
+    return raw[:10]
+
+
+def _today(event: Event, query: str = "") -> list[Visit]:
+    """The event's latest tickets, or those whose code contains `query` (any ticket of the day, to reprint)."""
+    select = sa.select(Visit).where(Visit.event_id == event.id)
+    if query:
+        match = _CODE_QUERY.match(query)
+        condition = Visit.code.contains(query, autoescape=True)
+        if match:  # "A-12" also finds A-012: people read the number, not the zeros
+            condition = sa.or_(condition, sa.and_(Visit.letter == match[1], Visit.seq == int(match[2])))
+        select = select.where(condition)
     return db.session.scalars(
-        sa.select(Visit).where(Visit.event_id == event.id).order_by(Visit.created_at.desc(), Visit.id.desc())
+        select.order_by(Visit.created_at.desc(), Visit.id.desc())
         .limit(TODAY_LIMIT).options(selectinload(Visit.steps).selectinload(Step.service))
     ).all()
 
@@ -102,7 +123,7 @@ def _requested_services(form: VisitForm, catalog: Catalog) -> list[int]:
 
 def _ticket_context(visit: Visit, catalog: Catalog | None = None) -> dict:
     catalog = catalog or _catalog(visit.event)
-    status_url = url_for("public.status", token=visit.public_token, _external=True)
+    status_url = public_routes.status_url(visit.public_token)
     rows = []
     for step in visit.steps:
         rows.append({
@@ -116,6 +137,7 @@ def _ticket_context(visit: Visit, catalog: Catalog | None = None) -> dict:
         "qr_svg": segno.make(status_url, error="m").svg_inline(
             scale=4, omitsize=True, title=_("Kode QR status tiket %(code)s", code=visit.code)),
         "priority_text": priority_label(visit.priority) if visit.priority != "none" else "",
+        "loopback_url": public_routes.is_loopback(status_url),
     }
 
 
@@ -129,7 +151,8 @@ def _screen(event: Event, form: VisitForm, *, catalog: Catalog, issued=None, war
     """The reception screen (page) or its workspace (htmx fragment: form + result panel + today's list)."""
     context = {
         "event": event, "form": form, "catalog": catalog, "priorities": PRIORITY_CHOICES,
-        "warnings": warnings or [], "error": error, "today": _today(event), "open": event.status == "open",
+        "warnings": warnings or [], "error": error, "today": _today(event, _query()), "query": _query(),
+        "open": event.status == "open",
         "version": event.queue_version, "priority_label": priority_label, "action_form": ActionForm(),
     }
     if issued is not None:
@@ -220,9 +243,10 @@ def today(event_id: int):
     event = _event_or_404(event_id)
     if is_fragment_request() and request.args.get("v", type=int) == event.queue_version:
         return "", 204
+    query = _query()
     if not is_fragment_request():
-        return redirect(url_for("reception.event", event_id=event.id), 303)
-    return render_template("reception/_today.html", event=event, today=_today(event),
+        return redirect(url_for("reception.event", event_id=event.id, q=query or None), 303)
+    return render_template("reception/_today.html", event=event, today=_today(event, query), query=query,
                            version=event.queue_version, priority_label=priority_label,
                            action_form=ActionForm())
 

@@ -9,13 +9,14 @@ event, only after at least one of its services was done, and only once per ticke
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...domain import Conflict, DomainError, NotFound, skm
 from ...extensions import db
-from ...models import Event, EventStatus, SurveyResponse
+from ...models import UNSUR_KEYS, Event, EventStatus, SurveyResponse
 from ...security import roles_required
 from . import bp
 from .forms import KioskAnswerForm, KioskCodeForm, SurveyForm, desa_groups
@@ -52,15 +53,14 @@ def answer(token: str):
     if reason:
         return _page("survey/not_yet.html", 409 if request.method == "POST" else 200, visit=visit, event=event,
                      token=token, reason=reason)
-    form = SurveyForm()
     if request.method == "GET":
-        return _page("survey/answer.html", visit=visit, event=event, token=token, form=form)
+        return _answer_page(visit, token)
+    form = SurveyForm()
     if not form.validate_on_submit():
         abort(400)
     problems = skm.score_problems(form.scores())
     if problems:
-        form.apply_problems(problems)
-        return _page("survey/answer.html", 422, visit=visit, event=event, token=token, form=form)
+        return _back_to_form(token, problems)
     try:
         skm.submit_survey(token, form.scores(), form.comment.data, channel="qr", **form.profile())
     except NotFound:
@@ -68,9 +68,29 @@ def answer(token: str):
     except Conflict:
         return _page("survey/thanks.html", 409, visit=visit, event=event, token=token, already=True)
     except DomainError as exc:
-        form.apply_problems({exc.field or "__form__": exc.message})
-        return _page("survey/answer.html", 422, visit=visit, event=event, token=token, form=form)
+        return _back_to_form(token, {exc.field or "__form__": exc.message})
     return redirect(url_for("survey.thanks", token=token), 303)
+
+
+# A refused answer is redirected back to the form (post-redirect-get), so the phone's Back button never
+# offers to resubmit a form. The answers given and the messages ride along in the session, once.
+_DRAFT = "survey_draft"
+_DRAFT_FIELDS = ("sex", "age_band", "education", "occupation", "comment", "next_desa_code", *UNSUR_KEYS)
+
+
+def _back_to_form(token: str, problems: dict[str, str]):
+    answers = {name: request.form.get(name, "")[:1200] for name in _DRAFT_FIELDS if request.form.get(name)}
+    session[_DRAFT] = {"token": token, "answers": answers, "problems": problems}
+    return redirect(url_for("survey.answer", token=token), 303)
+
+
+def _answer_page(visit, token: str):
+    draft = session.pop(_DRAFT, None)
+    if draft and draft.get("token") == token:
+        form = SurveyForm(formdata=MultiDict(draft.get("answers") or {}))
+        form.apply_problems(draft.get("problems") or {})
+        return _page("survey/answer.html", visit=visit, event=visit.event, token=token, form=form)
+    return _page("survey/answer.html", visit=visit, event=visit.event, token=token, form=SurveyForm())
 
 
 @bp.get("/<token>/terima-kasih")

@@ -99,6 +99,18 @@
     var scope = root && root.querySelectorAll ? root : document;
     scope.querySelectorAll("dialog[data-open='true']").forEach(openDialog);
   }
-  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); });
-  document.addEventListener("DOMContentLoaded", function () { reopen(document); });
+
+  // The undo bar after M or S goes away by itself: the desk keeps its pace. The server holds the real
+  // time limit (botram.domain.queue.UNDO_SECONDS); this only stops offering it.
+  function expireUndo(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("[data-undo-seconds]").forEach(function (bar) {
+      var seconds = parseInt(bar.getAttribute("data-undo-seconds"), 10) || 8;
+      bar.style.setProperty("--undo-seconds", seconds + "s");
+      setTimeout(function () { bar.remove(); }, seconds * 1000);
+    });
+  }
+
+  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); });
 })();
