@@ -170,3 +170,12 @@ def test_a_restarted_call_button_learns_what_its_desk_holds(client, hall):
     assert client.get(f"/api/v1/desks/{other.id}", headers=officer).status_code == 403
     assert client.get("/api/v1/desks/999999", headers=officer).status_code == 404
     assert client.get(f"/api/v1/desks/{desk.id}").status_code == 401
+
+
+def test_the_api_ticket_carries_the_public_address(client, hall, app, monkeypatch):
+    """A kiosk on the laptop itself (127.0.0.1) must still print the address citizens' phones can open."""
+    event, _desk, _other, reception, *_ = hall
+    monkeypatch.setitem(app.config, "BOTRAM_PUBLIC_URL", "http://192.168.1.10:5000")
+    body = _issue(client, event, reception).get_json()
+    token = db.session.get(Visit, body["id"]).public_token
+    assert body["status_url"] == f"http://192.168.1.10:5000/status/{token}"

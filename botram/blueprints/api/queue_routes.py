@@ -5,7 +5,7 @@ check who is asking, and shape the answer. No name, NIK or phone ever leaves thr
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, current_app, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -21,6 +21,7 @@ from .errors import ApiError
 from .params import get_or_404, json_body
 from .serialize import agency_ref, iso_datetime
 from ...web import queue_rules
+from ..public.routes import status_url as public_status_url
 
 RECEPTION = (Role.RESEPSIONIS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
 DESK_ROLES = (Role.PETUGAS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
@@ -79,7 +80,7 @@ def issue_visit(event_id: int):
         rules=queue_rules())
     visit = issued.visit
     body = {"id": visit.id, "code": visit.code,
-            "status_url": url_for("public.status", token=visit.public_token, _external=True),
+            "status_url": public_status_url(visit.public_token),
             "steps": [{"id": s.id, "service": s.service.code, "service_name": s.service.name, "status": s.status}
                       for s in visit.steps],
             "warnings": issued.warnings}
