@@ -26,9 +26,9 @@ voided with a reason and a correct one recorded anew. Budget lines may be correc
 change audited with old and new amounts, and are voided rather than deleted. Every write is audited with ids
 and amounts only (no names, phone numbers or free text).
 
-Amounts arrive as text typed by people ("Rp 1.500.000", "1,5 jt") and go through `lokal.parse_rupiah`:
-exact parses only; approximate ones ("2jtan"), fractions, negatives, zero and more than
-Rp 100.000.000.000 are refused with a message.
+Amounts arrive as text typed by people ("Rp 1.500.000", "1,5 jt") and go through the one rupiah parser,
+`botram.domain.money.parse_rupiah` (its docstring lists the accepted forms): exact amounts only; approximate
+ones ("2jtan"), fractions, negatives, zero and more than Rp 100.000.000.000 are refused with a message.
 """
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
                       ContributionStatus, Event, FundingTarget, InKindCategory, Sponsor, SponsorKind)
-from . import Conflict, DomainError, NotFound, audit
+from . import Conflict, DomainError, NotFound, audit, money
 from .clock import now, today_wib
 
-MAX_AMOUNT = 100_000_000_000  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
+MAX_AMOUNT = money.MAX_RUPIAH  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
 NAME_MAX, SECTOR_MAX, CONTACT_MAX, EMAIL_MAX, ADDRESS_MAX, NOTES_MAX = 160, 80, 120, 120, 250, 2000
 DESCRIPTION_MAX, BASIS_MAX, REASON_MAX, NUMBER_MAX, ITEM_MAX, UNIT_MAX = 300, 300, 300, 60, 160, 20
 BUDGET_DESCRIPTION_MAX = 200
@@ -102,33 +102,8 @@ def status_key(contribution: Contribution) -> str:
 
 def parse_amount(text: str | None, field: str = "amount", label: str = "Jumlah", required: bool = True,
                  allow_zero: bool = False) -> int | None:
-    """Rupiah typed by a person → integer rupiah, or a DomainError naming `field`."""
-    raw = (text or "").strip()
-    if not raw:
-        if required:
-            raise DomainError(f"{label} wajib diisi.", field=field)
-        return None
-    if len(raw) > 40:
-        raise DomainError(f"{label} terlalu panjang. Tulis misalnya Rp 1.500.000.", field=field)
-    if raw.startswith("-") or raw.startswith("−") or raw.lower().startswith("rp-") or raw.lower().startswith("rp -"):
-        raise DomainError(f"{label} tidak boleh negatif.", field=field)
-    parsed = lokal.parse_rupiah(raw)
-    if parsed is None:
-        raise DomainError(f"{label} tidak dikenali sebagai jumlah rupiah. Tulis misalnya Rp 1.500.000 atau 1,5 jt.",
-                          field=field)
-    if parsed.approximate:
-        raise DomainError(f"{label} harus pasti, bukan perkiraan (\"{raw}\"). Tulis jumlah persisnya, "
-                          "misalnya Rp 2.000.000.", field=field)
-    amount = parsed.amount
-    if amount != int(amount):
-        raise DomainError(f"{label} harus rupiah bulat, tanpa sen.", field=field)
-    amount = int(amount)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise DomainError(f"{label} harus lebih dari Rp 0.", field=field)
-    if amount > MAX_AMOUNT:
-        raise DomainError(f"{label} tidak wajar (lebih dari Rp 100.000.000.000). Periksa kembali angkanya.",
-                          field=field)
-    return amount
+    """Rupiah typed by a person → integer rupiah, or a DomainError naming `field` (botram.domain.money)."""
+    return money.parse_rupiah(text, field=field, label=label, required=required, allow_zero=allow_zero)
 
 
 def _text(value: str | None, name: str, label: str, hi: int, *, required: bool = True, lo: int = 1) -> str:

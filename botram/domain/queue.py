@@ -30,7 +30,7 @@ from ..models import (
     Visit, desk_service,
 )
 from ..sqlite_tuning import write_transaction
-from . import Conflict, DomainError, NotFound, audit
+from . import Conflict, DomainError, NotFound, audit, money
 from .clock import now
 from .nik import check_nik
 
@@ -39,7 +39,7 @@ CALLED = StepStatus.CALLED.value
 SERVING = StepStatus.SERVING.value
 LIVE_STEP_STATES = (WAITING, CALLED, SERVING)
 OUTCOMES = ("done", "incomplete", "referred")
-MAX_AMOUNT = 10_000_000_000
+MAX_AMOUNT = money.MAX_RUPIAH  # the one upper bound of every amount (botram/domain/money.py)
 MAX_NOTE = 1000
 MAX_NAME = 120
 CANDIDATES = 8  # rows fetched per call_next round; more are fetched only under contention
@@ -586,7 +586,7 @@ def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presente
         except ValueError:
             raise DomainError("Nominal harus bilangan bulat rupiah.", field="amount") from None
         if not 0 <= amount <= MAX_AMOUNT:
-            raise DomainError("Nominal harus antara Rp0 dan Rp10.000.000.000.", field="amount")
+            raise DomainError(f"Nominal harus antara Rp 0 dan {money.format_plain(MAX_AMOUNT)}.", field="amount")
     else:
         amount = None
     note = _clean_note(note)
