@@ -34,6 +34,7 @@ class Form:
     page: str
     fields: dict[str, FormField] = field(default_factory=dict)
     htmx: bool = False
+    plain_submit: bool = False  # an unnamed submit button: the usual way to send the form
 
     @property
     def shape(self) -> tuple:
@@ -47,9 +48,12 @@ class Form:
                 if f.checked:
                     data[f.name] = list(f.checked)
             elif f.kind == "select":
-                data[f.name] = [f.checked[0] if f.checked else (f.options[0] if f.options else "")]
-            elif f.kind in ("submit", "button", "image", "file", "reset"):
-                continue
+                # a person picks something: the selected option, else the first real one
+                chosen = f.checked[:1] or [o for o in f.options if o][:1] or f.options[:1] or [""]
+                data[f.name] = chosen
+            elif f.kind == "submit":
+                if not self.plain_submit:
+                    data[f.name] = [f.options[0]]  # only named buttons: the first is the one pressed
             else:
                 data[f.name] = [f.value]
         return data
@@ -97,10 +101,19 @@ class _FormParser(HTMLParser):
                 if "checked" in a:
                     f.checked.append(a.get("value", "on"))
                 f.required = f.required or "required" in a
-            elif kind in ("submit", "button", "image", "reset", "file"):
+            elif kind in ("submit", "image"):
+                self._button(form, name, a)
+            elif kind in ("button", "reset", "file"):
                 return
             else:
                 form.fields[name] = FormField(name, kind, a.get("value", ""), required="required" in a)
+        elif tag == "input" and (a.get("type") or "").lower() == "submit":
+            form.plain_submit = True
+        elif tag == "button" and (a.get("type") or "submit").lower() == "submit":
+            if name:
+                self._button(form, name, a)
+            else:
+                form.plain_submit = True
         elif tag == "select" and name:
             kind = "select-multiple" if "multiple" in a else "select"
             self._select = form.fields.setdefault(name, FormField(name, kind, required="required" in a))
@@ -108,6 +121,12 @@ class _FormParser(HTMLParser):
             self._option = {"value": a.get("value"), "selected": "selected" in a, "text": ""}
         elif tag == "textarea" and name:
             self._textarea = form.fields.setdefault(name, FormField(name, "textarea", required="required" in a))
+
+    @staticmethod
+    def _button(form: Form, name: str, a: dict) -> None:
+        """A named submit button sends its value when pressed: a field like any other (the desk's outcome)."""
+        f = form.fields.setdefault(name, FormField(name, "submit"))
+        f.options.append(a.get("value", ""))
 
     def handle_data(self, data):
         if self._option is not None:

@@ -59,10 +59,23 @@ HOSTILE: list[tuple[str, str]] = [
     ("empty", ""),
     ("whitespace only", " \t  "),
 ]
+# A choice (select, radio, checkbox, hidden value, button) is not typed: the values that probe how it is read
+# as an id or a key are enough there, which keeps the run short.
+CHOICE_KINDS = {"select", "select-multiple", "radio", "checkbox", "hidden", "submit", "color"}
+CHOICE_PROBES = {"20 digits", "400 digits", "Arabic-Indic digits", "superscript two", "beyond 2^63", "negative",
+                 "markup", "empty"}
 # WTForms' English defaults: a refusal must speak Indonesian.
 ENGLISH = re.compile(r"Not a valid|This field is required|Invalid (value|choice|input)|Field must be|"
                      r"is not a valid|Number must be")
-FIELD_ERROR = re.compile(r'<div class="field-error" id="([^"]+)-error">([^<]*)</div>')
+FIELD_ERROR = re.compile(r'<div class="field-error" id="([^"]+)-error"[^>]*>([^<]*)</div>')
+ALERT = re.compile(r'<div class="alert error[^"]*" role="alert">([^<]*)</div>')
+# Free text and amounts are read back after a success; choices (selects, radios, checkboxes, hidden values)
+# pick among stored values, and are checked by the refusals instead.
+ROUND_TRIP_KINDS = {"text", "textarea", "tel", "email", "search", "number", "date"}
+# A refusal that is about another field by design: switching off one's own account is refused on the role.
+MESSAGE_ELSEWHERE = {("admin.user_edit", "active"): "role"}
+# Fields that do not apply to what the valid baseline records (a cash contribution has no in-kind details).
+NOT_APPLICABLE = {"sponsors.contribution_create": {"category", "claimed_value", "valuation_basis", "bast_number"}}
 # Rows a refusal may write: a failed sign-in is counted (that is how brute force is slowed down).
 MAY_WRITE_ON_REFUSAL = {"auth.login": {"login_failure", "audit_log"}}
 RUPIAH_COLUMNS = {"value", "claimed_value", "planned", "actual", "amount"}
@@ -164,9 +177,10 @@ VALID: dict[str, dict] = {
     "admin.service_new": {"agency_id": "1", "code": lambda n, w: f"SV-{n}", "name": "Layanan uji",
                           "ticket_letter": "Z"},
     "admin.requirements": {"text": "Surat pengantar RT"},
-    "admin.package_new": {"code": lambda n, w: f"PK{n}", "name": "Paket uji", "services": "1"},
+    "admin.package_new": {"code": lambda n, w: f"PK{n}", "name": "Paket uji", "services": ["1", "2"]},
     "reception.event": {"services": lambda n, w: str(w.ids["ktp"])},
     "desk.finish": {"outcome": "done"},
+    "desk.transfer": {"service": lambda n, w: str(w.ids["pbb"])},  # offered at the event, at no desk 1 serves
     "survey.kiosk": {"code": lambda n, w: w.served[-1].code},
     "reports.paper": {"code": lambda n, w: w.served[-1].code,
                       **{k: "4" for k in ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi",
@@ -197,6 +211,13 @@ def _fresh_target(endpoint: str, form: Form, world: FuzzWorld) -> str:
         return re.sub(r"/steps/\d+/", f"/steps/{called_step(desk_id, code, world)}/", action)
     elif endpoint in ("sponsors.contribution_receive", "sponsors.contribution_cancel", "sponsors.contribution_void"):
         return re.sub(r"/contributions/\d+/", f"/contributions/{pledge(world)}/", action)
+    elif endpoint == "admin.requirements":
+        # a service holds at most 30 requirements: remove the one just added, so the next value is judged alone
+        from botram.models import Requirement
+        service_id = int(re.search(r"/services/(\d+)/", action).group(1))
+        newest = db.session.scalar(sa.select(sa.func.max(Requirement.id)).where(Requirement.service_id == service_id))
+        db.session.execute(sa.delete(Requirement).where(Requirement.id == newest))
+        db.session.commit()
     elif endpoint == "sponsors.line_void":
         return re.sub(r"/lines/\d+/", f"/lines/{budget_line(world)}/", action)
     return action
@@ -303,7 +324,8 @@ class FormFuzzer:
         reset_database()
         self.world = build_fuzz_world()
         event = db.session.get(__import__("botram.models", fromlist=["Event"]).Event, self.world.ids["event"])
-        self.world.ids.update(kecamatan=event.kecamatan_code, desa=event.desa_code, ktp=service("KTP-REKAM").id)
+        self.world.ids.update(kecamatan=event.kecamatan_code, desa=event.desa_code, ktp=service("KTP-REKAM").id,
+                              pbb=service("PBB-BAYAR").id)
         return self.world
 
     def client_for(self, role: str | None) -> CsrfClient:
@@ -338,10 +360,12 @@ class FormFuzzer:
     # -- one submission
     def baseline(self, endpoint: str, form: Form) -> dict[str, list[str]]:
         data = form.default_data()
-        data.pop("csrf_token", None)  # the walked page's token belongs to another session; the client sends its own
+        for name in [n for n in data if n.endswith("csrf_token")]:
+            del data[name]  # the walked page's token belongs to another session; the client sends its own
         self.n += 1
         for name, value in VALID.get(endpoint, {}).items():
-            data[name] = [value(self.n, self.world) if callable(value) else value]
+            value = value(self.n, self.world) if callable(value) else value
+            data[name] = value if isinstance(value, list) else [value]
         return data
 
     def submit(self, client, endpoint: str, form: Form, action: str, name: str, value: str, label: str,
@@ -377,7 +401,13 @@ class FormFuzzer:
             if status == 422:
                 errors = dict(FIELD_ERROR.findall(body))
                 key = re.sub(r"-\d+-\w+$", "", name)
-                message = errors.get(name) or errors.get(key)
+                message = errors.get(name) or errors.get(key) or next(
+                    (m for i, m in errors.items() if i.endswith("-" + name) or name.startswith(i + "_")), None)
+                if message is None and (endpoint, name) in MESSAGE_ELSEWHERE:
+                    message = errors.get(MESSAGE_ELSEWHERE[endpoint, name])
+                if message is None and form.fields[name].kind in ("hidden", "submit"):
+                    # nothing on the page to stand next to: a message for the whole form
+                    message = next(iter(ALERT.findall(body) + list(errors.values())), None)
                 if message is None:
                     outcome.problems.append(f"{where}: 422 without a message next to the field "
                                             f"(messages: {errors or 'none'})")
@@ -387,12 +417,14 @@ class FormFuzzer:
                     outcome.refusals_with_message += 1
             return False
         outcome.successes += 1
-        self.check_round_trip(where, name, value, action, before, outcome)
+        if form.fields[name].kind in ROUND_TRIP_KINDS and name not in NOT_APPLICABLE.get(endpoint, ()):
+            self.check_round_trip(where, name, value, action, before, outcome)
         return True
 
     def check_round_trip(self, where, name, value, action, before, outcome) -> None:
         column = re.sub(r"^\w+-\d+-", "", name)
-        candidates = [row for _t, row in new_rows(before)] + list(target_rows(action).values())
+        # the record the URL names first (a transfer keeps its note on the step it moves), then new rows
+        candidates = list(target_rows(action).values()) + [row for _t, row in new_rows(before)]
         for row in candidates:
             if column in row:
                 outcome.round_trips += 1
@@ -406,8 +438,20 @@ class FormFuzzer:
         client = self.client_for(role)
         endpoint = self.endpoint(form)
         action = _current_target(endpoint, form, self.world)
+        # the premise of one-field-at-a-time: with every field valid, the form is accepted
+        data = self.baseline(endpoint, form)
+        response = (client.get(action.split("?")[0], query_string=data) if form.method == "GET" else
+                    client.post(action, data=data, headers={"HX-Request": "true"} if form.htmx else {}))
+        if response.status_code >= 400:
+            outcome.problems.append(f"{form.method} {action} [{endpoint}]: the valid baseline is refused "
+                                    f"({response.status_code}): {FIELD_ERROR.findall(response.get_data(as_text=True))}")
+            return
+        action = _fresh_target(endpoint, form, self.world)
         for name in fields_to_fuzz(form):
+            choice = form.fields[name].kind in CHOICE_KINDS or form.method == "GET"
             for label, value in values:
+                if choice and label not in CHOICE_PROBES:
+                    continue
                 if self.submit(client, endpoint, form, action, name, value, label, outcome):
                     action = _fresh_target(endpoint, form, self.world)
                     if endpoint == "auth.set_language":
@@ -415,7 +459,7 @@ class FormFuzzer:
 
 
 def fields_to_fuzz(form: Form) -> list[str]:
-    return [name for name in form.fields if name != "csrf_token" and not REPEATED_ROW.match(name)]
+    return [name for name in form.fields if not name.endswith("csrf_token") and not REPEATED_ROW.match(name)]
 
 
 @pytest.fixture

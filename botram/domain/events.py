@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
 from . import DomainError, audit
+from .ids import is_digits
 from .clock import to_wib, today_wib, wib_to_utc
 from .reference import BEKASI_REGENCY
 
@@ -215,7 +216,7 @@ def parse_ids(values: Iterable[str | int | None], field_name: str, message: str)
     ids: list[int] = []
     for value in values:
         text = str(value if value is not None else "").strip()
-        if not text.isdigit() or len(text) > 9:
+        if not is_digits(text) or len(text) > 9:
             raise DomainError(message, field=field_name)
         if int(text) not in ids:
             ids.append(int(text))

@@ -8,6 +8,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ...domain import DomainError, money
+from ...domain.ids import is_digits
 
 OUTCOMES = [("done", _l("Selesai")), ("incomplete", _l("Belum lengkap")), ("referred", _l("Dirujuk"))]
 NOTE_MAX = 1000
@@ -22,7 +23,7 @@ class IdListField(Field):
             value = (value or "").strip()
             if not value:
                 continue
-            if not value.isdigit() or len(value) > 12:
+            if not is_digits(value) or len(value) > 12:
                 self.data = []
                 raise ValueError(_("Daftar persyaratan tidak valid. Muat ulang halaman lalu coba lagi."))
             self.data.append(int(value))
@@ -66,7 +67,7 @@ class TransferForm(FlaskForm):
 
     def validate_service(self, field):
         value = (field.data or "").strip()
-        if not value.isdigit() or len(value) > 12:
+        if not is_digits(value) or len(value) > 12:
             raise ValidationError(_("Layanan tujuan tidak dikenal. Pilih dari daftar."))
         self.service_id = int(value)
 
