@@ -32,6 +32,7 @@ from ..models import (
 from ..sqlite_tuning import write_transaction
 from . import Conflict, DomainError, NotFound, audit, money
 from .clock import now
+from .ids import parse_id
 from .nik import check_nik
 
 WAITING = StepStatus.WAITING.value
@@ -228,12 +229,10 @@ def _services_offered(event_id: int) -> set[int]:
 def _clean_ids(raw, field_name: str, message: str) -> list[int]:
     ids: list[int] = []
     for value in raw or []:
-        if isinstance(value, bool):
+        # ids a row could have, from ints or ASCII digits: 2**70 or "٣" never reaches SQL, 1.5 is not read as 1
+        number = parse_id(value)
+        if number is None:
             raise DomainError(message, field=field_name)
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise DomainError(message, field=field_name) from None
         if number not in ids:
             ids.append(number)
     return ids
