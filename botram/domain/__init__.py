@@ -2,16 +2,50 @@
 
 
 class DomainError(Exception):
-    """A rule was broken. `message` is Indonesian and safe to show; `field` names the form field."""
+    """A rule was broken. `message` is Indonesian and safe to show; `field` names the form field.
+
+    `errors` lists every (field, message) found when a rule set checks all fields before refusing
+    (a form then shows all its mistakes at once); it is [(field, message)] otherwise."""
 
     status = 422
 
-    def __init__(self, message: str, field: str | None = None, status: int | None = None):
+    def __init__(self, message: str, field: str | None = None, status: int | None = None,
+                 errors: list[tuple[str | None, str]] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors or [(field, message)]
         if status is not None:
             self.status = status
+
+
+class Problems:
+    """Collects refusals so that every field is checked before one error is raised for all of them.
+
+        problems = Problems()
+        with problems:
+            name = check_name(...)     # a DomainError here is kept, and the next block still runs
+        problems.raise_any()           # one DomainError whose `errors` holds them all
+    """
+
+    def __init__(self):
+        self.found: list[DomainError] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, DomainError) and not isinstance(exc, NotFound):
+            self.found.append(exc)
+            return True
+        return False
+
+    def raise_any(self) -> None:
+        if self.found:
+            first = self.found[0]
+            raise DomainError(first.message, field=first.field,
+                              status=409 if any(e.status == 409 for e in self.found) else first.status,
+                              errors=[pair for e in self.found for pair in e.errors])
 
 
 class NotFound(DomainError):

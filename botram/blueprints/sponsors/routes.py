@@ -43,10 +43,12 @@ def can_set_target() -> bool:
 
 
 def _apply_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Every mistake the domain found, each next to its field."""
+    for field, message in exc.errors:
+        if field and field in form:
+            form[field].errors = list(form[field].errors or []) + [message]
+        else:
+            form.form_errors.append(message)
 
 
 def _status(exc: DomainError) -> int:
@@ -405,6 +407,7 @@ def contribution_cancel(contribution_id: int):
             db.session.rollback()
             if exc.field == "reason":
                 exc.field = "cancel_reason"
+                exc.errors = [("cancel_reason" if f == "reason" else f, m) for f, m in exc.errors]
             _apply_error(form, exc)
             return _detail(contribution, _status(exc), cancel_form=form, open_dialog="cancel")
         flash(_("Janji sumbangan dibatalkan."), "ok")
