@@ -1,6 +1,7 @@
 """Form fields shared by the blueprints' forms."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 
 from ..domain.ids import is_digits
@@ -21,5 +22,5 @@ class WholeNumberField(IntegerField):
         digits = raw[1:] if raw.startswith("-") else raw
         if not is_digits(digits) or len(digits) > 15:
             self.data = None
-            raise ValueError(self.invalid_value_message or self.gettext("Not a valid integer value."))
+            raise ValueError(str(self.invalid_value_message or _l("Isi dengan bilangan bulat, misalnya 12.")))
         self.data = int(raw)

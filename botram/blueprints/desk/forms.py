@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
@@ -51,7 +52,7 @@ class FinishForm(FlaskForm):
             return
         try:
             # zero is allowed: a desk may record that nothing was paid
-            self.amount_value = money.parse_rupiah(field.data, field="amount", label=_("Jumlah"), required=False,
+            self.amount_value = money.parse_rupiah(field.data, field="amount", label=pgettext("money", "Jumlah"), required=False,
                                                    allow_zero=True)
         except DomainError as exc:
             raise ValidationError(exc.message) from None
