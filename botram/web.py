@@ -26,11 +26,13 @@ def toast(response: Response, message: str, kind: str = "ok", **extra) -> Respon
 
 
 def show_domain_error(form, exc) -> None:
-    """A broken rule on a page: its message next to the field it names, else above the form."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """A broken rule on a page: every mistake the domain found, each next to the field it names, else above
+    the form."""
+    for field, message in exc.errors:
+        if field and field in form:
+            form[field].errors = list(form[field].errors or []) + [message]
+        else:
+            form.form_errors.append(message)
 
 
 def safe_next(target: str | None) -> str | None:

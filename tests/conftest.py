@@ -234,3 +234,4 @@ def htmx_headers() -> dict:
 
 def count(model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+

@@ -357,11 +357,11 @@ def test_finish_records_amount_parsed_from_rupiah_text(client, auth, world, htmx
 
 
 @pytest.mark.parametrize("amount, message", [
-    ("banyak sekali", "Jumlah tidak dapat dibaca"),
+    ("banyak sekali", "Jumlah tidak dikenali"),
     ("-5000", "Jumlah tidak boleh negatif."),
-    ("1,5", "Jumlah harus dalam rupiah penuh"),
+    ("1,5", "Jumlah harus rupiah bulat"),
     ("2 jutaan", "Jumlah harus pasti"),
-    ("99999999999999", "Jumlah terlalu besar"),
+    ("99999999999999", "Jumlah tidak wajar"),
     ("1" * 41, "Jumlah terlalu panjang"),
 ])
 def test_finish_refuses_unclear_amounts(client, auth, world, htmx_headers, amount, message):

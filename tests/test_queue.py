@@ -316,8 +316,8 @@ def test_finish_validation_on_a_service_without_amount(s, kwargs, field, fragmen
     assert count(AuditLog, AuditLog.action == "step.finish") == 0
 
 
-@pytest.mark.parametrize("amount, ok", [(-1, False), (10_000_000_001, False), (10**30, False), (12.5, False),
-                                        ("abc", False), (True, False), (0, True), (10_000_000_000, True),
+@pytest.mark.parametrize("amount, ok", [(-1, False), (100_000_000_001, False), (10**30, False), (12.5, False),
+                                        ("abc", False), (True, False), (0, True), (100_000_000_000, True),
                                         ("150000", True), (None, True)])
 def test_finish_amount_bounds(s, amount, ok):
     s.issue("PBB-BAYAR")

@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
 from . import DomainError, audit
+from .ids import is_digits
 from .clock import to_wib, today_wib, wib_to_utc
 from .reference import BEKASI_REGENCY
 from .uow import bump_version, unit_of_work
@@ -244,7 +245,7 @@ def parse_ids(values: Iterable[str | int | None], field_name: str, message: str)
     ids: list[int] = []
     for value in values:
         text = str(value if value is not None else "").strip()
-        if not text.isdigit() or len(text) > 9:
+        if not is_digits(text) or len(text) > 9:
             raise DomainError(message, field=field_name)
         if int(text) not in ids:
             ids.append(int(text))
@@ -351,7 +352,7 @@ EXTEND_CHOICES = (30, 60, 120)
 def parse_extension(value: str | int | None) -> int:
     """The minutes of a one-click extension; anything but one of EXTEND_CHOICES is refused."""
     text = str(value if value is not None else "").strip()
-    if not text.isdigit() or int(text) not in EXTEND_CHOICES:
+    if not (text.isascii() and text.isdigit()) or int(text) not in EXTEND_CHOICES:
         raise DomainError(_l("Pilih perpanjangan %(choices)s menit.",
                              choices=", ".join(str(m) for m in EXTEND_CHOICES)),
                           field="extend", status=400)

@@ -26,9 +26,9 @@ voided with a reason and a correct one recorded anew. Budget lines may be correc
 change audited with old and new amounts, and are voided rather than deleted. Every write is audited with ids
 and amounts only (no names, phone numbers or free text).
 
-Amounts arrive as text typed by people ("Rp 1.500.000", "1,5 jt") and go through `lokal.parse_rupiah`:
-exact parses only; approximate ones ("2jtan"), fractions, negatives, zero and more than
-Rp 100.000.000.000 are refused with a message.
+Amounts arrive as text typed by people ("Rp 1.500.000", "1,5 jt") and go through the one rupiah parser,
+`botram.domain.money.parse_rupiah` (its docstring lists the accepted forms): exact amounts only; approximate
+ones ("2jtan"), fractions, negatives, zero and more than Rp 100.000.000.000 are refused with a message.
 """
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
                       ContributionStatus, Event, FundingTarget, InKindCategory, Sponsor, SponsorKind)
-from . import Conflict, DomainError, NotFound, audit
+from . import Conflict, DomainError, NotFound, Problems, audit, money
 from .clock import now, today_wib
 from .uow import bump_versions, unit_of_work
 
-MAX_AMOUNT = 100_000_000_000  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
+MAX_AMOUNT = money.MAX_RUPIAH  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
 NAME_MAX, SECTOR_MAX, CONTACT_MAX, EMAIL_MAX, ADDRESS_MAX, NOTES_MAX = 160, 80, 120, 120, 250, 2000
 DESCRIPTION_MAX, BASIS_MAX, REASON_MAX, NUMBER_MAX, ITEM_MAX, UNIT_MAX = 300, 300, 300, 60, 160, 20
 BUDGET_DESCRIPTION_MAX = 200
@@ -105,35 +105,8 @@ def status_key(contribution: Contribution) -> str:
 
 def parse_amount(text: str | None, field: str = "amount", label: str = _l("Jumlah"), required: bool = True,
                  allow_zero: bool = False) -> int | None:
-    """Rupiah typed by a person → integer rupiah, or a DomainError naming `field`."""
-    raw = (text or "").strip()
-    if not raw:
-        if required:
-            raise DomainError(_l("%(label)s wajib diisi.", label=label), field=field)
-        return None
-    if len(raw) > 40:
-        raise DomainError(_l("%(label)s terlalu panjang. Tulis misalnya Rp 1.500.000.", label=label), field=field)
-    if raw.startswith("-") or raw.startswith("−") or raw.lower().startswith("rp-") or raw.lower().startswith("rp -"):
-        raise DomainError(_l("%(label)s tidak boleh negatif.", label=label), field=field)
-    parsed = lokal.parse_rupiah(raw)
-    if parsed is None:
-        raise DomainError(_l("%(label)s tidak dikenali sebagai jumlah rupiah. Tulis misalnya Rp 1.500.000 atau 1,5 jt.",
-                             label=label),
-                          field=field)
-    if parsed.approximate:
-        raise DomainError(_l("%(label)s harus pasti, bukan perkiraan (\"%(raw)s\"). Tulis jumlah persisnya, "
-                             "misalnya Rp 2.000.000.", label=label, raw=raw), field=field)
-    amount = parsed.amount
-    if amount != int(amount):
-        raise DomainError(_l("%(label)s harus rupiah bulat, tanpa sen.", label=label), field=field)
-    amount = int(amount)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise DomainError(_l("%(label)s harus lebih dari Rp 0.", label=label), field=field)
-    if amount > MAX_AMOUNT:
-        raise DomainError(_l("%(label)s tidak wajar (lebih dari Rp 100.000.000.000). Periksa kembali angkanya.",
-                             label=label),
-                          field=field)
-    return amount
+    """Rupiah typed by a person → integer rupiah, or a DomainError naming `field` (botram.domain.money)."""
+    return money.parse_rupiah(text, field=field, label=label, required=required, allow_zero=allow_zero)
 
 
 def _text(value: str | None, name: str, label: str, hi: int, *, required: bool = True, lo: int = 1) -> str:
@@ -175,42 +148,61 @@ class SponsorInput:
 
 
 def _clean_sponsor(data: SponsorInput, sponsor_id: int | None) -> dict:
-    name = _text(data.name, "name", _l("Nama sponsor"), NAME_MAX, lo=3)
-    clash = db.session.scalar(sa.select(Sponsor.id).where(sa.func.lower(Sponsor.name) == name.lower()))
-    if clash is not None and clash != sponsor_id:
-        raise DomainError(_l("Sponsor dengan nama ini sudah terdaftar."), field="name", status=409)
-    if data.kind not in SPONSOR_KINDS:
-        raise DomainError(_l("Pilih jenis sponsor."), field="kind")
-    phone = ""
-    if (data.phone or "").strip():
-        if len(data.phone) > 30:
-            raise DomainError(_l("Nomor telepon terlalu panjang."), field="phone")
-        info = lokal.parse_phone(data.phone.strip())
-        if not info.valid:
-            raise DomainError(_l("Nomor telepon tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
-                              field="phone")
-        phone = info.e164
-    email = _text(data.email, "email", _l("Email"), EMAIL_MAX, required=False)
-    if email and not EMAIL.match(email):
-        raise DomainError(_l("Alamat email tidak valid, misalnya humas@perusahaan.co.id."), field="email")
-    npwp = ""
-    if (data.npwp or "").strip():
-        if len(data.npwp) > 30:
-            raise DomainError(_l("NPWP terlalu panjang."), field="npwp")
-        info = lokal.parse_npwp(data.npwp.strip())
-        if not info.valid:
-            raise DomainError(_l("NPWP tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
-                              field="npwp")
-        npwp = info.digits
-    return dict(
-        name=name, kind=data.kind,
-        sector=_text(data.sector, "sector", _l("Sektor"), SECTOR_MAX, required=False),
-        contact_person=_text(data.contact_person, "contact_person", _l("Narahubung"), CONTACT_MAX, required=False),
-        phone=phone, email=email.lower(), npwp=npwp,
-        address=_text(data.address, "address", _l("Alamat"), ADDRESS_MAX, required=False),
-        notes=_notes(data.notes),
-        public_thanks=bool(data.public_thanks),
-    )
+    """Every field is checked before refusing, so the form shows all its mistakes at once."""
+    problems = Problems()
+    name = phone = email = npwp = sector = contact_person = address = notes = ""
+    with problems:
+        name = _text(data.name, "name", _l("Nama sponsor"), NAME_MAX, lo=3)
+        clash = db.session.scalar(sa.select(Sponsor.id).where(sa.func.lower(Sponsor.name) == name.lower()))
+        if clash is not None and clash != sponsor_id:
+            raise DomainError(_l("Sponsor dengan nama ini sudah terdaftar."), field="name", status=409)
+    with problems:
+        if data.kind not in SPONSOR_KINDS:
+            raise DomainError(_l("Pilih jenis sponsor."), field="kind")
+    with problems:
+        phone = _clean_phone(data.phone)
+    with problems:
+        email = _text(data.email, "email", _l("Email"), EMAIL_MAX, required=False)
+        if email and not EMAIL.match(email):
+            raise DomainError(_l("Alamat email tidak valid, misalnya humas@perusahaan.co.id."), field="email")
+    with problems:
+        npwp = _clean_npwp(data.npwp)
+    with problems:
+        sector = _text(data.sector, "sector", _l("Sektor"), SECTOR_MAX, required=False)
+    with problems:
+        contact_person = _text(data.contact_person, "contact_person", _l("Narahubung"), CONTACT_MAX, required=False)
+    with problems:
+        address = _text(data.address, "address", _l("Alamat"), ADDRESS_MAX, required=False)
+    with problems:
+        notes = _notes(data.notes)
+    problems.raise_any()
+    return dict(name=name, kind=data.kind, sector=sector, contact_person=contact_person, phone=phone,
+                email=email.lower(), npwp=npwp, address=address, notes=notes,
+                public_thanks=bool(data.public_thanks))
+
+
+def _clean_phone(value: str | None) -> str:
+    if not (value or "").strip():
+        return ""
+    if len(value) > 30:
+        raise DomainError(_l("Nomor telepon terlalu panjang."), field="phone")
+    info = lokal.parse_phone(value.strip())
+    if not info.valid:
+        raise DomainError(_l("Nomor telepon tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
+                          field="phone")
+    return info.e164
+
+
+def _clean_npwp(value: str | None) -> str:
+    if not (value or "").strip():
+        return ""
+    if len(value) > 30:
+        raise DomainError(_l("NPWP terlalu panjang."), field="npwp")
+    info = lokal.parse_npwp(value.strip())
+    if not info.valid:
+        raise DomainError(_l("NPWP tidak valid: %(reasons)s", reasons="; ".join(i.message for i in info.errors)),
+                          field="npwp")
+    return info.digits
 
 
 def _notes(value: str | None) -> str:
@@ -285,69 +277,119 @@ class ContributionInput:
 
 
 def _check_received(received_on: date | None, receipt_number: str | None, pledged_on: date,
-                    exclude_id: int | None = None) -> tuple[date, str]:
-    if received_on is None:
-        raise DomainError(_l("Tanggal diterima wajib diisi."), field="received_on")
-    if received_on > today_wib():
-        raise DomainError(_l("Tanggal diterima tidak boleh di masa depan."), field="received_on")
-    if received_on < pledged_on:
-        raise DomainError(_l("Tanggal diterima tidak boleh sebelum tanggal janji."), field="received_on")
-    number = _doc_number(receipt_number, "receipt_number", _l("Nomor tanda terima"), required=True)
-    clash = db.session.scalar(sa.select(Contribution.id).where(
-        sa.func.lower(Contribution.receipt_number) == number.lower(), Contribution.voided_at.is_(None)))
-    if clash is not None and clash != exclude_id:
-        raise DomainError(_l("Nomor tanda terima ini sudah dipakai sumbangan lain."), field="receipt_number", status=409)
+                    exclude_id: int | None = None, *, event: Event | None = None) -> tuple[date, str]:
+    problems = Problems()
+    with problems:
+        if received_on is None:
+            raise DomainError(_l("Tanggal diterima wajib diisi."), field="received_on")
+        if received_on > today_wib():
+            raise DomainError(_l("Tanggal diterima tidak boleh di masa depan."), field="received_on")
+        if received_on < pledged_on:
+            raise DomainError(_l("Tanggal diterima tidak boleh sebelum tanggal janji."), field="received_on")
+        _check_window(received_on, event, "received_on", _l("Tanggal diterima"))
+    with problems:
+        number = _doc_number(receipt_number, "receipt_number", _l("Nomor tanda terima"), required=True)
+        clash = db.session.scalar(sa.select(Contribution.id).where(
+            sa.func.lower(Contribution.receipt_number) == number.lower(), Contribution.voided_at.is_(None)))
+        if clash is not None and clash != exclude_id:
+            raise DomainError(_l("Nomor tanda terima ini sudah dipakai sumbangan lain."), field="receipt_number",
+                              status=409)
+    problems.raise_any()
     return received_on, number
+
+
+def date_window(event: Event | None) -> tuple[date, date]:
+    """The dates a contribution may carry: the budget year it counts in, and the year before it (sponsors
+    pledge ahead). An event's budget year is the year of its date; programme-wide money counts in the year it
+    is booked, so its window runs from 1 January of last year to the end of this year. A contribution
+    received in 1990 for a 2026 event is a typing error."""
+    year = event.date.year if event is not None else today_wib().year
+    return date(year - 1, 1, 1), date(year, 12, 31)
+
+
+def _check_window(day: date, event: Event | None, name: str, label: str) -> None:
+    start, end = date_window(event)
+    if not start <= day <= end:
+        if event is not None:
+            message = _l("%(label)s harus antara 1 Januari %(start)d dan 31 Desember %(end)d (tahun anggaran kegiatan "
+                         "dan tahun sebelumnya).", label=label, start=start.year, end=end.year)
+        else:
+            message = _l("%(label)s harus antara 1 Januari %(start)d dan 31 Desember %(end)d (tahun anggaran dan tahun "
+                         "sebelumnya).", label=label, start=start.year, end=end.year)
+        raise DomainError(message, field=name)
 
 
 @unit_of_work
 def record_contribution(data: ContributionInput, *, by_user_id: int | None = None) -> Contribution:
-    """Record a pledge, or a contribution already received. Nothing is written when a rule fails."""
+    """Record a pledge, or a contribution already received. Nothing is written when a rule fails; every field
+    is checked before refusing, so the form shows all its mistakes at once."""
+    problems = Problems()
     sponsor = db.session.get(Sponsor, data.sponsor_id) if isinstance(data.sponsor_id, int) else None
-    if sponsor is None:
-        raise DomainError(_l("Pilih sponsor yang terdaftar."), field="sponsor_id")
+    with problems:
+        if sponsor is None:
+            raise DomainError(_l("Pilih sponsor yang terdaftar."), field="sponsor_id")
     event = None
-    if data.event_id is not None:
-        event = db.session.get(Event, data.event_id) if isinstance(data.event_id, int) else None
-        if event is None:
-            raise DomainError(_l("Kegiatan tidak ditemukan."), field="event_id")
-    if data.form not in FORMS:
-        raise DomainError(_l("Pilih bentuk sumbangan: uang tunai atau barang/jasa."), field="form")
-    if data.status not in (ContributionStatus.PLEDGED.value, ContributionStatus.RECEIVED.value):
-        raise DomainError(_l("Status awal harus dijanjikan atau diterima."), field="status")
+    with problems:
+        if data.event_id is not None:
+            event = db.session.get(Event, data.event_id) if isinstance(data.event_id, int) else None
+            if event is None:
+                raise DomainError(_l("Kegiatan tidak ditemukan."), field="event_id")
+    with problems:
+        if data.form not in FORMS:
+            raise DomainError(_l("Pilih bentuk sumbangan: uang tunai atau barang/jasa."), field="form")
+    with problems:
+        if data.status not in (ContributionStatus.PLEDGED.value, ContributionStatus.RECEIVED.value):
+            raise DomainError(_l("Status awal harus dijanjikan atau diterima."), field="status")
     in_kind = data.form == ContributionForm.IN_KIND.value
-    value = parse_amount(data.value_text, "value", _l("Nilai taksiran") if in_kind else _l("Jumlah uang"))
-    description = _text(data.description, "description", _l("Keterangan"), DESCRIPTION_MAX, required=False)
+    value = description = None
+    with problems:
+        value = parse_amount(data.value_text, "value", _l("Nilai taksiran") if in_kind else "Jumlah uang")
+    with problems:
+        description = _text(data.description, "description", _l("Keterangan"), DESCRIPTION_MAX, required=False)
     pledged_on = data.pledged_on or today_wib()
-    if pledged_on > today_wib():
-        raise DomainError(_l("Tanggal janji tidak boleh di masa depan."), field="pledged_on")
-    values = dict(sponsor_id=sponsor.id, event_id=event.id if event else None, form=data.form, value=value,
-                  description=description, status=data.status, pledged_on=pledged_on, created_by_id=by_user_id)
+    with problems:
+        if pledged_on > today_wib():
+            raise DomainError(_l("Tanggal janji tidak boleh di masa depan."), field="pledged_on")
+        _check_window(pledged_on, event, "pledged_on", _l("Tanggal janji"))
+    values = dict(sponsor_id=sponsor.id if sponsor else None, event_id=event.id if event else None, form=data.form,
+                  value=value, description=description, status=data.status, pledged_on=pledged_on,
+                  created_by_id=by_user_id)
     items: list[ContributionItem] = []
     if in_kind:
-        if data.category not in IN_KIND_CATEGORIES:
-            raise DomainError(_l("Pilih jenis barang/jasa."), field="category")
-        claimed = parse_amount(data.claimed_text, "claimed_value", _l("Nilai menurut sponsor"), required=False)
-        if claimed is not None and value > claimed:
-            raise DomainError(_l("Nilai taksiran tidak boleh melebihi nilai menurut sponsor."), field="value")
-        basis = _text(data.valuation_basis, "valuation_basis", _l("Dasar penilaian"), BASIS_MAX)
-        items = _items(data.items)
-        line = None
-        if data.budget_line_id is not None:
-            line = db.session.get(BudgetLine, data.budget_line_id) if isinstance(data.budget_line_id, int) else None
-            if line is None or line.voided_at is not None or event is None or line.event_id != event.id:
-                raise DomainError(_l("Pos anggaran tidak ada pada kegiatan yang dipilih."), field="budget_line_id")
+        claimed = basis = line = bast = None
+        with problems:
+            if data.category not in IN_KIND_CATEGORIES:
+                raise DomainError(_l("Pilih jenis barang/jasa."), field="category")
+        with problems:
+            claimed = parse_amount(data.claimed_text, "claimed_value", _l("Nilai menurut sponsor"), required=False)
+            if claimed is not None and value is not None and value > claimed:
+                raise DomainError(_l("Nilai taksiran tidak boleh melebihi nilai menurut sponsor."), field="value")
+        with problems:
+            basis = _text(data.valuation_basis, "valuation_basis", _l("Dasar penilaian"), BASIS_MAX)
+        with problems:
+            items = _items(data.items)
+        with problems:
+            if data.budget_line_id is not None:
+                line = db.session.get(BudgetLine, data.budget_line_id) if isinstance(data.budget_line_id, int) else None
+                if line is None or line.voided_at is not None or event is None or line.event_id != event.id:
+                    raise DomainError(_l("Pos anggaran tidak ada pada kegiatan yang dipilih."), field="budget_line_id")
+        with problems:
+            bast = _doc_number(data.bast_number, "bast_number", _l("Nomor BAST"), required=False)
         values.update(category=data.category, claimed_value=claimed, valuation_basis=basis,
-                      budget_line_id=line.id if line else None,
-                      bast_number=_doc_number(data.bast_number, "bast_number", _l("Nomor BAST"), required=False))
+                      budget_line_id=line.id if line else None, bast_number=bast)
     elif data.budget_line_id is not None:
-        raise DomainError(_l("Hanya sumbangan barang/jasa yang dapat menutup pos anggaran."), field="budget_line_id")
+        with problems:
+            raise DomainError(_l("Hanya sumbangan barang/jasa yang dapat menutup pos anggaran."), field="budget_line_id")
     if data.status == ContributionStatus.RECEIVED.value:
-        if in_kind and not values.get("bast_number"):
-            raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
-                              "diserahkan."), field="bast_number")
-        values["received_on"], values["receipt_number"] = _check_received(data.received_on, data.receipt_number,
-                                                                          pledged_on)
+        with problems:
+            if in_kind and not values.get("bast_number") and not any(f == "bast_number" for e in problems.found
+                                                                      for f, _m in e.errors):
+                raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
+                                     "diserahkan."), field="bast_number")
+        with problems:
+            values["received_on"], values["receipt_number"] = _check_received(
+                data.received_on, data.receipt_number, pledged_on, event=event)
+    problems.raise_any()
     contribution = Contribution(**values)
     contribution.items = items
     db.session.add(contribution)
@@ -407,8 +449,9 @@ def mark_received(contribution: Contribution, received_on: date | None, receipt_
         bast = _doc_number(bast_number or bast, "bast_number", _l("Nomor BAST"), required=False)
         if not bast:
             raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
-                              "diserahkan."), field="bast_number")
-    received_on, number = _check_received(received_on, receipt_number, contribution.pledged_on, contribution.id)
+                                 "diserahkan."), field="bast_number")
+    received_on, number = _check_received(received_on, receipt_number, contribution.pledged_on, contribution.id,
+                                          event=contribution.event)
     contribution.status = ContributionStatus.RECEIVED.value
     contribution.received_on, contribution.receipt_number, contribution.bast_number = received_on, number, bast
     audit.record("funding.contribution.receive", "contribution", contribution.id, user_id=by_user_id,

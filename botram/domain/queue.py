@@ -29,8 +29,9 @@ from ..models import (
     ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Requirement, Service, Step, StepStatus,
     Visit, desk_service,
 )
-from . import Conflict, DomainError, NotFound, audit
+from . import Conflict, DomainError, NotFound, audit, money
 from .clock import now, to_wib, wib_to_utc
+from .ids import parse_id
 from .nik import check_nik
 from .queue_rules import DEFAULT as DEFAULT_RULES
 from .queue_rules import QueueRules
@@ -41,7 +42,7 @@ CALLED = StepStatus.CALLED.value
 SERVING = StepStatus.SERVING.value
 LIVE_STEP_STATES = (WAITING, CALLED, SERVING)
 OUTCOMES = ("done", "incomplete", "referred")
-MAX_AMOUNT = 10_000_000_000
+MAX_AMOUNT = money.MAX_RUPIAH  # the one upper bound of every amount (botram/domain/money.py)
 MAX_NOTE = 1000
 MAX_NAME = 120
 CANDIDATES = 8  # rows fetched per call_next round; more are fetched only under contention
@@ -168,12 +169,10 @@ def _services_offered(event_id: int) -> set[int]:
 def _clean_ids(raw, field_name: str, message: str) -> list[int]:
     ids: list[int] = []
     for value in raw or []:
-        if isinstance(value, bool):
+        # ids a row could have, from ints or ASCII digits: 2**70 or "٣" never reaches SQL, 1.5 is not read as 1
+        number = parse_id(value)
+        if number is None:
             raise DomainError(message, field=field_name)
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise DomainError(message, field=field_name) from None
         if number not in ids:
             ids.append(number)
     return ids
@@ -526,7 +525,8 @@ def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presente
         except ValueError:
             raise DomainError(_l("Nominal harus bilangan bulat rupiah."), field="amount") from None
         if not 0 <= amount <= MAX_AMOUNT:
-            raise DomainError(_l("Nominal harus antara Rp0 dan Rp10.000.000.000."), field="amount")
+            raise DomainError(_l("Nominal harus antara Rp 0 dan %(maximum)s.", maximum=money.format_plain(MAX_AMOUNT)),
+                              field="amount")
     else:
         amount = None
     note = _clean_note(note)

@@ -38,6 +38,7 @@ from ..models import (
     Visit,
 )
 from . import Conflict, DomainError, NotFound, audit
+from .ids import is_digits
 from .reference import BEKASI_REGENCY
 from .uow import unit_of_work
 
@@ -333,7 +334,7 @@ def _score(key: str, value) -> int:
         raise wrong
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit() or len(value) > 2:
+        if not is_digits(value) or len(value) > 2:
             raise wrong
         value = int(value)
     if isinstance(value, float) and value.is_integer():
@@ -452,7 +453,7 @@ def visit_for_token(token: str | None) -> Visit | None:
 def visit_for_code(event_id: int, code: str | None) -> Visit | None:
     """A ticket by its printed code within an event; accepts `a047`, `A 047`, `A-47`."""
     text = "".join((code or "").upper().split()).replace("-", "")
-    if len(text) < 2 or len(text) > 8 or not text[0].isalpha() or not text[1:].isdigit():
+    if len(text) < 2 or len(text) > 8 or not text[0].isalpha() or not is_digits(text[1:]):
         return None
     normalised = f"{text[0]}-{int(text[1:]):03d}"
     return db.session.scalar(sa.select(Visit).where(Visit.event_id == event_id, Visit.code == normalised))

@@ -11,6 +11,7 @@ from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, Sele
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from ...domain.ids import parse_id
 from ...models import Role
 from ...web import ROLE_LABELS
 
@@ -22,13 +23,10 @@ def required(message: str) -> list:
 
 
 def int_or_none(value):
-    """Coerce a submitted id; anything that is not a whole number becomes None (the domain says why)."""
-    if value is None or isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
+    """Coerce a submitted id; anything that is not an id a row could have becomes None (the domain says why)."""
+    if value is None:
         return None
+    return parse_id(value)
 
 
 class UserForm(FlaskForm):

@@ -1,16 +1,18 @@
 """Desk console forms. They check the shape of the input; the rules live in botram.domain.queue."""
 from __future__ import annotations
 
-import lokal
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ...domain import DomainError, money
+from ...domain.ids import is_digits
+
 OUTCOMES = [("done", _l("Selesai")), ("incomplete", _l("Belum lengkap")), ("referred", _l("Dirujuk"))]
 NOTE_MAX = 1000
-AMOUNT_MAX = 10_000_000_000
 
 
 class IdListField(Field):
@@ -22,43 +24,13 @@ class IdListField(Field):
             value = (value or "").strip()
             if not value:
                 continue
-            if not value.isdigit() or len(value) > 12:
+            if not is_digits(value) or len(value) > 12:
                 self.data = []
                 raise ValueError(_("Daftar persyaratan tidak valid. Muat ulang halaman lalu coba lagi."))
             self.data.append(int(value))
 
     def _value(self):
         return ""
-
-
-def parse_amount(raw: str | None) -> int | None:
-    """Rupiah as officers type it ("Rp 1.500.000", "1,5 jt") through lokal-id; None when left empty.
-
-    Raises ValueError with an Indonesian message when the text is unclear: not an amount, negative,
-    fractional rupiah, approximate ("2 jutaan"), or beyond ten billion.
-    """
-    text = (raw or "").strip()
-    if not text:
-        return None
-    if text.startswith("-"):
-        raise ValueError(_("Jumlah tidak boleh negatif."))
-    if len(text) > 40:
-        raise ValueError(_("Jumlah terlalu panjang; tulis misalnya Rp 1.500.000."))
-    try:
-        parsed = lokal.parse_rupiah(text)
-    except (ArithmeticError, ValueError):  # lokal-id 0.x raises decimal.InvalidOperation on digit runs
-        parsed = None
-    if parsed is None:
-        raise ValueError(_("Jumlah tidak dapat dibaca. Tulis misalnya Rp 1.500.000 atau 1,5 jt."))
-    if parsed.approximate:
-        raise ValueError(_("Jumlah harus pasti, bukan perkiraan. Tulis misalnya Rp 1.500.000."))
-    amount = parsed.amount
-    if amount != int(amount):
-        raise ValueError(_("Jumlah harus dalam rupiah penuh, tanpa sen. Tulis misalnya 1,5 jt atau 1.500.000."))
-    amount = int(amount)
-    if amount > AMOUNT_MAX:
-        raise ValueError(_("Jumlah terlalu besar; periksa kembali angkanya."))
-    return amount
 
 
 class FinishForm(FlaskForm):
@@ -79,9 +51,11 @@ class FinishForm(FlaskForm):
         if field.errors:
             return
         try:
-            self.amount_value = parse_amount(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            # zero is allowed: a desk may record that nothing was paid
+            self.amount_value = money.parse_rupiah(field.data, field="amount", label=pgettext("money", "Jumlah"), required=False,
+                                                   allow_zero=True)
+        except DomainError as exc:
+            raise ValidationError(exc.message) from None
 
 
 class TransferForm(FlaskForm):
@@ -94,7 +68,7 @@ class TransferForm(FlaskForm):
 
     def validate_service(self, field):
         value = (field.data or "").strip()
-        if not value.isdigit() or len(value) > 12:
+        if not is_digits(value) or len(value) > 12:
             raise ValidationError(_("Layanan tujuan tidak dikenal. Pilih dari daftar."))
         self.service_id = int(value)
 

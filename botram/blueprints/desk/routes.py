@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...domain import DomainError, privacy, queue
+from ...domain.ids import is_digits
 from ...domain.guidance import build_guidance, services_offered_at
 from ...domain.nik import mask_nik
 from ...extensions import db
@@ -216,7 +217,7 @@ def guidance(desk_id: int, step_id: int):
     presented = None
     if step.status in ACTIVE_STEP_STATES:
         raw = request.args.getlist("ada")
-        if any(not value.isdigit() or len(value) > 12 for value in raw):
+        if any(not is_digits(value) or len(value) > 12 for value in raw):
             abort(400)
         presented = [int(value) for value in raw]
     sheet = build_guidance(step, presented)

@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 # Lazy despite the name: `pgettext` is one of pybabel's default keywords, so `pybabel extract` finds it.
 from flask_babel import lazy_pgettext as pgettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..form_fields import WholeNumberField
 from ...domain.events import LABEL_MAX, RUNNING_TEXT_MAX, TITLE_MAX, VENUE_MAX
 
 _TIME = _l("Isi jam dengan format JJ:MM, misalnya 08:00.")
@@ -30,7 +31,7 @@ class EventForm(FlaskForm):
 
 
 class DeskForm(FlaskForm):
-    number = IntegerField(_l("Nomor loket"), validators=[
+    number = WholeNumberField(_l("Nomor loket"), validators=[
         InputRequired(_l("Nomor loket wajib diisi.")),
         NumberRange(min=1, max=99, message=_l("Nomor loket 1–99."))],
         invalid_value_message=_l("Nomor loket harus berupa angka 1–99."))

@@ -16,6 +16,7 @@ from flask_login import current_user
 from ...domain import DomainError
 from ...domain import events as rules
 from ...domain.clock import to_wib
+from ...domain.ids import parse_id
 from ...extensions import db
 from ...models import Desk, Event, EventStatus
 from ...security import roles_required
@@ -238,8 +239,7 @@ def running_text(event_id: int):
 
 def _desk_choices(form: DeskForm) -> list:
     form.agency_id.choices = [("", _("— Pilih instansi —"))] + [(str(a.id), a.name) for a in rules.active_agencies()]
-    agency_id = form.agency_id.data if (form.agency_id.data or "").isdigit() else None
-    return rules.active_services(int(agency_id) if agency_id else None)
+    return rules.active_services(parse_id(form.agency_id.data))
 
 
 def _desk_input(form: DeskForm) -> rules.DeskInput:
@@ -293,7 +293,7 @@ def desk_new(event_id: int):
     if request.method == "GET":
         form.number.data = rules.next_desk_number(event)
         form.opens.data, form.closes.data = _wib(event.opens_at), _wib(event.closes_at)
-        if request.args.get("agency_id", "").isdigit():
+        if parse_id(request.args.get("agency_id", "")):
             form.agency_id.data = request.args["agency_id"]
         return _desks_response(event, desk_form=form)
     if "refresh" in request.form:  # no-JS: show the services of the chosen agency
@@ -324,7 +324,7 @@ def desk_edit(event_id: int, desk_id: int):
     form = DeskForm()
     if request.method == "GET":
         form.number.data, form.label.data = desk.number, desk.label
-        form.agency_id.data = request.args.get("agency_id", "") if request.args.get("agency_id", "").isdigit() \
+        form.agency_id.data = request.args.get("agency_id", "") if parse_id(request.args.get("agency_id", "")) \
             else str(desk.agency_id)
         form.service_ids.data = [str(s.id) for s in desk.services]
         form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)

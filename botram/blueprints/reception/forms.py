@@ -7,6 +7,8 @@ from wtforms import Field, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import HiddenInput
 
+from ...domain.ids import is_digits
+
 PRIORITY_CHOICES = [
     ("none", _l("Umum")),
     ("lansia", _l("Lansia")),
@@ -34,7 +36,7 @@ class IdListField(Field):
             raw = (raw or "").strip()
             if not raw:
                 continue
-            if not raw.isdigit() or len(raw) > 12:
+            if not is_digits(raw) or len(raw) > 12:
                 self.data = []
                 raise ValueError(str(self.invalid_message))
             self.data.append(int(raw))

@@ -2,12 +2,13 @@
 by botram.domain.funding.parse_amount (lokal.parse_rupiah), where the rules live."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ...domain import funding as rules
+from ..form_fields import WholeNumberField
 
 _DATE = _l("Tanggal tidak valid. Gunakan pemilih tanggal.")
 
@@ -34,7 +35,7 @@ class SponsorForm(FlaskForm):
 
 class ItemForm(Form):
     name = StringField(_l("Barang/jasa"))
-    quantity = IntegerField(_l("Jumlah"), validators=[Optional(), NumberRange(min=1, max=rules.MAX_QUANTITY, message=_l(
+    quantity = WholeNumberField(_l("Jumlah"), validators=[Optional(), NumberRange(min=1, max=rules.MAX_QUANTITY, message=_l(
         "Jumlah barang harus 1 atau lebih."))], invalid_value_message=_l("Jumlah barang harus berupa angka bulat."))
     unit = StringField(_l("Satuan"))
 
@@ -87,7 +88,7 @@ class BudgetLineForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    year = IntegerField(_l("Tahun"), validators=[InputRequired(_l("Tahun wajib diisi.")), NumberRange(
+    year = WholeNumberField(_l("Tahun"), validators=[InputRequired(_l("Tahun wajib diisi.")), NumberRange(
         min=2000, max=2100, message=_l("Tahun tidak valid (2000–2100)."))],
         invalid_value_message=_l("Tahun harus berupa angka, misalnya 2027."))
     percent = StringField(_l("Porsi APBD paling tinggi (%)"))

@@ -17,6 +17,7 @@ from ...domain import DomainError
 from ...domain import funding as rules
 from ...domain import letters
 from ...domain.clock import today_wib
+from ...domain.ids import parse_id
 from ...domain.funding_export import export_rows, to_csv, to_xlsx
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event, Sponsor
@@ -63,7 +64,7 @@ def _year_arg() -> tuple[int, str | None]:
 
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return parse_id(raw)
 
 
 # ---------------------------------------------------------------- overview
@@ -267,8 +268,8 @@ def contributions():
 
 def _line_choices(event_id: str | None) -> list[tuple[str, str]]:
     choices = [("", _("— Tidak menutup pos tertentu —"))]
-    if event_id and event_id.isdigit():
-        for line in rules.budget_lines(int(event_id)):
+    if parse_id(event_id):
+        for line in rules.budget_lines(parse_id(event_id)):
             choices.append((str(line.id), f"{rules.BUDGET_CATEGORIES[line.category]}: {line.description}"))
     return choices
 
@@ -284,7 +285,7 @@ def _as_int(value) -> int | None:
     value = (value or "").strip() if isinstance(value, str) else value
     if value in (None, ""):
         return None
-    return int(value) if str(value).isdigit() and len(str(value)) < 10 else -1
+    return parse_id(value) or -1
 
 
 def _contribution_input(form: ContributionForm) -> rules.ContributionInput:
@@ -384,6 +385,7 @@ def contribution_cancel(contribution_id: int):
         except DomainError as exc:
             if exc.field == "reason":
                 exc.field = "cancel_reason"
+                exc.errors = [("cancel_reason" if f == "reason" else f, m) for f, m in exc.errors]
             show_domain_error(form, exc)
             return _detail(contribution, _status(exc), cancel_form=form, open_dialog="cancel")
         flash(_("Janji sumbangan dibatalkan."), "ok")
