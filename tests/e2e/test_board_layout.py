@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from .conftest import SCREENSHOTS, LiveServer
+from .conftest import SCREENSHOTS, LiveServer, allow_console_errors
 
 DESK_COUNTS = (1, 5, 8, 12, 20)
 SERVICE_COUNTS = {1: 5, 5: 11, 8: 16, 12: 24, 20: 30}
@@ -335,6 +335,7 @@ def test_a_board_with_nobody_waiting_yet(hall, new_page, width, height):
 def test_the_offline_marker_covers_nothing(hall, new_page, width, height):
     server, expected = hall
     page, errors = open_board(new_page, server, expected[20]["event_id"], width, height)
+    allow_console_errors(page, r"net::ERR_INTERNET_DISCONNECTED")  # the test takes the network away
     page.context.set_offline(True)
     page.clock.run_for(11_000)  # the safety-net poll finds the network gone
     page.wait_for_selector("#board-offline:not([hidden])")
