@@ -179,3 +179,22 @@ def test_the_api_ticket_carries_the_public_address(client, hall, app, monkeypatc
     body = _issue(client, event, reception).get_json()
     token = db.session.get(Visit, body["id"]).public_token
     assert body["status_url"] == f"http://192.168.1.10:5000/status/{token}"
+
+
+def test_a_repeat_that_overtakes_the_first_request_is_asked_to_retry(client, hall, monkeypatch):
+    """The first request with a key is still writing when its repeat arrives: the repeat finds no stored key,
+    waits for the writer lock, and then meets the key the first one committed. It must neither write nor fail
+    for good: 409 with Retry-After, and the next repeat gets the first answer."""
+    from botram.domain import idempotency
+
+    event, _desk, _other, reception, *_ = hall
+    first = _issue(client, event, reception, "overtaken")
+    real = idempotency.replay_for
+    monkeypatch.setattr(idempotency, "replay_for", lambda *args: None)  # as if it looked before the commit
+    raced = _issue(client, event, reception, "overtaken")
+    assert raced.status_code == 409 and raced.headers["Retry-After"] == "1"
+    assert raced.get_json()["field"] == "Idempotency-Key"
+    monkeypatch.setattr(idempotency, "replay_for", real)
+    again = _issue(client, event, reception, "overtaken")
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert count(Visit) == 1

@@ -54,6 +54,15 @@ def _after(response: Response) -> Response:
     return response
 
 
+def _key_in_use(exc: idempotency.KeyInUse) -> Response:
+    """Another request with this key committed its write while this one waited for the writer lock: it
+    has (or will have in a moment) the answer, so ask the device to send the request again."""
+    from .errors import json_error
+
+    return json_error(409, exc.message, field=HEADER, headers={"Retry-After": "1"})
+
+
 def enable_idempotency(bp: Blueprint) -> None:
     bp.before_request(_before)
     bp.after_request(_after)
+    bp.register_error_handler(idempotency.KeyInUse, _key_in_use)
