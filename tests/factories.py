@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from botram.domain.clock import today_wib, wib_to_utc
 from botram.domain.reference import kecamatan_code
+from botram.domain.tokens import issue_token
 from botram.domain.users import create_user
 from botram.extensions import db
 from botram.models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, User
@@ -54,3 +55,10 @@ def make_desk(event: Event, number: int = 1, agency_code: str = "DISDUKCAPIL",
     db.session.add(desk)
     db.session.commit()
     return desk
+
+
+def bearer(user) -> dict:
+    """Authorization headers with a fresh device token of `user`."""
+    _token, raw = issue_token(user, "uji")
+    db.session.commit()
+    return {"Authorization": f"Bearer {raw}"}

@@ -9,8 +9,7 @@ from botram.extensions import db
 from botram.models import AuditLog, IdempotentRequest, Step, Visit
 
 from .conftest import count
-from .factories import make_desk, make_event, make_user, service
-from .test_api_queue import bearer
+from .factories import bearer, make_desk, make_event, make_user, service
 
 
 @pytest.fixture

@@ -3,20 +3,13 @@ import pytest
 import sqlalchemy as sa
 
 from botram.domain.queue_rules import QueueRules
-from botram.domain.tokens import issue_token
 from botram.extensions import db
 from botram.models import AuditLog, Step, Visit
 
 from .conftest import count
-from .factories import make_desk, make_event, make_user, service
+from .factories import bearer, make_desk, make_event, make_user, service
 
 NIK = "3216014508950001"
-
-
-def bearer(user) -> dict:
-    _token, raw = issue_token(user, "uji")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.fixture

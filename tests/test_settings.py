@@ -7,8 +7,7 @@ from botram.extensions import db
 from botram.models import Step, Visit
 
 from .conftest import CsrfClient, count
-from .factories import make_desk, make_event, make_user, service
-from .test_api_queue import bearer
+from .factories import bearer, make_desk, make_event, make_user, service
 
 NIK = "3216014508950001"
 

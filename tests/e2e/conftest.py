@@ -8,6 +8,7 @@ every screenshot checks the page for a horizontal scrollbar and clipped controls
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -298,3 +299,24 @@ def screenshot(page, name: str) -> Path:
     layout = layout_problems(page)
     assert layout == {"wide": False, "clipped": []}, (name, layout)
     return path
+
+
+# -- helpers for tests that speak to the served API directly
+
+def api(server, method, path, token, body=None):
+    """One API request with a device token; (status, JSON body or None)."""
+    request = urllib.request.Request(server.url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        raw = response.read()
+        return response.status, (json.loads(raw) if raw else None)
+
+
+def demo_ids(server):
+    """The open demo event's id and its desks by number, as the public API lists them."""
+    with urllib.request.urlopen(server.url + "/api/v1/events?status=open") as response:
+        event = json.loads(response.read())[0]
+    with urllib.request.urlopen(server.url + f"/api/v1/events/{event['id']}/desks") as response:
+        desks = json.loads(response.read())
+    return event["id"], {d["number"]: d for d in desks}

@@ -4,26 +4,9 @@ import json
 import time
 import urllib.request
 
-from .conftest import allow_console_errors, screenshot
+from .conftest import allow_console_errors, api, demo_ids, screenshot
 
 NAME, NIK, PHONE = "Siti Aminah", "3216014508950001", "081234567890"
-
-
-def api(server, method, path, token, body=None):
-    request = urllib.request.Request(server.url + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        raw = response.read()
-        return response.status, (json.loads(raw) if raw else None)
-
-
-def demo_ids(server):
-    with urllib.request.urlopen(server.url + "/api/v1/events?status=open") as response:
-        event = json.loads(response.read())[0]
-    with urllib.request.urlopen(server.url + f"/api/v1/events/{event['id']}/desks") as response:
-        desks = json.loads(response.read())
-    return event["id"], {d["number"]: d for d in desks}
 
 
 def test_a_call_appears_on_an_open_board_without_personal_data(live_server, new_page):

@@ -15,8 +15,7 @@ from botram.domain.clock import today_wib
 from botram.extensions import db
 from botram.models import User
 
-from .conftest import DEMO_PASSWORD, screenshot
-from .test_board import demo_ids
+from .conftest import DEMO_PASSWORD, demo_ids, screenshot
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WITHIN = 1.0  # seconds from the answer to the save until the board shows it

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from .test_board import demo_ids
+from .conftest import demo_ids
 
 
 def _send_and_hang_up(url: str, token: str, body: dict, key: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_board import api, demo_ids
+from .conftest import api, demo_ids
 
 
 def workers(server) -> list[int]:

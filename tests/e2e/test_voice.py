@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from botram.domain.voice import announcement_keys
 
-from .conftest import login, screenshot
-from .test_board import api, demo_ids
+from .conftest import api, demo_ids, login, screenshot
 
 def watch_console(page, refused: tuple[str, ...] = ()) -> list[str]:
     """Console errors and uncaught exceptions of the page.

@@ -6,7 +6,6 @@ domain's status (409/422), never a 500.
 """
 from __future__ import annotations
 
-import json
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -20,6 +19,7 @@ from ...domain.nik import mask_nik
 from ...extensions import db
 from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Service, Step
 from ...security import roles_required
+from ... import web
 from ...web import is_fragment_request, queue_rules
 from . import bp
 from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm, UndoForm
@@ -111,10 +111,6 @@ def console_context(desk: Desk, *, revealed: bool = False, error: str | None = N
     }
 
 
-def _toast_header(message: str, kind: str = "ok") -> str:
-    return json.dumps({"botram:toast": {"message": message, "kind": kind}})
-
-
 def console_response(desk: Desk, *, status: int = 200, toast: str | None = None, toast_kind: str = "ok",
                      **context):
     """The console fragment for htmx, the page for a plain GET; a plain successful POST redirects (303)."""
@@ -127,7 +123,7 @@ def console_response(desk: Desk, *, status: int = 200, toast: str | None = None,
     response.headers["Vary"] = "HX-Request"
     response.headers["Cache-Control"] = "no-store"
     if toast:
-        response.headers["HX-Trigger"] = _toast_header(toast, toast_kind)
+        web.toast(response, toast, toast_kind)
     return response
 
 

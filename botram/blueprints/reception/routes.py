@@ -4,7 +4,6 @@ Thin on purpose: the form only parses, `botram.domain.queue` holds every rule.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from ...domain import queue
 from ...extensions import db
 from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
 from ...security import roles_required
-from ...web import is_fragment_request, queue_rules, render_page_or_fragment
+from ...web import is_fragment_request, queue_rules, render_page_or_fragment, toast
 from ..public import routes as public_routes
 from . import bp
 
@@ -141,11 +140,6 @@ def _ticket_context(visit: Visit, catalog: Catalog | None = None) -> dict:
     }
 
 
-def _toast(response, message: str, kind: str = "ok"):
-    response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": message, "kind": kind}})
-    return response
-
-
 def _screen(event: Event, form: VisitForm, *, catalog: Catalog, issued=None, warnings=None,
             error: str | None = None, status: int = 200):
     """The reception screen (page) or its workspace (htmx fragment: form + result panel + today's list)."""
@@ -216,7 +210,7 @@ def event(event_id: int):
     db.session.refresh(event)
     response = _screen(event, VisitForm(formdata=None), catalog=catalog, issued=visit,
                        warnings=result.warnings)
-    return _toast(response, _("Tiket %(code)s dibuat.", code=visit.code))
+    return toast(response, _("Tiket %(code)s dibuat.", code=visit.code))
 
 
 @bp.post("/nik")
@@ -264,7 +258,7 @@ def _after_action(event: Event, message: str, error: DomainError | None = None):
         if error is not None:
             response.status_code = error.status
             return response
-        return _toast(response, message)
+        return toast(response, message)
     if error is not None:
         return _screen(event, VisitForm(formdata=None), catalog=_catalog(event), error=error.message,
                        status=error.status)
