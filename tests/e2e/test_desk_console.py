@@ -33,13 +33,16 @@ with app.app_context():
 
 
 def step_state(live_server, code: str) -> list:
-    """The first step of a visit as the server's database holds it: [status, recall count]."""
+    """The first step of today's visit with this code as the server's database holds it: [status, recall count].
+    Codes repeat across events (the demo's past events have an A-001 too): the open event's is meant."""
     engine = sa.create_engine(live_server.database_url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             row = conn.execute(sa.text(
                 "SELECT step.status, step.recall_count FROM step JOIN visit ON visit.id = step.visit_id "
-                "WHERE visit.code = :code ORDER BY step.position LIMIT 1"), {"code": code}).one()
+                "JOIN event ON event.id = visit.event_id "
+                "WHERE visit.code = :code AND event.status = 'open' ORDER BY step.position LIMIT 1"),
+                {"code": code}).one()
     finally:
         engine.dispose()
     return list(row)
