@@ -320,3 +320,49 @@ def demo_ids(server):
     with urllib.request.urlopen(server.url + f"/api/v1/events/{event['id']}/desks") as response:
         desks = json.loads(response.read())
     return event["id"], {d["number"]: d for d in desks}
+
+
+# -- the desk: waiting visitors seeded as reception would, and a desk console opened
+
+_SEED = """
+import json, sys
+import sqlalchemy as sa
+from botram import create_app
+from botram.domain import queue
+from botram.extensions import db
+from botram.models import Event, Service, User
+
+app = create_app()
+with app.app_context():
+    event = db.session.scalar(sa.select(Event).where(Event.title == "BOTRAM Pasar Bersih Jababeka"))
+    by = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
+    out = []
+    for services, fields in json.loads(sys.argv[1]):
+        ids = [db.session.scalar(sa.select(Service.id).where(Service.code == c)) for c in services]
+        visit = queue.issue_visit(event.id, ids, by_user_id=by, **fields).visit
+        out.append([visit.code, visit.public_token])
+    print(json.dumps(out))
+"""
+
+
+def seed_visits(server, visitors) -> list[list[str]]:
+    """Register visitors on the demo event through the queue domain, in the server's database, as reception
+    would: `visitors` is [[service codes], {priority, name, nik ...}] each; returns [[code, public token]]."""
+    result = subprocess.run([sys.executable, "-c", _SEED, json.dumps(visitors)], check=True, capture_output=True,
+                            text=True, env=server.databases.env(server.database_url))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def open_desk(page, server, number: int, shot: str | None = None) -> None:
+    """The console of desk `number`, ready for its keyboard shortcuts."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/desk/")
+    if shot:
+        screenshot(page, shot)
+    if page.locator("#desk-console").count() == 0:  # an officer with one desk goes straight to it
+        page.get_by_role("link", name=re.compile(rf"^Loket {number}\b")).click()
+    expect(page.locator("#desk-console")).to_be_visible()
+    expect(page.locator(".desk-title")).to_contain_text(f"Loket {number}")
+    # The console is visible while the page is still parsing; shortcuts work once desk.js and htmx have run.
+    page.wait_for_load_state("load")

@@ -1,6 +1,5 @@
 """The projector board in Chromium: a call appears within a moment, the board survives a server restart,
 and no personal data reaches it."""
-import json
 import time
 import urllib.request
 

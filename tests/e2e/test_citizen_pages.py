@@ -1,14 +1,13 @@
 """Issue 12 in a real browser: the citizen's status page when called (390x844), reception's outcome,
 reprint and loopback warning, the desk's undo and hours offer (1366x768), and no console errors on any
 of these pages."""
-import json
 import re
 import subprocess
 import sys
 
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
+from .conftest import login, open_desk, screenshot, seed_visits
 
 # Chromium logs every 4xx answer as "Failed to load resource". A 409/422 is a deliberate refusal whose
 # message htmx swaps into the page (the form, the console alert): that line is the browser's network log,
@@ -24,40 +23,10 @@ def watch_console(page) -> list[str]:
     return errors
 
 
-SEED = """
-import json, sys
-import sqlalchemy as sa
-from botram import create_app
-from botram.domain import queue
-from botram.extensions import db
-from botram.models import Event, Service, User
-
-app = create_app()
-with app.app_context():
-    event = db.session.scalar(sa.select(Event).where(Event.title == "BOTRAM Pasar Bersih Jababeka"))
-    by = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
-    out = []
-    for services, fields in json.loads(sys.argv[1]):
-        ids = [db.session.scalar(sa.select(Service.id).where(Service.code == c)) for c in services]
-        visit = queue.issue_visit(event.id, ids, by_user_id=by, **fields).visit
-        out.append([visit.code, visit.public_token])
-    print(json.dumps(out))
-"""
 
 
-def seed(live_server, visitors) -> list[list[str]]:
-    result = subprocess.run([sys.executable, "-c", SEED, json.dumps(visitors)], check=True, capture_output=True,
-                            text=True, env=live_server.databases.env(live_server.database_url))
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def open_desk(page, live_server, number: int) -> None:
-    page.goto(live_server.url + "/desk/")
-    if page.locator("#desk-console").count() == 0:  # an officer with one desk goes straight to it
-        page.get_by_role("link", name=re.compile(rf"^Loket {number}\b")).click()
-    expect(page.locator("#desk-console")).to_be_visible()
-    expect(page.locator(".desk-title")).to_contain_text(f"Loket {number}")
-    page.wait_for_load_state("load")
 
 
 def call(page) -> None:
@@ -68,7 +37,7 @@ def call(page) -> None:
 
 
 def test_called_step_leads_the_phone_page_and_retitles_it(live_server, page, new_page):
-    (code, token), = seed(live_server, [[["KK", "PBB-BAYAR"], {}]])
+    (code, token), = seed_visits(live_server, [[["KK", "PBB-BAYAR"], {}]])
     phone = new_page(390, 844)
     phone_errors = watch_console(phone)
     phone.goto(f"{live_server.url}/status/{token}")
@@ -96,7 +65,7 @@ def test_called_step_leads_the_phone_page_and_retitles_it(live_server, page, new
 
 def test_reception_outcome_reprint_and_loopback_warning(live_server, page, new_page):
     errors = watch_console(page)
-    (code, _token), = seed(live_server, [[["KK"], {}]])
+    (code, _token), = seed_visits(live_server, [[["KK"], {}]])
     desk = new_page()
     desk_errors = watch_console(desk)
     login(desk, live_server.url, "petugas1")
@@ -141,7 +110,7 @@ def test_reception_outcome_reprint_and_loopback_warning(live_server, page, new_p
 
 
 def test_desk_undo_and_hours_offer_without_console_errors(live_server, page):
-    codes = [c for c, _ in seed(live_server, [[["KK"], {}], [["KK"], {}]])]
+    codes = [c for c, _ in seed_visits(live_server, [[["KK"], {}], [["KK"], {}]])]
     # Desk 1's hours end a minute ago, whatever the time the test runs: the console offers the extension.
     live_server.cli("--help")  # the CLI works against this database (sanity)
     subprocess.run([sys.executable, "-c", """

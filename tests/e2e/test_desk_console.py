@@ -1,35 +1,12 @@
 """The desk console in a real browser at 1366x768: keyboard-driven calling and finishing, the live waiting
 list, the transfer dialog, and the printable guidance sheet."""
 import json
-import re
-import subprocess
-import sys
 import urllib.request
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
-
-# Seeds waiting visitors through the queue domain, as reception would (its UI is another issue).
-SEED = """
-import json, sys
-import sqlalchemy as sa
-from botram import create_app
-from botram.domain import queue
-from botram.extensions import db
-from botram.models import Event, Service, User
-
-app = create_app()
-with app.app_context():
-    event = db.session.scalar(sa.select(Event).where(Event.title == "BOTRAM Pasar Bersih Jababeka"))
-    by = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
-    codes = []
-    for services, fields in json.loads(sys.argv[1]):
-        ids = [db.session.scalar(sa.select(Service.id).where(Service.code == c)) for c in services]
-        codes.append(queue.issue_visit(event.id, ids, by_user_id=by, **fields).visit.code)
-    print(json.dumps(codes))
-"""
+from .conftest import login, open_desk, screenshot, seed_visits
 
 
 def step_state(live_server, code: str) -> list:
@@ -48,20 +25,12 @@ def step_state(live_server, code: str) -> list:
     return list(row)
 
 
+
+
+
+
 def seed(live_server, visitors) -> list[str]:
-    result = subprocess.run([sys.executable, "-c", SEED, json.dumps(visitors)], check=True, capture_output=True,
-                            text=True, env=live_server.databases.env(live_server.database_url))
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def open_desk(page, live_server, number: int, shot: str | None = None) -> None:
-    page.goto(live_server.url + "/desk/")
-    if shot:
-        screenshot(page, shot)
-    page.get_by_role("link", name=re.compile(rf"^Loket {number}\b")).click()
-    expect(page.locator("#desk-console")).to_be_visible()
-    # The console is visible while the page is still parsing; shortcuts work once desk.js and htmx have run.
-    page.wait_for_load_state("load")
+    return [code for code, _token in seed_visits(live_server, visitors)]
 
 
 def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
