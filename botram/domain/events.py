@@ -330,8 +330,10 @@ def update_desk(desk: Desk, data: DeskInput, *, by_user_id: int | None = None) -
 
 
 @unit_of_work
-def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_user_id: int | None = None) -> Desk:
-    """The on-the-day change of one desk's hours (usually: stay open longer). Audited with old and new times."""
+def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_user_id: int | None = None,
+                   reason: str | None = None) -> Desk:
+    """The on-the-day change of one desk's hours (usually: stay open longer). Audited with old and new times,
+    and `reason` when the change was not typed in (e.g. "call_outside_hours")."""
     event = desk.event
     _refuse_closed(event)
     opens_at, closes_at = _hours(event.date, opens, closes)
@@ -340,7 +342,7 @@ def set_desk_hours(desk: Desk, opens: time | None, closes: time | None, *, by_us
     new = (to_wib(opens_at).strftime("%H:%M"), to_wib(closes_at).strftime("%H:%M"))
     audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  old_opens=old[0], old_closes=old[1], opens=new[0], closes=new[1],
-                 extended=new[1] > old[1])
+                 extended=new[0] < old[0] or new[1] > old[1], **({"reason": reason} if reason else {}))
     bump_version(event.id)
     return desk
 

@@ -30,7 +30,7 @@ from ..models import (
     Visit, desk_service,
 )
 from . import Conflict, DomainError, NotFound, audit, money
-from .clock import now, to_wib, wib_to_utc
+from .clock import now, to_wib
 from .ids import parse_id
 from .nik import check_nik
 from .queue_rules import DEFAULT as DEFAULT_RULES
@@ -686,15 +686,10 @@ def extend_hours_to_now(desk_id: int, *, by_user_id: int) -> Desk:
     plan = hours_extension(desk)
     if plan is None:
         return desk
-    old = (plan.opens.strftime("%H:%M"), plan.closes.strftime("%H:%M"))
-    desk.opens_at = wib_to_utc(event.date, plan.new_opens)
-    desk.closes_at = wib_to_utc(event.date, plan.new_closes)
-    db.session.flush()
-    audit.record("desk.hours", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
-                 old_opens=old[0], old_closes=old[1], opens=plan.new_opens.strftime("%H:%M"),
-                 closes=plan.new_closes.strftime("%H:%M"), extended=True, reason="call_outside_hours")
-    bump_version(event.id)
-    return desk
+    from .events import set_desk_hours  # events reads the queue's tables; imported here to avoid a cycle
+
+    return set_desk_hours(desk, plan.new_opens, plan.new_closes, by_user_id=by_user_id,
+                          reason="call_outside_hours")
 
 
 @_unit_of_work
