@@ -243,9 +243,15 @@ COMMANDS = (init_command, seed_demo_command, create_user_command, create_token_c
             backup_command, restore_command, purge_pii_command)
 
 
+def _field_group() -> click.Group:
+    from .cli_field import field
+
+    return field
+
+
 def init_app(app: Flask) -> None:
     """Put the commands on the app's CLI group, where both `botram` and `flask --app botram` find them."""
-    for command in COMMANDS:
+    for command in (*COMMANDS, _field_group()):
         app.cli.add_command(command)
 
 
