@@ -12,7 +12,7 @@ from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 BLUEPRINTS = (
     "auth", "home", "admin", "events", "reception", "desk", "board", "public", "api",
-    "sponsors", "reports", "survey",
+    "sponsors", "reports", "survey", "field",
 )
 
 

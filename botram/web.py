@@ -118,6 +118,7 @@ NAV = [
     ("desk.index", _l("Loket"), {"admin", "koordinator", "petugas"}),
     ("sponsors.index", _l("Pendanaan"), {"admin", "koordinator", "keuangan"}),
     ("reports.index", _l("Laporan"), {"admin", "koordinator", "keuangan"}),
+    ("field.index", _l("Lapangan"), {"admin", "koordinator"}),
     ("admin.users", _l("Pengguna"), {"admin"}),
     ("admin.agencies", _l("Instansi"), {"admin"}),
     ("admin.services", _l("Layanan"), {"admin"}),

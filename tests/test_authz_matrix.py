@@ -108,6 +108,11 @@ EXPECTED: dict[str, str | frozenset] = {
     "api.funding": FINANCE_READ,
     "api.stats": ALL_ROLES,
     "api.survey": PUBLIC,
+    # field sync: a coordinator's laptop checks an event out and back in (docs/field-sync.md)
+    **{f"api.{name}": PLANNERS for name in (
+        "event_checkout", "checkout", "field_bundle", "field_upload_start", "field_upload", "field_upload_chunk",
+        "field_upload_import")},
+    **{f"field.{name}": PLANNERS for name in ("index", "upload", "release")},
 }
 
 
@@ -148,7 +153,7 @@ def build_world() -> World:
         "token": visit.public_token, "user_id": users[P].id, "token_id": token.id,
         "agency_id": desk.agency_id, "service_id": requirement.service_id, "requirement_id": requirement.id,
         "package_id": package_id, "sponsor_id": sponsor.id, "contribution_id": contribution.id,
-        "line_id": line.id, "code": "en", "filename": "css/botram.css", "key": "chime",
+        "line_id": line.id, "bundle_id": "0" * 32, "upload_id": "0" * 32, "code": "en", "filename": "css/botram.css", "key": "chime",
     }
     return World(event, desk, visit, visit.steps[0].id, users, params)
 

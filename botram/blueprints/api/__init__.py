@@ -16,6 +16,7 @@ ROUTE_MODULES = (
     "queue_routes",
     "funding_routes",
     "feedback_routes",
+    "field_routes",
 )
 
 from .auth import protect_api_blueprint  # noqa: E402

@@ -25,6 +25,7 @@ ERROR_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
     422: "invalid",
     429: "too_many_requests",
     503: "unavailable",
@@ -43,6 +44,7 @@ def default_detail(status: int) -> str:
         409: _("Data sudah berubah. Muat ulang lalu coba lagi."),
         413: _("Data yang dikirim terlalu besar."),
         415: _("Jenis data tidak didukung; kirim JSON."),
+        416: _("Rentang byte yang diminta berada di luar berkas."),
         422: _("Data tidak valid."),
         429: _("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
     }

@@ -63,6 +63,8 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     405: ("MethodNotAllowed", "The path exists, the method does not."),
     409: ("Conflict", "The state changed meanwhile (e.g. the desk already has someone called)."),
     422: ("Unprocessable", "Well-formed, but a rule was broken; `field` names the input at fault."),
+    413: ("PayloadTooLarge", "The request body is larger than the server accepts (4 MB)."),
+    416: ("RangeNotSatisfiable", "The `Range` asked for starts beyond the end of the file."),
     429: ("TooManyRequests", "Too many requests; wait and retry."),
     503: ("Unavailable", "The database cannot be reached right now; retry after `Retry-After` seconds. "
                          "Send writes with an `Idempotency-Key` so that the retry cannot write twice."),
@@ -379,6 +381,69 @@ SCHEMAS: dict[str, dict] = {
             "recommendations": {"type": "array", "items": {"type": "string"}},
         },
     },
+    # field sync (field_routes.py, docs/field-sync.md)
+    "FieldCheckoutRequest": {
+        "type": "object",
+        "required": ["device"],
+        "properties": {"device": {"type": "string", "minLength": 1, "maxLength": 80,
+                                  "description": "The field laptop's name, shown on the server while it holds the event.",
+                                  "examples": ["laptop-cikarang-1"]}},
+    },
+    "FieldBundle": {
+        "type": "object",
+        "required": ["id", "event_id", "device", "size", "sha256", "url"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            "event_id": {"type": "integer"},
+            "device": {"type": "string"},
+            "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "url": {"type": "string", "description": "Where to download it (GET, with Range to resume)."},
+        },
+    },
+    "FieldCheckout": {
+        "type": "object",
+        "required": ["event_id", "checked_out", "device", "since"],
+        "properties": {
+            "event_id": {"type": "integer"},
+            "checked_out": {"type": "boolean"},
+            "device": nullable({"type": "string"}),
+            "since": nullable(ISO_DATETIME),
+        },
+    },
+    "FieldUploadRequest": {
+        "type": "object",
+        "required": ["size", "sha256"],
+        "properties": {
+            "size": {"type": "integer", "minimum": 1, "maximum": 536870912, "description": "The bundle's bytes."},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "Of the whole bundle."},
+        },
+    },
+    "FieldImportReport": {
+        "type": "object",
+        "required": ["kind", "event_id", "counts", "unchanged"],
+        "properties": {
+            "kind": {"type": "string", "description": "What the bundle was, e.g. checkin."},
+            "event_id": {"type": "integer"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "New rows per kind; what arrived before is not counted again."},
+            "unchanged": {"type": "boolean", "description": "True when everything in it was there already."},
+        },
+    },
+    "FieldUpload": {
+        "type": "object",
+        "required": ["id", "size", "sha256", "received", "complete", "imported", "report"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string"},
+            "received": {"type": "integer", "minimum": 0,
+                         "description": "Bytes from the start the server holds: where to continue."},
+            "complete": {"type": "boolean"},
+            "imported": {"type": "boolean"},
+            "report": nullable(ref("FieldImportReport")),
+        },
+    },
 }
 
 # --- paths: append new operations below their section ----------------------------------------------
@@ -395,6 +460,12 @@ IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": Fal
                       "description": "Makes a retry safe: a repeat with the same key within a day answers the "
                                      "first answer and writes nothing (see the API description)."}
 WRITE_METHODS = ("post", "put", "patch", "delete")
+FIELD_ROLES = ("koordinator", "admin")
+BUNDLE_ID = {"name": "bundle_id", "in": "path", "required": True, "schema": {"type": "string"}}
+UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
+BINARY_OK = {"description": "The bundle's bytes.",
+             "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                 "contentMediaType": "application/octet-stream"}}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/openapi.json": {
@@ -584,6 +655,108 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": ok("Statistics.", ref("EventStats")), **errors(401, 403, 404)},
         },
     },
+    # field sync (field_routes.py, docs/field-sync.md)
+    "/api/v1/events/{event_id}/checkout": {
+        "get": {
+            "operationId": "getEventCheckout",
+            "tags": ["field"],
+            "summary": "Where an event is: at the server or checked out to a field laptop",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [EVENT_ID],
+            "responses": {"200": ok("The checkout.", ref("FieldCheckout")), **errors(401, 403, 404)},
+        },
+        "post": {
+            "operationId": "checkoutEvent",
+            "tags": ["field"],
+            "summary": "Check the event out to a field laptop and make its bundle",
+            "description": "The server marks the event as held by `device` (its queue then refuses writes here) "
+                           "and makes the encrypted bundle once: 201. The same device asking again gets the "
+                           "same bundle (200), so its download resumes; another device is refused (409) until "
+                           "the event is checked in or taken back.",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [EVENT_ID, CSRF_HEADER],
+            "requestBody": {"required": True, "content": json_content(ref("FieldCheckoutRequest"))},
+            "responses": {"200": ok("The bundle made earlier for this device.", ref("FieldBundle")),
+                          "201": ok("The bundle.", ref("FieldBundle")),
+                          **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
+    "/api/v1/field/bundles/{bundle_id}": {
+        "get": {
+            "operationId": "downloadFieldBundle",
+            "tags": ["field"],
+            "summary": "Download a checkout bundle (resumable with Range)",
+            "description": "`Range: bytes=N-` answers 206 with the bytes from N: a cut download continues. "
+                           "The ETag and `X-Content-SHA256` are the bundle's sha256.",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [BUNDLE_ID, {"name": "Range", "in": "header", "required": False,
+                                       "schema": {"type": "string", "examples": ["bytes=1048576-"]}}],
+            "responses": {"200": BINARY_OK, "206": {**BINARY_OK, "description": "The part asked for."},
+                          **errors(401, 403, 404, 416)},
+        },
+    },
+    "/api/v1/field/uploads": {
+        "post": {
+            "operationId": "startFieldUpload",
+            "tags": ["field"],
+            "summary": "Announce a check-in bundle to upload in chunks",
+            "description": "201 with a new upload; 200 with the caller's unfinished upload of the same bytes "
+                           "(same size and sha256), so a laptop that restarted continues from `received`.",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [CSRF_HEADER],
+            "requestBody": {"required": True, "content": json_content(ref("FieldUploadRequest"))},
+            "responses": {"200": ok("The unfinished upload.", ref("FieldUpload")),
+                          "201": ok("The new upload.", ref("FieldUpload")), **errors(400, 401, 403, 422)},
+        },
+    },
+    "/api/v1/field/uploads/{upload_id}": {
+        "get": {
+            "operationId": "getFieldUpload",
+            "tags": ["field"],
+            "summary": "How much of an upload arrived",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [UPLOAD_ID],
+            "responses": {"200": ok("The upload.", ref("FieldUpload")), **errors(401, 403, 404)},
+        },
+        "put": {
+            "operationId": "putFieldUploadChunk",
+            "tags": ["field"],
+            "summary": "Send one chunk of an upload",
+            "description": "Each chunk below the 4 MB request limit (the laptop sends 1 MB). Sending a chunk "
+                           "again writes the same bytes again; a chunk starting beyond `received` is refused "
+                           "(409): GET the upload and continue from `received`.",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [UPLOAD_ID, CSRF_HEADER,
+                           {"name": "Content-Range", "in": "header", "required": True,
+                            "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"},
+                            "description": "bytes START-END/TOTAL, END inclusive."}],
+            "requestBody": {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+            "responses": {"200": ok("The upload.", ref("FieldUpload")), **errors(400, 401, 403, 404, 409, 413, 422)},
+        },
+    },
+    "/api/v1/field/uploads/{upload_id}/import": {
+        "post": {
+            "operationId": "importFieldUpload",
+            "tags": ["field"],
+            "summary": "Import a complete upload",
+            "description": "Checks the sha256, then imports all-or-nothing; what arrived in an earlier check-in "
+                           "is not counted twice. A repeat answers the same report. A tampered bundle, one made "
+                           "with another key or by a newer BOTRAM is refused (422); 503 while the server has no "
+                           "BOTRAM_FIELD_KEY.",
+            "security": SIGNED_IN,
+            "x-botram-roles": list(FIELD_ROLES),
+            "parameters": [UPLOAD_ID, CSRF_HEADER],
+            "responses": {"200": ok("The upload with its report.", ref("FieldUpload")),
+                          **errors(400, 401, 403, 404, 409, 422)},
+        },
+    },
 }
 
 # --- the document ----------------------------------------------------------------------------------
@@ -627,6 +800,7 @@ TAGS = [
     {"name": "queue", "description": "Tickets, desk actions and the board."},
     {"name": "funding", "description": "Sponsors' share of the programme's cost."},
     {"name": "feedback", "description": "Satisfaction surveys (SKM/IKM) and event statistics."},
+    {"name": "field", "description": "Checking an event out to a field laptop and back in (docs/field-sync.md)."},
 ]
 
 
