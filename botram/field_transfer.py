@@ -19,7 +19,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from flask_babel import lazy_gettext as _l
 
@@ -299,32 +299,30 @@ def write_chunk(instance_path, upload_id: str, *, user_id: int | None, content_r
     return upload
 
 
-def complete_data(instance_path, upload_id: str, *, user_id: int | None) -> tuple[Upload, bytes | None]:
-    """The bytes of a complete upload whose checksum matches, or (upload, None) when it was imported already
-    (its report is on the upload). Incomplete → 409, wrong checksum → 422 (and the bytes are dropped so the
-    laptop sends them again)."""
-    upload = get_upload(instance_path, upload_id, user_id=user_id)
-    if upload.report is not None:
-        return upload, None
-    if not upload.complete:
-        raise TransferError(409, _l("Unggahan belum lengkap: %(received)d dari %(size)d byte diterima.",
-                               received=upload.received, size=upload.size))
-    _meta, part, _lock = _upload_paths(instance_path, upload_id)
-    if _sha256_of(part) != upload.sha256:
-        part.write_bytes(b"")
-        raise TransferError(422, _l("Isi unggahan tidak cocok dengan sha256 yang diumumkan: data rusak di jalan. "
-                                    "Kirim ulang dari awal."), field="sha256")
-    return upload, part.read_bytes()
-
-
-def finish_upload(instance_path, upload: Upload, report: dict) -> Upload:
-    """Keep the report (a repeated import call answers it again) and drop the bytes."""
-    meta_path, part, lock = _upload_paths(instance_path, upload.id)
-    upload.report = report
-    meta = asdict(upload)
-    meta["received"] = upload.size
-    _write_json(meta_path, meta)
-    part.unlink(missing_ok=True)
-    lock.unlink(missing_ok=True)
-    upload.received = upload.size
+def import_upload(instance_path, upload_id: str, *, user_id: int | None, run: Callable[[bytes], dict]) -> Upload:
+    """Hand a complete upload whose checksum matches to `run` (the domain's import, returning its report),
+    keep the report and drop the bytes. One import at a time per upload: a laptop that timed out and asks
+    again waits for the first and gets its report. Incomplete → 409; a wrong checksum → 422 and the bytes
+    are dropped so the laptop sends them again."""
+    _meta, part, lock = _upload_paths(instance_path, upload_id)
+    get_upload(instance_path, upload_id, user_id=user_id)
+    with _locked(lock):
+        upload = get_upload(instance_path, upload_id, user_id=user_id)
+        if upload.report is not None:
+            return upload
+        if not upload.complete:
+            raise TransferError(409, _l("Unggahan belum lengkap: %(received)d dari %(size)d byte diterima.",
+                                        received=upload.received, size=upload.size))
+        if _sha256_of(part) != upload.sha256:
+            part.write_bytes(b"")
+            raise TransferError(422, _l("Isi unggahan tidak cocok dengan sha256 yang diumumkan: data rusak di "
+                                        "jalan. Kirim ulang dari awal."), field="sha256")
+        report = run(part.read_bytes())
+        meta_path, part, _lock = _upload_paths(instance_path, upload.id)
+        upload.report = report
+        meta = asdict(upload)
+        meta["received"] = upload.size
+        _write_json(meta_path, meta)
+        part.unlink(missing_ok=True)
+        upload.received = upload.size
     return upload

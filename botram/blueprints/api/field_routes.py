@@ -119,8 +119,7 @@ def field_upload_chunk(upload_id: str):
 @api_roles(*SYNC_ROLES)
 def field_upload_import(upload_id: str):
     """Import the complete upload. A repeat (the answer was lost) answers the same report again."""
-    upload, data = transfer.complete_data(_instance(), upload_id, user_id=current_user.id)
-    if data is not None:
-        report = field_sync.import_bundle(data, key=field_key())
-        upload = transfer.finish_upload(_instance(), upload, report_json(report))
+    key = field_key()
+    upload = transfer.import_upload(_instance(), upload_id, user_id=current_user.id,
+                                    run=lambda data: report_json(field_sync.import_bundle(data, key=key)))
     return jsonify(upload.as_json())
