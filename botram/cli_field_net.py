@@ -159,9 +159,10 @@ def _pulled() -> dict:
         return {}
 
 
-def _remember_pull(event_id: int, server: str, device: str) -> None:
+def _remember_pull(event_id: int, server: str, device: str, *, server_event_id: int) -> None:
     pulled = _pulled()
-    pulled[str(event_id)] = {"server": server, "device": device, "pulled_at": time.time()}
+    pulled[str(event_id)] = {"server": server, "device": device, "server_event_id": server_event_id,
+                             "pulled_at": time.time()}
     _pulled_path().write_text(json.dumps(pulled, indent=2, sort_keys=True))
 
 
@@ -307,7 +308,8 @@ def pull_command(server: str, token: str, event_id: int, device: str) -> None:
     except DomainError as exc:
         raise click.ClickException(f"Import refused: {exc.message}") from None
     target.unlink(missing_ok=True)
-    _remember_pull(event_id, remote.base, device)
+    # The event's id on this laptop may differ from the server's: push is given the laptop's.
+    _remember_pull(report.event_id, remote.base, device, server_event_id=event_id)
     from .blueprints.field.sync import report_json
 
     for line in _report_lines(report_json(report)):
@@ -320,9 +322,11 @@ def pull_command(server: str, token: str, event_id: int, device: str) -> None:
 @_server_option
 @_token_option
 @click.option("--event", "event_id", type=click.IntRange(min=1), default=None,
-              help="The event to check in (default: the one pulled from this server).")
+              help="The event to check in, its id on this laptop (default: the one pulled from this server).")
+@click.option("--chunk-size", type=click.IntRange(1024, 3 * 1024 * 1024), default=CHUNK_BYTES, hidden=True,
+              help="Bytes per upload request (below the server's 4 MB limit).")
 @with_appcontext
-def push_command(server: str, token: str, event_id: int | None) -> None:
+def push_command(server: str, token: str, event_id: int | None, chunk_size: int) -> None:
     """Send what this laptop recorded for an event to the regency server (again later: only what is new)."""
     from .domain import DomainError
     from .domain.field import export_checkin
@@ -335,7 +339,7 @@ def push_command(server: str, token: str, event_id: int | None) -> None:
         data = export_checkin(event_id, key=key)
     except DomainError as exc:
         raise click.ClickException(f"Export refused: {exc.message}") from None
-    state = upload(remote, data)
+    state = upload(remote, data, chunk=chunk_size)
     result = remote.call("POST", f"/api/v1/field/uploads/{state['id']}/import").json()
     for line in _report_lines(result["report"] or {}):
         click.echo(line)
