@@ -1,0 +1,87 @@
+"""The coordinator's field-sync page (blueprints/field, docs/field-sync.md): upload a laptop's file and read
+the report, see where each event is, take an event back from a lost laptop."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from botram.domain import field as field_sync
+from botram.extensions import db
+
+from .conftest import PASSWORD
+from .factories import bearer, make_desk, make_event, make_user
+
+KEY = "kunci-lapangan-uji"
+
+
+@pytest.fixture
+def coordinator(app, client):
+    app.config["BOTRAM_FIELD_KEY"] = KEY
+    user = make_user("koordinator")
+    assert client.post("/login", data={"username": "koordinator", "password": PASSWORD}).status_code == 303
+    return user
+
+
+@pytest.fixture
+def event(app):
+    event = make_event()
+    make_desk(event, 1)
+    return event
+
+
+def upload(client, data: bytes, name: str = "lapangan.botram", **kwargs):
+    return client.post("/lapangan/impor", data={"bundle": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data", **kwargs)
+
+
+def test_an_uploaded_file_is_imported_and_reported_once(client, coordinator, event):
+    data = field_sync.export_checkin(event.id, key=KEY)
+    db.session.commit()
+    first = upload(client, data)
+    assert first.status_code == 200
+    page = first.get_data(as_text=True)
+    assert event.title in page and "Lihat laporan kabupaten" in page
+    again = upload(client, data).get_data(as_text=True)
+    assert "Berkas ini sudah pernah dimasukkan" in again
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "Pilih berkas bundel"),
+    (b"\xff\xd8\xff\xe0 bukan bundel", None),
+    (b"x" * (5 * 1024 * 1024), None),  # beyond the app's 4 MB body limit: the page still reads it, and refuses it
+])
+def test_a_file_that_is_no_bundle_is_refused_next_to_the_field(client, coordinator, data, message):
+    answer = upload(client, data)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert 'class="field-error"' in page
+    if message:
+        assert message in page
+
+
+def test_the_upload_needs_the_forms_csrf_token(client, coordinator):
+    answer = upload(client, b"abc", no_csrf=True)
+    assert answer.status_code == 400
+    assert field_sync.checkout_of(1) is None
+
+
+def test_the_page_shows_where_an_event_is_and_takes_it_back(client, coordinator, event):
+    api = bearer(coordinator)
+    assert client.post(f"/api/v1/events/{event.id}/checkout", json={"device": "laptop-hilang"},
+                       headers=api).status_code == 201
+    page = client.get("/lapangan/").get_data(as_text=True)
+    assert "Laptop laptop-hilang" in page and "Ambil kembali" in page
+    answer = client.post(f"/lapangan/kegiatan/{event.id}/ambil-kembali", data={"reason": "laptop hilang di jalan"})
+    assert answer.status_code == 303
+    assert field_sync.checkout_of(event.id) is None
+    assert "Laptop laptop-hilang" not in client.get("/lapangan/").get_data(as_text=True)
+    # back at the server: another laptop may now take it
+    assert client.post(f"/api/v1/events/{event.id}/checkout", json={"device": "laptop-baru"},
+                       headers=api).status_code == 201
+
+
+def test_other_roles_cannot_open_the_page(client, app):
+    make_user("keuangan")
+    client.post("/login", data={"username": "keuangan", "password": PASSWORD})
+    assert client.get("/lapangan/").status_code == 403
