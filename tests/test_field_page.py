@@ -71,11 +71,11 @@ def test_the_page_shows_where_an_event_is_and_takes_it_back(client, coordinator,
     assert client.post(f"/api/v1/events/{event.id}/checkout", json={"device": "laptop-hilang"},
                        headers=api).status_code == 201
     page = client.get("/lapangan/").get_data(as_text=True)
-    assert "Laptop laptop-hilang" in page and "Ambil kembali" in page
+    assert "Di laptop laptop-hilang" in page and "Ambil kembali" in page
     answer = client.post(f"/lapangan/kegiatan/{event.id}/ambil-kembali", data={"reason": "laptop hilang di jalan"})
     assert answer.status_code == 303
     assert field_sync.checkout_of(event.id) is None
-    assert "Laptop laptop-hilang" not in client.get("/lapangan/").get_data(as_text=True)
+    assert "Di laptop laptop-hilang" not in client.get("/lapangan/").get_data(as_text=True)
     # back at the server: another laptop may now take it
     assert client.post(f"/api/v1/events/{event.id}/checkout", json={"device": "laptop-baru"},
                        headers=api).status_code == 201

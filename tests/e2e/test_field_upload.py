@@ -40,7 +40,7 @@ def test_the_coordinator_uploads_a_laptops_file_and_sees_the_event_in_the_regenc
     login(page, field_server.url, "koordinator")
     page.get_by_role("link", name="Lapangan").click()
     row = page.locator(f"#event-{event_id}")
-    expect(row).to_contain_text("Laptop laptop-cikarang-1")  # where the event is while it is out
+    expect(row).to_contain_text("Di laptop laptop-cikarang-1")  # where the event is while it is out
     screenshot(page, "field-upload-page")
 
     page.get_by_label("Berkas dari laptop lapangan").set_input_files(str(bundle))
