@@ -11,6 +11,7 @@ from botram.domain import field as field_sync
 from botram.extensions import db
 
 from .factories import bearer, make_desk, make_event, make_user
+from .laptop import Laptop
 
 KEY = "kunci-lapangan-uji"
 ONE_MB = 1024 * 1024
@@ -44,10 +45,19 @@ def put(client, headers, upload_id, data: bytes, start_at: int, end: int, total:
                                "Content-Range": f"bytes {start_at}-{end}/{total or len(data)}"})
 
 
-def checkin_bytes(event_id: int) -> bytes:
-    data = field_sync.export_checkin(event_id, key=KEY)
-    db.session.commit()
-    return data
+@pytest.fixture
+def laptop(tmp_path, tmp_path_factory):
+    laptop = Laptop(tmp_path / "laptop", tmp_path_factory.getbasetemp(), KEY)
+    yield laptop
+    laptop.close()
+
+
+def checkin_bytes(client, headers, event_id: int, laptop: Laptop, visitors: int = 2) -> bytes:
+    """The server lends the event to the laptop, the laptop serves `visitors` and exports its check-in."""
+    bundle = checkout(client, headers, event_id).get_json()
+    laptop.take(client.get(bundle["url"], headers=headers).get_data())
+    laptop.serve(visitors)
+    return laptop.checkin()
 
 
 # ----------------------------------------------------------------------------------------------- checkout
@@ -94,8 +104,8 @@ def test_checking_out_without_the_servers_key_is_503_not_a_crash(client, app, ev
 # ----------------------------------------------------------------------------------------------- check-in
 
 
-def test_an_upload_resumes_repeats_chunks_harmlessly_and_imports_once(client, coordinator, event):
-    data = checkin_bytes(event.id)
+def test_an_upload_resumes_repeats_chunks_harmlessly_and_imports_once(client, coordinator, event, laptop):
+    data = checkin_bytes(client, coordinator, event.id, laptop)
     first = start(client, coordinator, data)
     assert first.status_code == 201
     upload = first.get_json()
@@ -119,7 +129,9 @@ def test_an_upload_resumes_repeats_chunks_harmlessly_and_imports_once(client, co
     imported = client.post(f"/api/v1/field/uploads/{upload['id']}/import", headers=coordinator)
     assert imported.status_code == 200, imported.get_json()
     report = imported.get_json()["report"]
-    assert report["event_id"] == event.id and report["kind"]
+    assert report["event_id"] == event.id and report["kind"] == "checkin" and report["counts"]["visit"] == 2
+    stats = client.get(f"/api/v1/events/{event.id}/stats", headers=coordinator).get_json()
+    assert stats["visits"] == 2
     again = client.post(f"/api/v1/field/uploads/{upload['id']}/import", headers=coordinator)
     assert again.status_code == 200 and again.get_json()["report"] == report
     # the same bundle uploaded a second time is a new upload whose import brings nothing new
@@ -127,10 +139,11 @@ def test_an_upload_resumes_repeats_chunks_harmlessly_and_imports_once(client, co
     put(client, coordinator, second["id"], data, 0, len(data) - 1)
     repeat = client.post(f"/api/v1/field/uploads/{second['id']}/import", headers=coordinator).get_json()["report"]
     assert repeat["unchanged"] is True
+    assert client.get(f"/api/v1/events/{event.id}/stats", headers=coordinator).get_json()["visits"] == 2
 
 
-def test_a_damaged_upload_is_refused_and_must_be_sent_again(client, coordinator, event):
-    data = checkin_bytes(event.id)
+def test_a_damaged_upload_is_refused_and_must_be_sent_again(client, coordinator, event, laptop):
+    data = checkin_bytes(client, coordinator, event.id, laptop)
     upload = start(client, coordinator, data).get_json()
     damaged = bytes([data[0] ^ 0xFF]) + data[1:]
     put(client, coordinator, upload["id"], damaged, 0, len(data) - 1)
@@ -139,8 +152,8 @@ def test_a_damaged_upload_is_refused_and_must_be_sent_again(client, coordinator,
     assert client.get(f"/api/v1/field/uploads/{upload['id']}", headers=coordinator).get_json()["received"] == 0
 
 
-def test_a_tampered_bundle_is_refused_by_the_import_with_its_message(client, coordinator, event):
-    data = checkin_bytes(event.id)
+def test_a_tampered_bundle_is_refused_by_the_import_with_its_message(client, coordinator, event, laptop):
+    data = checkin_bytes(client, coordinator, event.id, laptop)
     tampered = data[:-40] + bytes(b ^ 0x55 for b in data[-40:])
     upload = start(client, coordinator, tampered).get_json()
     put(client, coordinator, upload["id"], tampered, 0, len(tampered) - 1)

@@ -67,7 +67,7 @@ def checkout(event_id: int):
         stored = transfer.bundle_for_checkout(_instance(), event_id, device)
         if stored is not None:
             return jsonify(_bundle_json(stored)), 200
-    data = field_sync.export_checkout(event_id, device=device, key=field_key())
+    data = field_sync.export_checkout(event_id, device=device, key=field_key(), by_user_id=current_user.id)
     stored = transfer.store_bundle(_instance(), event_id, device, data, user_id=current_user.id)
     return jsonify(_bundle_json(stored)), 201
 
@@ -121,5 +121,6 @@ def field_upload_import(upload_id: str):
     """Import the complete upload. A repeat (the answer was lost) answers the same report again."""
     key = field_key()
     upload = transfer.import_upload(_instance(), upload_id, user_id=current_user.id,
-                                    run=lambda data: report_json(field_sync.import_bundle(data, key=key)))
+                                    run=lambda data: report_json(field_sync.import_bundle(data, key=key,
+                                                                                     by_user_id=current_user.id)))
     return jsonify(upload.as_json())

@@ -409,6 +409,8 @@ SCHEMAS: dict[str, dict] = {
             "checked_out": {"type": "boolean"},
             "device": nullable({"type": "string"}),
             "since": nullable(ISO_DATETIME),
+            "checkins": {"type": "integer", "minimum": 0, "description": "Check-ins received while it is out."},
+            "last_checkin_at": nullable(ISO_DATETIME),
         },
     },
     "FieldUploadRequest": {
@@ -427,7 +429,11 @@ SCHEMAS: dict[str, dict] = {
             "event_id": {"type": "integer"},
             "counts": {"type": "object", "additionalProperties": {"type": "integer"},
                        "description": "New rows per kind; what arrived before is not counted again."},
+            "updated": {"type": "object", "additionalProperties": {"type": "integer"},
+                        "description": "Rows changed since the last check-in, per kind."},
             "unchanged": {"type": "boolean", "description": "True when everything in it was there already."},
+            "released": {"type": "boolean",
+                         "description": "A final check-in (the laptop closed the event) gave the event back."},
         },
     },
     "FieldUpload": {

@@ -47,7 +47,8 @@ def _field_events() -> list[tuple[Event, object]]:
     events = db.session.scalars(
         sa.select(Event).where(Event.date >= start, Event.status != EventStatus.CLOSED.value)
         .order_by(Event.date, Event.id)).all()
-    return [(event, field_sync.checkout_of(event.id)) for event in events]
+    out = field_sync.checkouts_of(event.id for event in events)
+    return [(event, out.get(event.id)) for event in events]
 
 
 def _page(form: BundleUploadForm, status: int = 200):
@@ -82,7 +83,7 @@ def upload():
         form.bundle.errors = [_("Pilih berkas bundel dari laptop lapangan (.botram).")]
         return _page(form, 422)
     try:
-        report = field_sync.import_bundle(data, key=field_key())
+        report = field_sync.import_bundle(data, key=field_key(), by_user_id=current_user.id)
     except DomainError as exc:
         db.session.rollback()
         form.bundle.errors = [exc.message]
@@ -105,7 +106,7 @@ def release(event_id: int):
         return redirect(url_for("field.index"), 303)
     reason = (form.reason.data or "").strip() or _("Diambil kembali oleh %(name)s.", name=current_user.name)
     try:
-        field_sync.release_checkout(event.id, reason=reason)
+        field_sync.release_checkout(event.id, reason=reason, by_user_id=current_user.id)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -24,9 +24,11 @@ def checkout_json(event_id: int) -> dict:
     current = field_sync.checkout_of(event_id)
     return {"event_id": event_id, "checked_out": current is not None,
             "device": current.device if current else None,
-            "since": iso_datetime(current.since) if current else None}
+            "since": iso_datetime(current.since) if current else None,
+            "checkins": current.checkins if current else 0,
+            "last_checkin_at": iso_datetime(current.last_checkin_at) if current else None}
 
 
 def report_json(report) -> dict:
     return {"kind": report.kind, "event_id": report.event_id, "counts": dict(report.counts),
-            "unchanged": bool(report.unchanged)}
+            "updated": dict(report.updated), "unchanged": bool(report.unchanged), "released": bool(report.released)}
