@@ -77,4 +77,7 @@ def defaults(instance_path: str) -> dict:
         "BOTRAM_PUBLIC_URL": public_url(os.environ.get("BOTRAM_PUBLIC_URL")),
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none, trust no header).
         "BOTRAM_PROXY_HOPS": _env_int("BOTRAM_PROXY_HOPS", 0),
+        # The passphrase the regency sets for field bundles (docs/field-sync.md); the same on server and laptop.
+        # Unset: no bundle is made or read.
+        "BOTRAM_FIELD_KEY": os.environ.get("BOTRAM_FIELD_KEY", ""),
     }

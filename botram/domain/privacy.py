@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Event, EventStatus, Step, SurveyResponse, Visit
 from . import DomainError, audit
-from .clock import today_wib
+from .clock import now, today_wib
 from .uow import unit_of_work
 
 DURATION = re.compile(r"^\s*(\d{1,5})\s*([dw]?)\s*$", re.I)
@@ -86,6 +86,9 @@ def purge_pii(older_than: timedelta, *, dry_run: bool = False, by_user_id: int |
                            .execution_options(synchronize_session=False))
     db.session.execute(sa.update(Visit).where(Visit.event_id.in_(event_ids), has_pii)
                        .values(name=None, nik=None, phone=None).execution_options(synchronize_session=False))
+    # The mark a field import reads so that it never brings the data back (docs/field-sync.md).
+    db.session.execute(sa.update(Visit).where(Visit.event_id.in_(event_ids), Visit.pii_purged_at.is_(None))
+                       .values(pii_purged_at=now()).execution_options(synchronize_session=False))
     db.session.execute(sa.update(Step).where(Step.event_id.in_(event_ids), Step.note.is_not(None))
                        .values(note=None).execution_options(synchronize_session=False))
     audit.record("privacy.purge", "event", None, user_id=by_user_id, events=event_ids, visits=visits, notes=notes,

@@ -4,6 +4,7 @@ from .catalog import Agency, LifeEventPackage, PackageService, Requirement, Serv
 from .events import Desk, DeskState, Event, EventStatus, desk_service
 from .funding import (BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
                       ContributionStatus, FundingTarget, InKindCategory, Sponsor, SponsorKind)
+from .field import CheckoutRole, FieldCheckout, Install
 from .feedback import UNSUR_KEYS, SurveyChannel, SurveyResponse
 from .people import ApiToken, Role, User
 from .queue import ACTIVE_STEP_STATES, Priority, Step, StepStatus, Visit
@@ -20,4 +21,5 @@ __all__ = [
     "UNSUR_KEYS", "SurveyChannel", "SurveyResponse",
     "IdempotentRequest", "LoginFailure", "LoginSession",
     "VoiceClip",
+    "CheckoutRole", "FieldCheckout", "Install",
 ]

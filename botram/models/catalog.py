@@ -5,9 +5,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .types import StableId
 
 
-class Agency(db.Model):
+class Agency(StableId, db.Model):
     """An OPD (Organisasi Perangkat Daerah) that staffs desks. Its colour is data, not code."""
 
     __tablename__ = "agency"
@@ -27,7 +28,7 @@ class Agency(db.Model):
         return f"<Agency {self.code}>"
 
 
-class Service(db.Model):
+class Service(StableId, db.Model):
     __tablename__ = "service"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +52,7 @@ class Service(db.Model):
         return f"<Service {self.code}>"
 
 
-class Requirement(db.Model):
+class Requirement(StableId, db.Model):
     """One document on a service's checklist, with where the citizen gets it."""
 
     __tablename__ = "requirement"
@@ -78,7 +79,7 @@ class PackageService(db.Model):
     service: Mapped[Service] = relationship()
 
 
-class LifeEventPackage(db.Model):
+class LifeEventPackage(StableId, db.Model):
     """Services across agencies that one life event needs (a death in the family, a newborn)."""
 
     __tablename__ = "life_event_package"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import StableId, UTCDateTime, utcnow
 
 
 class EventStatus(str, enum.Enum):
@@ -23,7 +23,7 @@ class DeskState(str, enum.Enum):
     CLOSED = "closed"
 
 
-class Event(db.Model):
+class Event(StableId, db.Model):
     __tablename__ = "event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ desk_service = sa.Table(
 )
 
 
-class Desk(db.Model):
+class Desk(StableId, db.Model):
     """A numbered desk (loket) of one agency at one event, with its own hours and state."""
 
     __tablename__ = "desk"

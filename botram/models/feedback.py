@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import StableId, UTCDateTime, utcnow
 
 # The nine SKM elements, in the regulation's order; the API and the columns use these keys.
 UNSUR_KEYS = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana",
@@ -25,7 +25,7 @@ class SurveyChannel(str, enum.Enum):
     PAPER = "paper"  # a paper form typed in by staff
 
 
-class SurveyResponse(db.Model):
+class SurveyResponse(StableId, db.Model):
     """One visit's answers to the nine-element SKM survey, with the optional respondent profile."""
 
     __tablename__ = "survey_response"

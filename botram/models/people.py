@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import StableId, UTCDateTime, utcnow
 
 
 class Role(str, enum.Enum):
@@ -22,7 +22,7 @@ class Role(str, enum.Enum):
     KEUANGAN = "keuangan"
 
 
-class User(UserMixin, db.Model):
+class User(StableId, UserMixin, db.Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)

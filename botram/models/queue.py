@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import StableId, UTCDateTime, utcnow
 
 
 class Priority(str, enum.Enum):
@@ -37,7 +37,7 @@ class StepStatus(str, enum.Enum):
 ACTIVE_STEP_STATES = (StepStatus.CALLED.value, StepStatus.SERVING.value)
 
 
-class Visit(db.Model):
+class Visit(StableId, db.Model):
     """A ticket: one citizen's visit to one event. Personal fields are optional and never public."""
 
     __tablename__ = "visit"
@@ -57,6 +57,8 @@ class Visit(db.Model):
     busy_desk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("desk.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Set by `purge-pii`: the name, NIK, phone and notes are gone for good, and no field import brings them back.
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped["Event"] = relationship()  # noqa: F821
     steps: Mapped[list["Step"]] = relationship(
@@ -64,7 +66,7 @@ class Visit(db.Model):
     )
 
 
-class Step(db.Model):
+class Step(StableId, db.Model):
     """One requested service of a visit, waiting in that service's queue from registration."""
 
     __tablename__ = "step"

@@ -1,9 +1,11 @@
 """Column types shared by the models."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -31,3 +33,14 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class StableId:
+    """A row that travels between installs (docs/field-sync.md): a UUID that is the same on the regency server
+    and on a field laptop, where the integer keys differ. Given at insert; existing rows got one by migration."""
+
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
