@@ -7,10 +7,10 @@ import io
 import pytest
 
 from botram.domain import field as field_sync
-from botram.extensions import db
 
 from .conftest import PASSWORD
 from .factories import bearer, make_desk, make_event, make_user
+from .laptop import Laptop
 
 KEY = "kunci-lapangan-uji"
 
@@ -35,15 +35,25 @@ def upload(client, data: bytes, name: str = "lapangan.botram", **kwargs):
                        content_type="multipart/form-data", **kwargs)
 
 
-def test_an_uploaded_file_is_imported_and_reported_once(client, coordinator, event):
-    data = field_sync.export_checkin(event.id, key=KEY)
-    db.session.commit()
+def test_an_uploaded_file_is_imported_and_reported_once(client, coordinator, event, tmp_path, tmp_path_factory):
+    api = bearer(coordinator)
+    bundle = client.post(f"/api/v1/events/{event.id}/checkout", json={"device": "laptop-1"}, headers=api).get_json()
+    laptop = Laptop(tmp_path / "laptop", tmp_path_factory.getbasetemp(), KEY)
+    laptop.take(client.get(bundle["url"], headers=api).get_data())
+    laptop.serve(3)
+    data = laptop.checkin()
+    laptop.close()
     first = upload(client, data)
     assert first.status_code == 200
     page = first.get_data(as_text=True)
     assert event.title in page and "Lihat laporan kabupaten" in page
+    assert client.get(f"/api/v1/events/{event.id}/stats", headers=api).get_json()["visits"] == 3
+    regency = client.get("/reports/").get_data(as_text=True)
+    assert event.title in regency
     again = upload(client, data).get_data(as_text=True)
     assert "Berkas ini sudah pernah dimasukkan" in again
+    assert client.get(f"/api/v1/events/{event.id}/stats", headers=api).get_json()["visits"] == 3
+    assert "1 kali check-in" in client.get("/lapangan/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data, message", [

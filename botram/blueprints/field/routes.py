@@ -31,6 +31,13 @@ from .sync import field_key, report_json
 
 SYNC_ROLES = (Role.KOORDINATOR.value, Role.ADMIN.value)
 RECENT_DAYS = 14  # events this close to today are the ones that can be out in the field
+# What the import report counts, per table of the bundle (botram/domain/field/rows.py), in words.
+KIND_LABELS = {
+    "agency": _l("Instansi"), "service": _l("Layanan"), "requirement": _l("Persyaratan"),
+    "life_event_package": _l("Paket layanan"), "user": _l("Pengguna"), "event": _l("Kegiatan"),
+    "desk": _l("Loket"), "visit": _l("Kunjungan (nomor antrean)"), "step": _l("Langkah layanan"),
+    "survey_response": _l("Jawaban survei"), "audit_log": _l("Catatan audit"),
+}
 
 
 class BundleUploadForm(FlaskForm):
@@ -89,7 +96,7 @@ def upload():
         form.bundle.errors = [exc.message]
         return _page(form, exc.status if exc.status < 500 else 422)
     event = db.session.get(Event, report.event_id)
-    return render_template("field/report.html", report=report_json(report), event=event)
+    return render_template("field/report.html", report=report_json(report), event=event, labels=KIND_LABELS)
 
 
 @bp.post("/kegiatan/<int:event_id>/ambil-kembali")
