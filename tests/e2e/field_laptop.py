@@ -35,6 +35,7 @@ class CuttingProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def arm(self, direction: str, cut_after: int) -> None:
+        """Cut the first connection that carries more than `cut_after` bytes in `direction`."""
         with self.lock:
             self.armed = (direction, cut_after)
             self.sent_up.clear()
@@ -46,14 +47,25 @@ class CuttingProxy:
             except OSError:
                 return
             server = socket.create_connection(("127.0.0.1", self.target_port))
-            with self.lock:
-                armed, self.armed = self.armed, None  # one cut per arming, on the next connection
-            state = {"left": armed[1] if armed else None, "direction": armed[0] if armed else None}
             for source, sink, direction in ((client, server, "up"), (server, client, "down")):
-                threading.Thread(target=self._pump, args=(source, sink, direction, state, client, server),
+                threading.Thread(target=self._pump, args=(source, sink, direction, client, server),
                                  daemon=True).start()
 
-    def _pump(self, source, sink, direction, state, client, server) -> None:
+    def _cut_at(self, direction: str, size: int) -> int | None:
+        """How many of the next `size` bytes may pass before the line drops (None: all of them). The count
+        runs over every connection since the proxy was armed, so a cut can fall in any request."""
+        with self.lock:
+            if self.armed is None or self.armed[0] != direction:
+                return None
+            left = self.armed[1]
+            if size < left:
+                self.armed = (direction, left - size)
+                return None
+            self.armed = None  # one cut per arming
+            self.cuts += 1
+            return left
+
+    def _pump(self, source, sink, direction, client, server) -> None:
         try:
             while True:
                 data = source.recv(65536)
@@ -61,25 +73,24 @@ class CuttingProxy:
                     break
                 if direction == "up":
                     self.sent_up.extend(data)
-                if state["direction"] == direction and state["left"] is not None:
-                    if len(data) >= state["left"]:
-                        sink.sendall(data[:state["left"]])
-                        self.cuts += 1
-                        state["left"] = None
-                        for end in (client, server):  # a dropped line: both ends at once, no goodbye
-                            end.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                            end.close()
-                        return
-                    state["left"] -= len(data)
+                cut = self._cut_at(direction, len(data))
+                if cut is not None:
+                    sink.sendall(data[:cut])
+                    for end in (client, server):  # a dropped line: both ends at once, mid-transfer
+                        try:
+                            end.shutdown(socket.SHUT_RDWR)  # also wakes the other pump blocked in recv
+                        except OSError:
+                            pass
+                        end.close()
+                    return
                 sink.sendall(data)
         except OSError:
             pass
         finally:
-            for end in (sink,):
-                try:
-                    end.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
 
     def close(self) -> None:
         self.listener.close()
