@@ -141,7 +141,7 @@ def reset_database() -> None:
 def app(_schema, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "INSTANCE_PATH": str(tmp_path),
                       "SECRET_KEY": "test-secret", "SERVER_NAME": None,
-                      "BOTRAM_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+                      "BOTRAM_PASSWORD_METHOD": "pbkdf2:sha256:1000", "BOTRAM_FIELD_KEY": "kunci-lapangan-uji"})
     with app.app_context():
         reset_database()
         yield app
