@@ -670,7 +670,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "security": SIGNED_IN,
             "x-botram-roles": list(FIELD_ROLES),
             "parameters": [EVENT_ID],
-            "responses": {"200": ok("The checkout.", ref("FieldCheckout")), **errors(401, 403, 404)},
+            "responses": {"200": ok("The checkout.", ref("FieldCheckout")), **errors(401, 403, 404, 405)},
         },
         "post": {
             "operationId": "checkoutEvent",
@@ -686,7 +686,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "requestBody": {"required": True, "content": json_content(ref("FieldCheckoutRequest"))},
             "responses": {"200": ok("The bundle made earlier for this device.", ref("FieldBundle")),
                           "201": ok("The bundle.", ref("FieldBundle")),
-                          **errors(400, 401, 403, 404, 409, 422)},
+                          **errors(400, 401, 403, 404, 405, 409, 422)},
         },
     },
     "/api/v1/field/bundles/{bundle_id}": {
