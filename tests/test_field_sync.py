@@ -216,3 +216,39 @@ def test_purged_personal_data_is_not_brought_back_by_a_later_import(installs):
         phones_in_comments = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(
             SurveyResponse.event_id == server_event, SurveyResponse.comment.like("%0812%")))
         assert (named, notes, phones_in_comments) == (0, 0, 0)
+
+
+def test_the_cli_carries_an_event_by_file_and_back(installs, tmp_path):
+    server, laptop = installs
+    key_file = tmp_path / "kunci.txt"
+    key_file.write_text(h.KEY + "\n")
+    stick = tmp_path / "acara.botram"
+    with h.on(server):
+        event_id = h.prepare_event("BOTRAM Kantor Desa Karangbahagia")
+    result = server.test_cli_runner().invoke(args=["field", "export", str(event_id), "--output", str(stick),
+                                                   "--device", "LAPTOP-KB", "--key-file", str(key_file)])
+    assert result.exit_code == 0, result.output
+    with h.on(server):
+        assert checkout_of(event_id).device == "LAPTOP-KB"
+    result = laptop.test_cli_runner().invoke(args=["field", "import", str(stick), "--key-file", str(key_file)])
+    assert result.exit_code == 0 and "Imported the checkout" in result.output, result.output
+    with h.on(laptop):
+        laptop_event = db.session.scalar(sa.select(Event.id).where(Event.title == "BOTRAM Kantor Desa Karangbahagia"))
+        h.serve(laptop_event, 5, random.Random(3), first=2000)
+    back = tmp_path / "kembali.botram"
+    result = laptop.test_cli_runner().invoke(args=["field", "export", str(laptop_event), "--output", str(back),
+                                                   "--key-file", str(key_file)])
+    assert result.exit_code == 0 and "check-in" in result.output, result.output
+    for expected in ("Imported the checkin", "Nothing new"):
+        result = server.test_cli_runner().invoke(args=["field", "import", str(back), "--key-file", str(key_file)])
+        assert result.exit_code == 0 and expected in result.output, result.output
+    wrong = tmp_path / "salah.txt"
+    wrong.write_text("bukan-kuncinya\n")
+    result = server.test_cli_runner().invoke(args=["field", "import", str(back), "--key-file", str(wrong)])
+    assert result.exit_code != 0 and "Kunci bundel salah" in result.output
+    server.config["BOTRAM_FIELD_KEY"] = ""
+    try:
+        result = server.test_cli_runner().invoke(args=["field", "export", str(event_id), "--output", str(stick)])
+    finally:
+        server.config["BOTRAM_FIELD_KEY"] = h.KEY
+    assert result.exit_code != 0 and "BOTRAM_FIELD_KEY" in result.output
