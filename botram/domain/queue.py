@@ -31,6 +31,7 @@ from ..models import (
 )
 from . import Conflict, DomainError, NotFound, audit, money
 from .clock import now, to_wib
+from .field import ensure_queue_writable
 from .ids import parse_id
 from .nik import check_nik
 from .queue_rules import DEFAULT as DEFAULT_RULES
@@ -120,6 +121,7 @@ def _lock_visit(visit_id: int) -> Visit:
     )
     if visit is None:
         raise NotFound(_l("Tiket tidak ditemukan."))
+    ensure_queue_writable(visit.event_id)  # every step write passes here (docs/field-sync.md)
     return visit
 
 
@@ -207,6 +209,7 @@ def _issue_visit(event_id, service_ids, *, priority, name, nik, phone, by_user_i
     )
     if event is None:
         raise NotFound(_l("Acara tidak ditemukan."))
+    ensure_queue_writable(event_id)
     if event.status != EventStatus.OPEN.value:
         raise DomainError(_l("Acara belum dibuka atau sudah ditutup; tiket tidak dapat diterbitkan."))
 
@@ -426,6 +429,7 @@ def _claim_next(desk_id: int, *, by_user_id: int, priority_cap: int) -> int | No
     if row is None:
         raise NotFound(_l("Loket tidak ditemukan."))
     event_id, state, streak, event_status, busy = row
+    ensure_queue_writable(event_id)
     if event_status != EventStatus.OPEN.value:
         raise DomainError(_l("Acara belum dibuka atau sudah ditutup."))
     if state != DeskState.OPEN.value:
@@ -680,6 +684,7 @@ def extend_hours_to_now(desk_id: int, *, by_user_id: int) -> Desk:
         .execution_options(populate_existing=True))
     if desk is None:
         raise NotFound(_l("Loket tidak ditemukan."))
+    ensure_queue_writable(desk.event_id)
     event = db.session.get(Event, desk.event_id)
     if event.status != EventStatus.OPEN.value:
         raise DomainError(_l("Acara belum dibuka atau sudah ditutup."))
@@ -737,6 +742,7 @@ def set_desk_state(desk_id: int, state: str, *, by_user_id: int) -> Desk:
         .execution_options(populate_existing=True))
     if desk is None:
         raise NotFound(_l("Loket tidak ditemukan."))
+    ensure_queue_writable(desk.event_id)
     if state not in {s.value for s in DeskState}:
         raise DomainError(_l("Status loket tidak dikenal."), field="state")
     if state == DeskState.CLOSED.value and _current_step_id(desk.id) is not None:
