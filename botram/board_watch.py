@@ -5,7 +5,7 @@ watcher thread per watched event that reads the version (one primary-key SELECT)
 wakes its waiting streams. Fifty boards on one process cost one small query per interval, not fifty.
 A watcher stops itself when no stream has asked for a while.
 
-A commit in this process that bumped an event's version (see `queue.bump_version`) wakes that event's
+A commit in this process that bumped an event's version (see `uow.bump_version`) wakes that event's
 watcher at once instead of at its next poll: boards served by the process that took the call update
 without the poll's delay; boards on other processes still learn within one POLL.
 """

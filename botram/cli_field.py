@@ -15,7 +15,7 @@ def field() -> None:
     """Check an event out to a field laptop and back in (file or network)."""
 
 
-FIELD_MODULES: tuple[str, ...] = ("cli_field_net",)
+FIELD_MODULES: tuple[str, ...] = ("cli_field_file", "cli_field_net")
 
 for _module in FIELD_MODULES:
     import_module(f"{__package__}.{_module}")

@@ -39,6 +39,7 @@ class FieldCheckout(db.Model):
     device: Mapped[str] = mapped_column(sa.String(80))
     peer_install: Mapped[str | None] = mapped_column(sa.String(36))
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the laptop made the last check-in bundle applied here; an older bundle changes nothing.
     last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkins: Mapped[int] = mapped_column(default=0)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

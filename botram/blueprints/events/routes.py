@@ -13,6 +13,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...domain import field as field_sync
 from ...domain import DomainError
 from ...domain import events as rules
 from ...domain.clock import to_wib
@@ -79,6 +80,7 @@ def index():
     totals = dict(db.session.execute(sa.select(Event.status, sa.func.count()).group_by(Event.status)).all())
     response = render_page_or_fragment(
         "events/index.html", "events/_list.html", events=events, desk_counts=desk_counts, totals=totals,
+        checkouts=field_sync.checkouts_of(e.id for e in events),
         status=status, month=month, months=_month_choices(month if "month" not in errors else ""), errors=errors,
         can_edit=can_edit())
     if errors:
@@ -177,7 +179,8 @@ def _detail_context(event: Event, **extra) -> dict:
     context = dict(event=event, can_edit=can_edit(), transitions=rules.allowed_transitions(event),
                    has_visits=rules.has_visits(event), status_form=EmptyForm(),
                    running_form=extra.pop("running_form", None) or RunningTextForm(running_text=event.running_text),
-                   desk_form=None, desk_editing=None, hours_form=None, hours_desk=None, wib=_wib)
+                   desk_form=None, desk_editing=None, hours_form=None, hours_desk=None, wib=_wib,
+                   checkout=field_sync.checkout_of(event.id))
     context.update(extra)
     return context
 

@@ -1,4 +1,5 @@
-"""Reception forms. They only parse; the queue rules (services offered, NIK, caps) live in domain/queue.py."""
+"""Reception forms. They only parse; the queue rules (services offered, NIK, caps) live in
+botram/domain/queue/issue.py."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
