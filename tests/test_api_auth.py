@@ -1,13 +1,17 @@
 """The API's auth, CSRF and error plumbing, exercised through a probe blueprint wired like the real one."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 from flask import Blueprint, abort, g, has_app_context, jsonify
 from flask_login import current_user
+from pydantic import BeforeValidator, Field
 
 from botram.blueprints.api.auth import api_login_required, api_roles, is_token_request, protect_api_blueprint
 from botram.blueprints.api.errors import register_error_handlers
-from botram.blueprints.api.params import json_body, query_int
+from botram.blueprints.api.schemas import ApiModel, QueryModel
+from botram.blueprints.api.spec import answers, make_spec
 from botram.domain import Conflict, DomainError, NotFound
 from botram.domain.tokens import issue_token, revoke_token
 from botram.extensions import db
@@ -42,18 +46,31 @@ def bearer_for(username: str, role: str | None = None, **kwargs) -> tuple[dict, 
     return {"Authorization": f"Bearer {raw}"}, token
 
 
+class ProbeBody(ApiModel):
+    services: list[int] | None = None
+    a: int | None = None
+
+
+class ProbeQuery(QueryModel):
+    n: Annotated[int, Field(ge=1, le=50), BeforeValidator(lambda v: v if v.isascii() and v.isdigit() else "x")
+                 ] | None = None
+
+
 @pytest.fixture
 def probe(app):
-    """A blueprint under /api/v1/_probe with the API's credential, CSRF and error wiring."""
+    """A blueprint under /api/v1/_probe with the API's credential, CSRF, error and validation wiring (its own
+    SpecTree, so the probe never enters the real API's document)."""
     bp = Blueprint("api_probe", __name__, url_prefix="/api/v1/_probe")
     protect_api_blueprint(bp)
     register_error_handlers(bp)
+    spec = make_spec()
 
     @bp.post("/write")
     @api_roles("resepsionis", "admin")
-    def write():
-        body = json_body()
-        return jsonify(role=current_user.role, token=is_token_request(), body=body), 201
+    @spec.validate(resp=answers(201))
+    def write(json: ProbeBody):
+        return jsonify(role=current_user.role, token=is_token_request(),
+                       body=json.model_dump(exclude_unset=True)), 201
 
     @bp.get("/read")
     @api_login_required
@@ -74,8 +91,9 @@ def probe(app):
         return jsonify(ok=True)
 
     @bp.get("/count")
-    def count_param():
-        return jsonify(n=query_int("n", 1, 50))
+    @spec.validate(resp=answers(200))
+    def count_param(query: ProbeQuery):
+        return jsonify(n=query.n)
 
     app.register_blueprint(bp)
     return bp

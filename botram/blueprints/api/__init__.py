@@ -1,7 +1,8 @@
 """The JSON API under /api/v1 (docs/architecture.md, stable interfaces): devices and the regency's data portal.
 
-Every route module registers its views on `bp`; add a new module with one line in ROUTE_MODULES and
-describe its routes in `openapi.py` (tests/test_api_openapi.py fails for an undocumented route).
+Every route module registers its views on `bp`; add a new module with one line in ROUTE_MODULES. A view
+declares its body, query and answers with the pydantic models of `schemas.py` through `spec.api_spec.validate`,
+which both checks them and writes /api/v1/openapi.json (tests/test_api_openapi.py fails for a route without it).
 Auth, CSRF and JSON errors are wired once here for the whole blueprint.
 """
 from importlib import import_module

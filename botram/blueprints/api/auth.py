@@ -1,6 +1,6 @@
 """Who may call the API: the browser session or a device's bearer token, and role checks that answer JSON.
 
-CSRF rule (the API description in openapi.py): a write authenticated by the session cookie needs the `X-CSRFToken` header,
+CSRF rule (the API description in spec.py): a write authenticated by the session cookie needs the `X-CSRFToken` header,
 exactly as the pages do (Flask-WTF's own check runs). A request authenticated by `Authorization: Bearer <token>`
 needs none: a device has no cookie, and no other site can make a browser send that header. An anonymous write
 carries no credential a forged request could abuse, so it is checked by its view's own rules (a survey is

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ...domain import DomainError
 from ...extensions import db
+from .schemas import MAX_ID
 
 ERROR_CODES = {
     400: "bad_request",
@@ -61,6 +62,14 @@ class ApiError(Exception):
         self.detail = detail
         self.field = field
         self.headers = headers or {}
+
+
+def get_or_404(model, ident: int, detail: str | None = None):
+    """The row with primary key `ident`, or a 404 JSON error (also for ids no column could hold)."""
+    row = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+    if row is None:
+        raise ApiError(404, detail)
+    return row
 
 
 def api_abort(status: int, detail: str | None = None, *, field: str | None = None, **kwargs) -> None:

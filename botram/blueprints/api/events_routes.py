@@ -11,9 +11,10 @@ from ...extensions import db
 from ...models import Desk, DeskState, Event, EventStatus, Role, Service
 from . import bp
 from .auth import api_public
-from .errors import ApiError
-from .params import get_or_404, query_choice, query_date
+from .errors import ApiError, get_or_404
+from .schemas import DeskList, EventList, EventServiceList, EventsQuery
 from .serialize import agency_ref, desk_json, event_summary
+from .spec import TAGS, answers, api_spec
 
 # Roles that plan events and therefore also see drafts (the same roles that see the events pages).
 DRAFT_VIEWERS = (Role.ADMIN.value, Role.KOORDINATOR.value, Role.KEUANGAN.value)
@@ -40,10 +41,15 @@ def _event_desks(event: Event) -> list[Desk]:
 
 @bp.get("/events")
 @api_public
-def events():
-    """The schedule: open and closed events (drafts too for planners), by date; ?status=&from=&to= filter."""
-    status = query_choice("status", [s.value for s in EventStatus])
-    start, end = query_date("from"), query_date("to")
+@api_spec.validate(resp=answers(200, EventList), tags=[TAGS["events"]], operation_id="listEvents")
+def events(query: EventsQuery):
+    """The schedule of BOTRAM events
+
+    Public: open and closed events, past and upcoming, by date then opening time. Drafts are not public: they
+    are listed only for a caller signed in as admin, koordinator or keuangan. Filters combine; a bad value
+    answers 400.
+    """
+    status, start, end = query.status, query.from_, query.to
     if start and end and start > end:
         raise ApiError(400, _("Tanggal 'from' tidak boleh sesudah tanggal 'to'."), field="to")
     stmt = (sa.select(Event).order_by(Event.date, Event.opens_at, Event.id)
@@ -61,16 +67,26 @@ def events():
 
 @bp.get("/events/<int:event_id>/desks")
 @api_public
+@api_spec.validate(resp=answers(200, DeskList), tags=[TAGS["events"]], operation_id="listEventDesks")
 def event_desks(event_id: int):
-    """The desks set up at an event, by number, with their agency, services, state and hours."""
+    """The desks of an event
+
+    Public for open and closed events (the board shows them); a draft event is 404 unless the caller may see
+    drafts. Ordered by desk number, with their agency, services, state and hours.
+    """
     event = visible_event_or_404(event_id)
     return jsonify([desk_json(d) for d in _event_desks(event)])
 
 
 @bp.get("/events/<int:event_id>/services")
 @api_public
+@api_spec.validate(resp=answers(200, EventServiceList), tags=[TAGS["events"]], operation_id="listEventServices")
 def event_services(event_id: int):
-    """Services offered at the event: the union of its desks' services, in desk order, each once."""
+    """The services offered at an event
+
+    The union of the event's desks' services, each once, in desk order (what a ticket kiosk offers). Same
+    visibility as the desks.
+    """
     event = visible_event_or_404(event_id)
     offered: dict[int, dict] = {}
     for desk in _event_desks(event):

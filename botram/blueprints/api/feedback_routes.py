@@ -2,44 +2,38 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 
 from ...domain import skm
 from ...domain.stats import event_stats
 from ...models import Role
 from . import bp
 from .auth import api_public, api_roles
-from .errors import ApiError
-from .params import json_body
+from .schemas import PROFILE_FIELDS, EventStats, SurveyAccepted, SurveyRequest
+from .spec import TAGS, answers, api_spec
 
-PROFILE = ("sex", "age_band", "education", "occupation", "next_desa_code")
+FEEDBACK = [TAGS["feedback"]]
 
 
 @bp.post("/visits/<token>/survey")
 @api_public
-def survey(token: str):
-    """The citizen's nine SKM answers for their visit (once per visit); the token is the one on the ticket's QR."""
-    data = json_body()
-    scores = data.get("scores")
-    if not isinstance(scores, dict):
-        raise ApiError(422, _("scores harus objek berisi sembilan unsur, masing-masing 1–4."), field="scores")
-    for key, value in scores.items():
-        # JSON says numbers; the domain also reads the strings that HTML forms send
-        if key in skm.UNSUR_KEYS and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ApiError(422, _("Nilai %(key)s harus angka 1–4.", key=key), field=key)
-    extra = {}
-    for name in ("comment", *PROFILE):
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ApiError(422, _("%(name)s harus berupa teks.", name=name), field=name)
-        extra[name] = value or None
-    response = skm.submit_survey(token, scores, extra.pop("comment"), channel="qr", **extra)
+@api_spec.validate(resp=answers(201, SurveyAccepted, errors=(409, 422), description="Saved."), tags=FEEDBACK,
+                   operation_id="submitSurvey")
+def survey(token: str, json: SurveyRequest):
+    """The citizen's satisfaction survey (SKM), once per visit
+
+    Public: the token is the one in the ticket's QR code. Accepted once at least one of the visit's services
+    is done; a second survey for the same visit is 409.
+    """
+    profile = {name: getattr(json, name) or None for name in PROFILE_FIELDS}
+    response = skm.submit_survey(token, json.scores.model_dump(), json.comment or None, channel="qr", **profile)
     return jsonify({"id": response.id, "event_id": response.event_id,
                     "scores": {key: getattr(response, key) for key in skm.UNSUR_KEYS}}), 201
 
 
 @bp.get("/events/<int:event_id>/stats")
 @api_roles(*Role)
+@api_spec.validate(resp=answers(200, EventStats, description="Statistics."), tags=FEEDBACK,
+                   operation_id="getEventStats")
 def stats(event_id: int):
-    """Visits, steps by state, wait and service times per service, arrivals per hour, unserved at closing, IKM."""
+    """An event's statistics: visits, steps, times, arrivals per hour, unserved, IKM"""
     return jsonify(event_stats(event_id))

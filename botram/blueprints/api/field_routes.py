@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from spectree import Response
 
 from ... import field_transfer as transfer
 from ...domain import field as field_sync
@@ -19,27 +20,17 @@ from ...models import Event, Role
 from ..field.sync import checkout_json, field_key, report_json
 from . import bp
 from .auth import api_roles
-from .errors import ApiError
-from .params import get_or_404, json_body
+from .errors import ApiError, get_or_404
+from .schemas import Error, FieldBundle, FieldCheckout, FieldCheckoutRequest, FieldUpload, FieldUploadRequest
+from .spec import TAGS, answers, api_spec, not_json
 
 SYNC_ROLES = (Role.KOORDINATOR.value, Role.ADMIN.value)
-MAX_DEVICE = 80
+FIELD = [TAGS["field"]]
+BYTES = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
 
 
 def _instance() -> str:
     return current_app.instance_path
-
-
-def _device(data: dict) -> str:
-    value = data.get("device")
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, _("device wajib diisi: nama laptop lapangan, misalnya 'laptop-cikarang-1'."),
-                       field="device")
-    value = value.strip()
-    if len(value) > MAX_DEVICE or not value.isprintable():
-        raise ApiError(422, _("device paling banyak %(n)s karakter yang dapat dicetak.", n=MAX_DEVICE),
-                       field="device")
-    return value
 
 
 def _bundle_json(bundle: transfer.StoredBundle) -> dict:
@@ -49,19 +40,32 @@ def _bundle_json(bundle: transfer.StoredBundle) -> dict:
 
 @bp.get("/events/<int:event_id>/checkout")
 @api_roles(*SYNC_ROLES)
+@api_spec.validate(resp=answers(200, FieldCheckout, description="The checkout."), tags=FIELD,
+                   operation_id="getEventCheckout")
 def event_checkout(event_id: int):
-    """Where the event is: checked out to which laptop since when, or at the server."""
+    """Where an event is: at the server or checked out to a field laptop
+
+    Checked out to which laptop since when, and how many check-ins arrived meanwhile."""
     get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
     return jsonify(checkout_json(event_id))
 
 
 @bp.post("/events/<int:event_id>/checkout")
 @api_roles(*SYNC_ROLES)
-def checkout(event_id: int):
-    """Check the event out to `device` and make its bundle once; the same device asking again (its answer
-    was lost, or the laptop restarted) gets the same bundle, so a download can resume."""
+@api_spec.validate(resp=Response(HTTP_200=(FieldBundle, "The bundle made earlier for this device."),
+                                 HTTP_201=(FieldBundle, "The bundle."), HTTP_409=Error, HTTP_422=Error,
+                                 # an id beyond the integer range (security.IdConverter refuses it): werkzeug answers 405
+                                 HTTP_405=Error),
+                   tags=FIELD, operation_id="checkoutEvent")
+def checkout(event_id: int, json: FieldCheckoutRequest):
+    """Check the event out to a field laptop and make its bundle
+
+    The server marks the event as held by `device` (its queue then refuses writes here) and makes the
+    encrypted bundle once: 201. The same device asking again (its answer was lost, or the laptop restarted)
+    gets the same bundle (200), so its download resumes; another device is refused (409) until the event is
+    checked in or taken back."""
     get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
-    device = _device(json_body())
+    device = json.device
     current = field_sync.checkout_of(event_id)
     if current is not None and current.device == device:
         stored = transfer.bundle_for_checkout(_instance(), event_id, device)
@@ -74,8 +78,17 @@ def checkout(event_id: int):
 
 @bp.get("/field/bundles/<bundle_id>")
 @api_roles(*SYNC_ROLES)
+@api_spec.validate(resp=Response(HTTP_416=Error), tags=FIELD, operation_id="downloadFieldBundle")
+@not_json(parameters=[{"name": "Range", "in": "header", "required": False,
+                       "schema": {"type": "string", "examples": ["bytes=1048576-"]}}],
+          responses={"200": {"description": "The bundle's bytes.", "content": BYTES},
+                     "206": {"description": "The part asked for.", "content": BYTES},
+                     "404": {}})
 def field_bundle(bundle_id: str):
-    """The bundle's bytes; `Range: bytes=N-` answers 206 with the rest (werkzeug's conditional responses)."""
+    """Download a checkout bundle (resumable with Range)
+
+    `Range: bytes=N-` answers 206 with the bytes from N: a cut download continues. The ETag and
+    `X-Content-SHA256` are the bundle's sha256."""
     found = transfer.find_bundle(_instance(), bundle_id)
     if found is None:
         raise ApiError(404, _("Berkas kegiatan tidak ditemukan. Minta checkout lagi."))
@@ -89,26 +102,45 @@ def field_bundle(bundle_id: str):
 
 @bp.post("/field/uploads")
 @api_roles(*SYNC_ROLES)
-def field_upload_start():
-    """Announce a check-in: {size, sha256}. 201 with a new upload, or 200 with this caller's unfinished upload
-    of the same bytes (a laptop that restarted continues from `received`)."""
-    data = json_body()
-    upload, created = transfer.start_upload(_instance(), size=data.get("size"), sha256=data.get("sha256"),
+@api_spec.validate(resp=Response(HTTP_200=(FieldUpload, "The unfinished upload."),
+                                 HTTP_201=(FieldUpload, "The new upload."), HTTP_422=Error),
+                   tags=FIELD, operation_id="startFieldUpload")
+def field_upload_start(json: FieldUploadRequest):
+    """Announce a check-in bundle to upload in chunks
+
+    201 with a new upload; 200 with the caller's unfinished upload of the same bytes (same size and sha256),
+    so a laptop that restarted continues from `received`."""
+    upload, created = transfer.start_upload(_instance(), size=json.size, sha256=json.sha256,
                                             user_id=current_user.id)
     return jsonify(upload.as_json()), 201 if created else 200
 
 
 @bp.get("/field/uploads/<upload_id>")
 @api_roles(*SYNC_ROLES)
+@api_spec.validate(resp=answers(200, FieldUpload, description="The upload."), tags=FIELD,
+                   operation_id="getFieldUpload")
+@not_json(responses={"404": {}})
 def field_upload(upload_id: str):
-    """How much of the upload arrived: where to continue after a cut connection."""
+    """How much of an upload arrived
+
+    Where to continue after a cut connection."""
     return jsonify(transfer.get_upload(_instance(), upload_id, user_id=current_user.id).as_json())
 
 
 @bp.put("/field/uploads/<upload_id>")
 @api_roles(*SYNC_ROLES)
+@api_spec.validate(resp=answers(200, FieldUpload, errors=(409, 413, 422), description="The upload."), tags=FIELD,
+                   operation_id="putFieldUploadChunk")
+@not_json(parameters=[{"name": "Content-Range", "in": "header", "required": True,
+                       "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"},
+                       "description": "bytes START-END/TOTAL, END inclusive."}],
+          requestBody={"required": True, "content": BYTES}, responses={"404": {}})
 def field_upload_chunk(upload_id: str):
-    """One chunk, `Content-Range: bytes START-END/TOTAL`, body application/octet-stream."""
+    """Send one chunk of an upload
+
+    Each chunk below the 4 MB request limit (the laptop sends 1 MB). Sending a chunk again writes the same
+    bytes again; a chunk starting beyond `received` is refused (409): GET the upload and continue from
+    `received`."""
     upload = transfer.write_chunk(_instance(), upload_id, user_id=current_user.id,
                                   content_range=request.headers.get("Content-Range"),
                                   stream=request.stream, length=request.content_length)
@@ -117,8 +149,15 @@ def field_upload_chunk(upload_id: str):
 
 @bp.post("/field/uploads/<upload_id>/import")
 @api_roles(*SYNC_ROLES)
+@api_spec.validate(resp=answers(200, FieldUpload, errors=(409, 422), description="The upload with its report."),
+                   tags=FIELD, operation_id="importFieldUpload")
+@not_json(responses={"404": {}})
 def field_upload_import(upload_id: str):
-    """Import the complete upload. A repeat (the answer was lost) answers the same report again."""
+    """Import a complete upload
+
+    Checks the sha256, then imports all-or-nothing; what arrived in an earlier check-in is not counted twice.
+    A repeat answers the same report. A tampered bundle, one made with another key or by a newer BOTRAM is
+    refused (422); 503 while the server has no BOTRAM_FIELD_KEY."""
     key = field_key()
     upload = transfer.import_upload(_instance(), upload_id, user_id=current_user.id,
                                     run=lambda data: report_json(field_sync.import_bundle(data, key=key,

@@ -8,14 +8,18 @@ from ...domain.funding import funding_api_payload
 from ...models import Role
 from . import bp
 from .auth import api_roles
-from .params import query_int
+from .schemas import Funding, FundingQuery
+from .spec import TAGS, answers, api_spec
 
 
 @bp.get("/funding")
 @api_roles(Role.KEUANGAN, Role.KOORDINATOR, Role.ADMIN)
-def funding():
-    """Total cost, what sponsors carried (cash, in kind) and what APBD still carries, for one year."""
-    year = query_int("year", 2000, 2100)
-    if year is None:
-        year = today_wib().year
-    return jsonify(funding_api_payload(year))
+@api_spec.validate(resp=answers(200, Funding, description="The funding mix."), tags=[TAGS["funding"]],
+                   operation_id="getFunding")
+def funding(query: FundingQuery):
+    """How much of BOTRAM the regional budget (APBD) still carries, for one year
+
+    Total cost (budget lines: actual, else planned), sponsor cash and in-kind value (received and not voided),
+    the APBD remainder and share, against the year's target.
+    """
+    return jsonify(funding_api_payload(query.year if query.year is not None else today_wib().year))

@@ -17,26 +17,16 @@ from ...extensions import db
 from ...models import Desk, Role, Step
 from . import bp
 from .auth import api_public, api_roles
-from .errors import ApiError
-from .params import get_or_404, json_body
+from .errors import ApiError, get_or_404
+from .schemas import Board, CalledStep, DeskStatus, FinishRequest, Step as StepAnswer, Visit, VisitRequest
 from .serialize import agency_ref, iso_datetime
+from .spec import TAGS, answers, api_spec
 from ...web import queue_rules
 from ..public.routes import status_url as public_status_url
 
 RECEPTION = (Role.RESEPSIONIS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
 DESK_ROLES = (Role.PETUGAS.value, Role.KOORDINATOR.value, Role.ADMIN.value)
-PRIORITIES = ("none", "lansia", "disabilitas", "hamil")
-
-
-def _optional_text(data: dict, name: str, limit: int) -> str | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ApiError(422, _("%(name)s harus berupa teks.", name=name), field=name)
-    if len(value) > limit:
-        raise ApiError(422, _("%(name)s paling banyak %(n)s karakter.", name=name, n=limit), field=name)
-    return value
+QUEUE = [TAGS["queue"]]
 
 
 def _check_desk_officer(desk: Desk) -> None:
@@ -65,19 +55,17 @@ def step_json(step: Step) -> dict:
 
 @bp.post("/events/<int:event_id>/visits")
 @api_roles(*RECEPTION)
-def issue_visit(event_id: int):
-    data = json_body()
-    services = data.get("services")
-    if not isinstance(services, list) or not services or not all(
-            isinstance(s, int) and not isinstance(s, bool) for s in services):
-        raise ApiError(422, _("services harus daftar id layanan (angka), paling sedikit satu."), field="services")
-    priority = data.get("priority", "none")
-    if priority not in PRIORITIES:
-        raise ApiError(422, _("priority harus salah satu dari: %(p)s.", p=", ".join(PRIORITIES)), field="priority")
+@api_spec.validate(resp=answers(201, Visit, errors=(409, 422), description="The ticket."), tags=QUEUE,
+                   operation_id="issueVisit")
+def issue_visit(event_id: int, json: VisitRequest):
+    """Register a visitor: one ticket, one step per service
+
+    Reception or a ticket kiosk. The event must be open and offer every service. At most
+    BOTRAM_MAX_TICKETS_PER_NIK active tickets per NIK per event (422).
+    """
     issued = queue.issue_visit(
-        event_id, services, priority=priority, name=_optional_text(data, "name", 120),
-        nik=_optional_text(data, "nik", 32), phone=_optional_text(data, "phone", 32), by_user_id=current_user.id,
-        rules=queue_rules())
+        event_id, json.services, priority=json.priority, name=json.name or None, nik=json.nik or None,
+        phone=json.phone or None, by_user_id=current_user.id, rules=queue_rules())
     visit = issued.visit
     body = {"id": visit.id, "code": visit.code,
             "status_url": public_status_url(visit.public_token),
@@ -89,7 +77,16 @@ def issue_visit(event_id: int):
 
 @bp.post("/desks/<int:desk_id>/call-next")
 @api_roles(*DESK_ROLES)
+@api_spec.validate(resp=answers(200, CalledStep, errors=(409, 422), empty=(204,),
+                                description="The called step."),
+                   tags=QUEUE, operation_id="callNext")
 def call_next(desk_id: int):
+    """Call the next eligible visitor to this desk
+
+    Atomic: two desks calling at once never get the same step, and a visitor is never called at two desks.
+    Priority groups first, then arrival, with a fairness cap. 204 when no one eligible waits; 409 while the
+    desk still has someone called.
+    """
     desk = get_or_404(Desk, desk_id, _("Loket tidak ditemukan."))
     _check_desk_officer(desk)
     step = queue.call_next(desk.id, by_user_id=current_user.id, rules=queue_rules())
@@ -101,8 +98,13 @@ def call_next(desk_id: int):
 
 @bp.get("/desks/<int:desk_id>")
 @api_roles(*DESK_ROLES)
+@api_spec.validate(resp=answers(200, DeskStatus, description="The desk."), tags=QUEUE, operation_id="getDesk")
 def desk_status(desk_id: int):
-    """The desk's state and the step it holds: what a restarted call button needs to carry on."""
+    """A desk's state and the visitor it holds
+
+    What a call button or desk device that restarted needs to carry on: open, paused or closed, and the
+    called or serving step, if any (else `step` is null). An officer sees only desks of their own agency (403).
+    """
     desk = db.session.scalar(sa.select(Desk).where(Desk.id == desk_id).options(joinedload(Desk.agency)))
     if desk is None:
         raise ApiError(404, _("Loket tidak ditemukan."))
@@ -116,34 +118,38 @@ def desk_status(desk_id: int):
 
 @bp.post("/steps/<int:step_id>/finish")
 @api_roles(*DESK_ROLES)
-def finish(step_id: int):
+@api_spec.validate(resp=answers(200, StepAnswer, errors=(409, 422), description="The finished step."),
+                   tags=QUEUE, operation_id="finishStep")
+def finish(step_id: int, json: FinishRequest):
+    """Finish serving a called or serving step"""
     step = _step_for_desk_action(step_id)
-    data = json_body()
-    requirements = data.get("requirements")
-    if requirements is not None and (not isinstance(requirements, list) or not all(
-            isinstance(r, int) and not isinstance(r, bool) for r in requirements)):
-        raise ApiError(422, _("requirements harus daftar id persyaratan (angka)."), field="requirements")
-    amount = data.get("amount")
-    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
-        raise ApiError(422, _("amount harus bilangan bulat rupiah."), field="amount")
-    outcome = data.get("outcome")
-    if not isinstance(outcome, str):
-        raise ApiError(422, _("outcome wajib: done, incomplete, atau referred."), field="outcome")
-    step = queue.finish(step.id, outcome=outcome, by_user_id=current_user.id, requirements_presented=requirements,
-                        amount=amount, note=_optional_text(data, "note", 1000))
+    step = queue.finish(step.id, outcome=json.outcome, by_user_id=current_user.id,
+                        requirements_presented=json.requirements, amount=json.amount, note=json.note or None)
     return jsonify(step_json(step))
 
 
 @bp.post("/steps/<int:step_id>/no-show")
 @api_roles(*DESK_ROLES)
+@api_spec.validate(resp=answers(200, StepAnswer, errors=(409, 422), description="The step."), tags=QUEUE,
+                   operation_id="noShowStep")
 def no_show(step_id: int):
+    """Mark a called visitor as not present
+
+    Reception can put the ticket back in the queue later.
+    """
     step = _step_for_desk_action(step_id)
     return jsonify(step_json(queue.no_show(step.id, by_user_id=current_user.id)))
 
 
 @bp.post("/steps/<int:step_id>/recall")
 @api_roles(*DESK_ROLES)
+@api_spec.validate(resp=answers(200, StepAnswer, errors=(409, 422), description="The step."), tags=QUEUE,
+                   operation_id="recallStep")
 def recall(step_id: int):
+    """Announce a called visitor again
+
+    Refused (422) beyond BOTRAM_NO_SHOW_RECALLS recalls: mark the visitor not present.
+    """
     step = _step_for_desk_action(step_id)
     step = queue.recall(step.id, by_user_id=current_user.id, rules=queue_rules())
     return jsonify(step_json(step))
@@ -151,8 +157,13 @@ def recall(step_id: int):
 
 @bp.get("/events/<int:event_id>/board")
 @api_public
+@api_spec.validate(resp=answers(200, Board, description="The board."), tags=QUEUE, operation_id="getBoard")
 def board(event_id: int):
-    """What the projector shows, with its `version`; codes and desks only."""
+    """What the projector board shows
+
+    Public for open and closed events; codes, desks and counts only, never a name, NIK or phone. Poll cheaply
+    by comparing `version`.
+    """
     state = state_at(event_id, fresh_version(current_app._get_current_object(), event_id))
     if state is None:
         raise ApiError(404, _("Kegiatan tidak ditemukan."))
