@@ -1,4 +1,4 @@
-"""The funding rules (botram/domain/funding.py): amounts, the mix per event and per year, lifecycle, void,
+"""The funding rules (botram/domain/funding/): amounts, the mix per event and per year, lifecycle, void,
 budget lines, target, exports, letters; property tests that the totals always add up."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from botram.domain import Conflict, DomainError
 from botram.domain import funding as rules
 from botram.domain import letters
 from botram.domain.clock import today_wib
-from botram.domain.funding_export import export_rows, to_csv, to_xlsx
+from botram.domain.funding.export import export_rows, to_csv, to_xlsx
 from botram.extensions import db
 from botram.models import AuditLog, BudgetLine, Contribution, ContributionItem, FundingTarget, Sponsor
 

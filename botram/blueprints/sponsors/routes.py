@@ -18,7 +18,7 @@ from ...domain import funding as rules
 from ...domain import letters
 from ...domain.clock import today_wib
 from ...domain.ids import parse_id
-from ...domain.funding_export import export_rows, to_csv, to_xlsx
+from ...domain.funding.export import export_rows, to_csv, to_xlsx
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event, Sponsor
 from ...security import roles_required
