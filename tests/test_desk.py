@@ -583,6 +583,7 @@ def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "closest #desk-console"
+    assert response.headers["HX-Reswap"] == "outerHTML"  # the console replaces itself, not its content
     assert 'id="desk-console"' in response.get_data(as_text=True)
 
 

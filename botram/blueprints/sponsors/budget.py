@@ -1,7 +1,7 @@
 """An event's budget page: its lines with what covers them, add, edit and void a line."""
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from ...domain import funding as rules
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event
 from ...security import roles_required
-from ...web import is_fragment_request, show_domain_error, toast
+from ...web import is_fragment_request, render_page_or_fragment, show_domain_error, toast
 from ..reports import charts
 from . import bp
 from .forms import BudgetLineForm, ReasonForm
@@ -58,16 +58,13 @@ def _line_input(form: BudgetLineForm) -> rules.BudgetLineInput:
 
 def _budget_response(event: Event, status: int, saved_message: str | None, **extra):
     """htmx gets the budget fragment (with a toast when saved); a plain POST redirects or re-renders."""
-    if not is_fragment_request():
-        if saved_message:
-            flash(saved_message, "ok")
-            return redirect(url_for("sponsors.event_budget", event_id=event.id), 303)
-        return render_template("sponsors/event_budget.html", **_budget_context(event, **extra)), status
-    response = make_response(render_template("sponsors/_budget.html", **_budget_context(event, **extra)), status)
-    response.headers["Vary"] = "HX-Request"
-    if saved_message:
-        toast(response, saved_message)
-    return response
+    if saved_message and not is_fragment_request():
+        flash(saved_message, "ok")
+        return redirect(url_for("sponsors.event_budget", event_id=event.id), 303)
+    response = render_page_or_fragment("sponsors/event_budget.html", "sponsors/_budget.html",
+                                       **_budget_context(event, **extra))
+    response.status_code = status
+    return toast(response, saved_message) if saved_message else response
 
 
 @bp.post("/events/<int:event_id>/lines")
