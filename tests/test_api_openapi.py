@@ -84,7 +84,8 @@ def test_every_operation_documents_json_responses_and_errors(app):
                 assert "X-CSRFToken" in names, f"{method} {path}: add openapi.CSRF_HEADER to its parameters"
 
 
-def test_schemas_list_the_stable_fields_of_design_section_6():
+def test_schemas_require_the_stable_fields():
+    """Fields outside tools rely on (the API is a stable interface, docs/architecture.md): never optional."""
     assert set(SCHEMAS["EventSummary"]["required"]) == {"id", "title", "date", "status", "venue"}
     assert set(SCHEMAS["Desk"]["required"]) == {"id", "label", "agency", "services", "state"}
     assert set(SCHEMAS["EventService"]["required"]) == {"id", "code", "name", "agency"}
