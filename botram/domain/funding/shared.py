@@ -14,7 +14,6 @@ from ...models import (AuditLog, BudgetCategory, Contribution, ContributionForm,
 from .. import DomainError, money
 from ..uow import bump_versions
 
-
 MAX_AMOUNT = money.MAX_RUPIAH  # Rp 100 miliar: anything above is a typing error for a BOTRAM day
 NAME_MAX, SECTOR_MAX, CONTACT_MAX, EMAIL_MAX, ADDRESS_MAX, NOTES_MAX = 160, 80, 120, 120, 250, 2000
 DESCRIPTION_MAX, BASIS_MAX, REASON_MAX, NUMBER_MAX, ITEM_MAX, UNIT_MAX = 300, 300, 300, 60, 160, 20
