@@ -25,6 +25,14 @@ def toast(response: Response, message: str, kind: str = "ok", **extra) -> Respon
     return response
 
 
+def retarget(response: Response, target: str, swap: str = "outerHTML") -> Response:
+    """Swap this htmx answer into `target` (an htmx selector, e.g. `closest #desk-console`) with `swap`
+    instead of where the request said: a poll for a list that answers with the whole console."""
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
 def show_domain_error(form, exc) -> None:
     """A broken rule on a page: every mistake the domain found, each next to the field it names, else above
     the form."""

@@ -1,18 +1,21 @@
-"""Factory helpers that build real rows; tests call them instead of long fixtures."""
+"""Factory helpers that build real rows; tests call them instead of long fixtures. Test modules share
+helpers through this module, tests/worlds.py and tests/conftest.py, never by importing another test module."""
 from __future__ import annotations
 
 from datetime import date, time
 
 import sqlalchemy as sa
 
+from botram.domain import funding
 from botram.domain.clock import today_wib, wib_to_utc
 from botram.domain.reference import kecamatan_code
 from botram.domain.tokens import issue_token
 from botram.domain.users import create_user
 from botram.extensions import db
-from botram.models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, User
+from botram.models import (Agency, Contribution, Desk, DeskState, Event, EventStatus, Region, Service, Sponsor,
+                           User)
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, count
 
 
 def agency(code: str = "DISDUKCAPIL") -> Agency:
@@ -62,3 +65,49 @@ def bearer(user) -> dict:
     _token, raw = issue_token(user, "uji")
     db.session.commit()
     return {"Authorization": f"Bearer {raw}"}
+
+
+def bearer_for(username: str, role: str | None = None, **kwargs) -> tuple[dict, object]:
+    """A user (made if needed) with a fresh device token: (headers, token row)."""
+    user = db.session.scalar(sa.select(User).where(User.username == username)) or \
+        make_user(role or username, username, **kwargs)
+    token, raw = issue_token(user, "perangkat uji")
+    db.session.commit()
+    return {"Authorization": f"Bearer {raw}"}, token
+
+
+def make_sponsor(name="PT Maju Jaya", kind="csr", **kw) -> Sponsor:
+    """A registered sponsor (sector Manufaktur unless given)."""
+    s = funding.create_sponsor(funding.SponsorInput(name=name, kind=kind, sector=kw.pop("sector", "Manufaktur"),
+                                                    **kw))
+    db.session.commit()
+    return s
+
+
+def give(s: Sponsor, event=None, form="cash", value="Rp 1.000.000", status="received", receipt=None, **kw):
+    """A contribution of `s`, received today by default, with the receipt and BAST numbers a received one needs."""
+    today = today_wib()
+    if kw.get("received_on"):
+        kw.setdefault("pledged_on", kw["received_on"])
+    received_on = kw.pop("received_on", today if status == "received" else None)
+    receipt = receipt or (f"KW-{count(Contribution) + 1}" if status == "received" else "")
+    data = funding.ContributionInput(sponsor_id=s.id, event_id=event.id if event else None, form=form,
+                                     value_text=value, status=status, received_on=received_on,
+                                     receipt_number=receipt, **kw)
+    if form == "in_kind":
+        data.category = data.category or "goods"
+        data.valuation_basis = data.valuation_basis or "Harga pasar"
+        data.items = data.items or [funding.ItemInput(name="Tenda", quantity=2, unit="unit")]
+        if status == "received" and not data.bast_number:
+            data.bast_number = f"BAST/{count(Contribution) + 1}"
+    c = funding.record_contribution(data)
+    db.session.commit()
+    return c
+
+
+def make_budget_line(event, planned="10.000.000", actual="", category="tents"):
+    """A budget line of `event` (tents, Rp 10 juta planned unless given)."""
+    made = funding.add_budget_line(event, funding.BudgetLineInput(category=category, description="Sewa tenda",
+                                                                  planned_text=planned, actual_text=actual))
+    db.session.commit()
+    return made

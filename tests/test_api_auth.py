@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
-from flask import Blueprint, abort, g, has_app_context, jsonify
+from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 from pydantic import BeforeValidator, Field
 
@@ -13,37 +13,11 @@ from botram.blueprints.api.errors import register_error_handlers
 from botram.blueprints.api.schemas import ApiModel, QueryModel
 from botram.blueprints.api.spec import answers, make_spec
 from botram.domain import Conflict, DomainError, NotFound
-from botram.domain.tokens import issue_token, revoke_token
+from botram.domain.tokens import revoke_token
 from botram.extensions import db
 
-from .conftest import CsrfClient
-from .factories import make_event, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_token_flag(monkeypatch):
-    """The app fixture keeps one app context for the whole test, so `g` outlives a request; a real request
-    starts with a fresh `g`. Drop the token flag between requests, as conftest drops the loaded user."""
-    original = CsrfClient.open
-
-    def open_(self, *args, **kwargs):
-        if has_app_context():
-            g.pop("token_auth", None)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(CsrfClient, "open", open_)
-
-
-def bearer_for(username: str, role: str | None = None, **kwargs) -> tuple[dict, object]:
-    """A user (made if needed) with a fresh device token: (headers, token row)."""
-    from botram.models import User
-    import sqlalchemy as sa
-
-    user = db.session.scalar(sa.select(User).where(User.username == username)) or \
-        make_user(role or username, username, **kwargs)
-    token, raw = issue_token(user, "perangkat uji")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}, token
+from .conftest import assert_json_error
+from .factories import bearer_for, make_event, make_user
 
 
 class ProbeBody(ApiModel):
@@ -97,15 +71,6 @@ def probe(app):
 
     app.register_blueprint(bp)
     return bp
-
-
-def assert_json_error(response, status: int, code: str):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    body = response.get_json()
-    assert body["error"] == code
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 # --- CSRF: session writes need it, token writes do not --------------------------------------------

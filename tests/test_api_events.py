@@ -10,8 +10,8 @@ from botram.domain.clock import today_wib
 from botram.domain.tokens import revoke_token
 from botram.extensions import db
 
-from .factories import make_desk, make_event, make_user, service
-from .test_api_auth import _fresh_token_flag, assert_json_error, bearer_for  # noqa: F401  (autouse fixture)
+from .conftest import assert_json_error
+from .factories import bearer_for, make_desk, make_event, make_user, service
 
 EVENT_KEYS = {"id", "title", "date", "status", "venue"}
 DESK_KEYS = {"id", "label", "agency", "services", "state"}

@@ -39,7 +39,7 @@ def test_funding_of_the_demo_year_is_exact(client, app, demo_day):
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == KEYS
-    # Hand-computed from botram/domain/funding_demo.py. Costs: the demo event's planned lines (53.5 M) and the
+    # Hand-computed from botram/domain/funding/demo.py. Costs: the demo event's planned lines (53.5 M) and the
     # past events' actuals at 90/75/60 % scale (47.025 M + 39.1875 M + 31.35 M). Cash received: 15 M + 32 M
     # + 8 M + 5 M + 25 M programme-wide; the pledged 10 M and 2 M do not count. In kind received: 16 M + 2.5 M
     # + 4 M + 5 M; the pledged 3 M does not count.

@@ -24,7 +24,8 @@ from botram.extensions import db
 
 from .factories import make_event, service
 from .hypothesis_profiles import fuzz_settings
-from .test_form_fuzz import FuzzWorld, build_fuzz_world, called_step, fingerprint, serve_one
+from .conftest import fingerprint
+from .worlds import FuzzWorld, build_fuzz_world, called_step, serve_one
 
 UNSUR = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana", "pengaduan")
 HOSTILE_JSON: list[tuple[str, object]] = [

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from botram.domain.tokens import issue_token
 from botram.extensions import db
 
-from .test_authz_matrix import build_world
+from .worlds import build_world
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}

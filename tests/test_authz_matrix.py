@@ -15,22 +15,12 @@ Per-object rules (another agency's desk, another event's step, another visit's t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-import sqlalchemy as sa
 
-from botram.domain import funding, queue
-from botram.domain.clock import today_wib
-from botram.domain.tokens import issue_token
-from botram.extensions import db
-from botram.models import LifeEventPackage, Requirement
-
-from .factories import make_desk, make_event, make_user, service
+from .worlds import ROLES, build_world, url_for_rule
 
 PUBLIC = "public"
-A, K, R, P, F = "admin", "koordinator", "resepsionis", "petugas", "keuangan"
-ROLES = (A, K, R, P, F)
+A, K, R, P, F = ROLES
 ALL_ROLES = frozenset(ROLES)
 PLANNERS = frozenset({K, A})
 FINANCE_WRITE = frozenset({F, A})
@@ -114,53 +104,6 @@ EXPECTED: dict[str, str | frozenset] = {
         "field_upload_import")},
     **{f"field.{name}": PLANNERS for name in ("index", "upload", "release")},
 }
-
-
-@dataclass
-class World:
-    event: object
-    desk: object
-    visit: object
-    step_id: int
-    users: dict
-    params: dict
-
-
-def build_world() -> World:
-    """Demo-like rows: an open event today with a Disdukcapil desk, a registered visit with a name, NIK and
-    phone, one user per role (the officer works for Disdukcapil), funding rows and a device token."""
-    users = {role: make_user(role) for role in ROLES}
-    event = make_event()
-    desk = make_desk(event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
-    issued = queue.issue_visit(event.id, [service("KTP-REKAM").id], name="Siti Aminah", nik="3216014512900003",
-                               phone="081234567890", by_user_id=users[R].id)
-    db.session.commit()
-    queue.call_next(desk.id, by_user_id=users[P].id)  # the step is at the desk: per-object checks pass
-    db.session.commit()
-    visit = issued.visit
-    line = funding.add_budget_line(event, funding.BudgetLineInput("tents", "Sewa tenda", "10 jt", ""))
-    sponsor = funding.create_sponsor(funding.SponsorInput(name="Perumda Tirta Bhagasasi", kind="bumd",
-                                                          sector="Air minum"))
-    db.session.flush()
-    contribution = funding.record_contribution(funding.ContributionInput(
-        sponsor_id=sponsor.id, event_id=event.id, form="cash", value_text="1 jt", status="pledged"))
-    token, _raw = issue_token(users[P], "tombol panggil")
-    db.session.commit()
-    requirement = db.session.scalar(sa.select(Requirement).order_by(Requirement.id))
-    package_id = db.session.scalar(sa.select(LifeEventPackage.id).order_by(LifeEventPackage.id))
-    params = {
-        "event_id": event.id, "desk_id": desk.id, "step_id": visit.steps[0].id, "visit_id": visit.id,
-        "token": visit.public_token, "user_id": users[P].id, "token_id": token.id,
-        "agency_id": desk.agency_id, "service_id": requirement.service_id, "requirement_id": requirement.id,
-        "package_id": package_id, "sponsor_id": sponsor.id, "contribution_id": contribution.id,
-        "line_id": line.id, "bundle_id": "0" * 32, "upload_id": "0" * 32, "code": "en", "filename": "css/botram.css", "key": "chime",
-    }
-    return World(event, desk, visit, visit.steps[0].id, users, params)
-
-
-def url_for_rule(app, rule, method: str, params: dict) -> str:
-    values = {argument: params[argument] for argument in rule.arguments}
-    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
 
 
 def routes(app):

@@ -13,8 +13,7 @@ from botram.domain.reports_demo import StepPlan, record_visit
 from botram.extensions import db
 from botram.models import EventStatus, StepStatus
 
-from .factories import make_desk, make_event, make_user, service
-from .test_funding_domain import give, line, sponsor
+from .factories import give, make_budget_line, make_desk, make_event, make_sponsor, make_user, service
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -88,9 +87,9 @@ def test_funding_charts_draw_every_segment_and_point_and_show_a_surplus(client, 
     day = today_wib()
     carried = make_event("BOTRAM Sebagian", day=day.replace(day=1) if day.day > 1 else day)
     covered = make_event("BOTRAM Lunas", day=day)
-    line(carried, planned="10.000.000")
-    line(covered, planned="4.000.000")
-    s = sponsor()
+    make_budget_line(carried, planned="10.000.000")
+    make_budget_line(covered, planned="4.000.000")
+    s = make_sponsor()
     give(s, carried, value="Rp 2.000.000")
     give(s, carried, form="in_kind", value="Rp 3.000.000")
     give(s, covered, value="Rp 5.000.000")
@@ -117,9 +116,9 @@ def test_an_event_covered_beyond_its_cost_shows_the_surplus_and_the_rows_reconci
     day = today_wib()
     carried = make_event("BOTRAM Sebagian", day=day)
     covered = make_event("BOTRAM Lunas", day=day)
-    line(carried, planned="10.000.000")
-    line(covered, planned="4.000.000")
-    s = sponsor()
+    make_budget_line(carried, planned="10.000.000")
+    make_budget_line(covered, planned="4.000.000")
+    s = make_sponsor()
     give(s, carried, value="Rp 2.000.000")
     give(s, covered, value="Rp 5.000.000")
     give(s, None, value="Rp 500.000")  # programme-wide

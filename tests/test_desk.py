@@ -583,6 +583,7 @@ def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "closest #desk-console"
+    assert response.headers["HX-Reswap"] == "outerHTML"  # the console replaces itself, not its content
     assert 'id="desk-console"' in response.get_data(as_text=True)
 
 
@@ -591,7 +592,7 @@ def test_waiting_list_shows_priority_time_and_other_services(client, auth, world
     issue(world, ["KK"], priority="hamil")
     auth.login("petugas1")
     html = client.get(f"/desk/{world['desk'].id}").get_data(as_text=True)
-    # services by name, never by internal code (issue 12)
+    # services by name, never by internal code
     assert "Ibu hamil/anak" in html and service("PBB-MUTASI").name in html and old.code in html
     assert "PBB-MUTASI" not in html
 
@@ -654,7 +655,7 @@ def test_console_links_to_the_desk_hours_page(client, auth, app):
     assert client.get(link).status_code == 200
 
 
-# ------------------------------------------------------------------ issue 12: undo M and S, hours before a call
+# -------------------------- undo M and S, hours before a call (undo_no_show/undo_finish in docs/queue-domain.md)
 
 from datetime import datetime, timedelta  # noqa: E402
 

@@ -32,16 +32,15 @@ from flask import g
 from hypothesis import given
 from hypothesis import strategies as st
 
-from botram.domain import DomainError, funding, money, queue
+from botram.domain import DomainError, money, queue
 from botram.domain.clock import today_wib
 from botram.extensions import db
-from botram.models import Contribution, Step, Visit
 
-from .conftest import PASSWORD, CsrfClient, reset_database
-from .factories import make_desk, service
+from .conftest import PASSWORD, CsrfClient, fingerprint, reset_database
+from .factories import service
 from .form_walk import Form, walk
 from .hypothesis_profiles import fuzz_settings
-from .test_authz_matrix import ROLES, build_world
+from .worlds import ROLES, FuzzWorld, budget_line, build_fuzz_world, called_step, pledge, serve_one
 
 HOSTILE: list[tuple[str, str]] = [
     ("20 digits", "1" * 20),
@@ -86,75 +85,6 @@ MAY_WRITE_ON_REFUSAL = {"auth.login": {"login_failure", "audit_log"}}
 RUPIAH_COLUMNS = {"value", "claimed_value", "planned", "actual", "amount"}
 # The repeated rows of a FieldList are the same field: only the first row is fuzzed.
 REPEATED_ROW = re.compile(r"^\w+-[1-9]\d*-")
-
-
-# ---------------------------------------------------------------------------------------------- the world
-
-@dataclass
-class FuzzWorld:
-    ids: dict
-    served: list = field(default_factory=list)
-
-
-def build_fuzz_world() -> FuzzWorld:
-    """build_world() (an open event today, a Disdukcapil desk holding a called visitor, funding rows) plus a
-    Bapenda desk whose service records an amount (so the desk form shows its amount field), a desk to serve
-    visitors on, and a visitor already served there (so the survey can be answered)."""
-    world = build_world()
-    users = world.users
-    pbb = make_desk(world.event, 2, "BAPENDA", ["PBB-BAYAR"])
-    queue.issue_visit(world.event.id, [service("PBB-BAYAR").id], by_user_id=users["resepsionis"].id)
-    db.session.commit()
-    queue.call_next(pbb.id, by_user_id=users["admin"].id)
-    db.session.commit()
-    serving = make_desk(world.event, 3, "DISDUKCAPIL", ["KK"])
-    ids = dict(world.params, event=world.event.id, pbb_desk=pbb.id, serving_desk=serving.id,
-               users={role: user.id for role, user in users.items()})
-    fuzz = FuzzWorld(ids=ids)
-    fuzz.served.append(serve_one(fuzz))
-    return fuzz
-
-
-def serve_one(world: FuzzWorld) -> Visit:
-    """A visitor registered, called and served: the survey may be answered for it."""
-    admin = world.ids["users"]["admin"]
-    issued = queue.issue_visit(world.ids["event"], [service("KK").id], by_user_id=admin)
-    db.session.commit()
-    step = queue.call_next(world.ids["serving_desk"], by_user_id=admin)
-    db.session.commit()
-    queue.finish(step.id, outcome="done", by_user_id=admin)
-    db.session.commit()
-    return db.session.get(Visit, issued.visit.id)
-
-
-def called_step(desk_id: int, service_code: str, world: FuzzWorld) -> int:
-    """The visitor the desk holds, or a fresh one called to it (the previous one was finished or moved on)."""
-    held = db.session.scalar(sa.select(Step.id).where(Step.desk_id == desk_id,
-                                                      Step.status.in_(("called", "serving"))))
-    if held is not None:
-        db.session.rollback()
-        return held
-    admin = world.ids["users"]["admin"]
-    queue.issue_visit(world.ids["event"], [service(service_code).id], by_user_id=admin)
-    db.session.commit()
-    step = queue.call_next(desk_id, by_user_id=admin)
-    db.session.commit()
-    return step.id
-
-
-def pledge(world: FuzzWorld) -> int:
-    c = funding.record_contribution(funding.ContributionInput(
-        sponsor_id=world.ids["sponsor_id"], event_id=world.ids["event"], form="cash", value_text="2 jt",
-        status="pledged"))
-    db.session.commit()
-    return c.id
-
-
-def budget_line(world: FuzzWorld) -> int:
-    event = db.session.get(__import__("botram.models", fromlist=["Event"]).Event, world.ids["event"])
-    line = funding.add_budget_line(event, funding.BudgetLineInput("chairs", "Sewa kursi", "3 jt", ""))
-    db.session.commit()
-    return line.id
 
 
 # ------------------------------------------------------------------------------------- valid baselines
@@ -248,21 +178,6 @@ def _fresh_target(endpoint: str, form: Form, world: FuzzWorld) -> str:
 
 
 # ----------------------------------------------------------------------------------------- bookkeeping
-
-_FINGERPRINT_SQL: list[str] = []
-
-
-def fingerprint() -> dict:
-    """Rows per table and the highest id: any insert or delete changes it. One query, written once (building
-    the SQLAlchemy union for every submission was a quarter of the run)."""
-    if not _FINGERPRINT_SQL:
-        _FINGERPRINT_SQL.append(" UNION ALL ".join(
-            f"SELECT '{t.name}', COUNT(*), {'MAX(id)' if 'id' in t.c else '0'} FROM \"{t.name}\""
-            for t in db.metadata.sorted_tables))
-    rows = db.session.execute(sa.text(_FINGERPRINT_SQL[0])).all()
-    db.session.rollback()
-    return {t: (n, top) for t, n, top in rows}
-
 
 URL_MODELS = {"sponsors": "sponsor", "contributions": "contribution", "lines": "budget_line", "events": "event",
               "desks": "desk", "users": "user", "agencies": "agency", "services": "service", "packages":
@@ -523,6 +438,8 @@ def test_the_walk_reaches_every_surface(fuzzer):
     assert any("amount" in form.fields for _role, form in forms)
 
 
+# every field of every form of every role, each with a dozen hostile values: minutes on a busy two-core machine
+@pytest.mark.timeout(600)
 def test_every_field_of_every_form_survives_hostile_values(fuzzer):
     outcome = Outcome()
     # the forms that change the shared world come last in each role's turn

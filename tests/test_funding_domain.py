@@ -1,4 +1,4 @@
-"""The funding rules (botram/domain/funding.py): amounts, the mix per event and per year, lifecycle, void,
+"""The funding rules (botram/domain/funding/): amounts, the mix per event and per year, lifecycle, void,
 budget lines, target, exports, letters; property tests that the totals always add up."""
 from __future__ import annotations
 
@@ -15,44 +15,12 @@ from botram.domain import Conflict, DomainError
 from botram.domain import funding as rules
 from botram.domain import letters
 from botram.domain.clock import today_wib
-from botram.domain.funding_export import export_rows, to_csv, to_xlsx
+from botram.domain.funding.export import export_rows, to_csv, to_xlsx
 from botram.extensions import db
 from botram.models import AuditLog, BudgetLine, Contribution, ContributionItem, FundingTarget, Sponsor
 
 from .conftest import count
-from .factories import make_event, make_user
-
-
-def sponsor(name="PT Maju Jaya", kind="csr", **kw) -> Sponsor:
-    s = rules.create_sponsor(rules.SponsorInput(name=name, kind=kind, sector=kw.pop("sector", "Manufaktur"), **kw))
-    db.session.commit()
-    return s
-
-
-def give(s: Sponsor, event=None, form="cash", value="Rp 1.000.000", status="received", receipt=None, **kw):
-    today = today_wib()
-    if kw.get("received_on"):
-        kw.setdefault("pledged_on", kw["received_on"])
-    data = rules.ContributionInput(sponsor_id=s.id, event_id=event.id if event else None, form=form, value_text=value,
-                                   status=status, received_on=kw.pop("received_on", today if status == "received" else None),
-                                   receipt_number=receipt or (f"KW-{count(Contribution) + 1}" if status == "received" else ""),
-                                   **kw)
-    if form == "in_kind":
-        data.category = data.category or "goods"
-        data.valuation_basis = data.valuation_basis or "Harga pasar"
-        data.items = data.items or [rules.ItemInput(name="Tenda", quantity=2, unit="unit")]
-        if status == "received" and not data.bast_number:
-            data.bast_number = f"BAST/{count(Contribution) + 1}"
-    c = rules.record_contribution(data)
-    db.session.commit()
-    return c
-
-
-def line(event, planned="10.000.000", actual="", category="tents"):
-    made = rules.add_budget_line(event, rules.BudgetLineInput(category=category, description="Sewa tenda",
-                                                               planned_text=planned, actual_text=actual))
-    db.session.commit()
-    return made
+from .factories import give, make_budget_line, make_event, make_sponsor, make_user
 
 
 # ---------------------------------------------------------------- amounts
@@ -79,11 +47,11 @@ def test_bad_amounts_are_refused_with_a_message(text, message):
 
 def test_event_mix_follows_the_documented_rule(app):
     event = make_event()
-    line(event, planned="10.000.000", actual="12.000.000")   # actual wins
-    line(event, planned="3.000.000", category="sound")        # planned while no actual
-    voided = line(event, planned="99.000.000", category="other")
+    make_budget_line(event, planned="10.000.000", actual="12.000.000")   # actual wins
+    make_budget_line(event, planned="3.000.000", category="sound")        # planned while no actual
+    voided = make_budget_line(event, planned="99.000.000", category="other")
     rules.void_budget_line(voided, "Salah kegiatan")
-    s = sponsor()
+    s = make_sponsor()
     give(s, event, value="4 jt")
     give(s, event, form="in_kind", value="2.000.000", claimed_text="3.000.000")
     give(s, event, value="1 jt", status="pledged")
@@ -103,8 +71,8 @@ def test_event_mix_follows_the_documented_rule(app):
 def test_share_is_none_without_cost_and_apbd_never_negative(app):
     event = make_event()
     assert rules.funding_mix(event.id).apbd_share is None
-    line(event, planned="1.000.000")
-    give(sponsor(), event, value="3 jt")
+    make_budget_line(event, planned="1.000.000")
+    give(make_sponsor(), event, value="3 jt")
     mix = rules.funding_mix(event.id)
     assert mix.apbd_amount == 0 and mix.surplus == 2_000_000 and mix.apbd_share == 0.0
 
@@ -113,10 +81,10 @@ def test_year_counts_programme_money_and_the_target(app):
     today = today_wib()
     event = make_event(day=today)
     other_year = make_event(title="BOTRAM Lama", day=date(today.year - 1, 6, 1), status="closed")
-    line(event, planned="20.000.000")
-    line(other_year, planned="5.000.000")
-    s = sponsor()
-    b = sponsor("Perumda Tirta Bhagasasi", "bumd", sector="Air minum")
+    make_budget_line(event, planned="20.000.000")
+    make_budget_line(other_year, planned="5.000.000")
+    s = make_sponsor()
+    b = make_sponsor("Perumda Tirta Bhagasasi", "bumd", sector="Air minum")
     give(s, event, value="2 jt")
     give(b, None, value="6 jt")
     give(b, other_year, value="1 jt", received_on=date(today.year - 1, 6, 1))
@@ -136,8 +104,8 @@ def test_year_counts_programme_money_and_the_target(app):
 def test_api_payload_has_exactly_the_documented_keys(app):
     today = today_wib()
     event = make_event()
-    line(event, planned="10.000.000")
-    give(sponsor(), event, value="2.500.000")
+    make_budget_line(event, planned="10.000.000")
+    give(make_sponsor(), event, value="2.500.000")
     payload = rules.funding_api_payload(today.year)
     assert set(payload) == {"year", "total_cost", "sponsor_cash", "in_kind", "apbd_amount", "apbd_share",
                             "target_share", "events"}
@@ -150,10 +118,10 @@ def test_api_payload_has_exactly_the_documented_keys(app):
 
 def test_public_sponsors_are_received_live_and_consenting(app):
     event = make_event()
-    yes = sponsor("PT Setuju", public_thanks=True)
-    no = sponsor("PT Diam", public_thanks=False)
-    pledger = sponsor("PT Janji", public_thanks=True)
-    voided = sponsor("PT Salah", public_thanks=True)
+    yes = make_sponsor("PT Setuju", public_thanks=True)
+    no = make_sponsor("PT Diam", public_thanks=False)
+    pledger = make_sponsor("PT Janji", public_thanks=True)
+    voided = make_sponsor("PT Salah", public_thanks=True)
     give(yes, event)
     give(no, event)
     give(pledger, event, status="pledged")
@@ -192,7 +160,7 @@ def test_sponsor_validation(app):
 
 def test_contribution_rules_refuse_and_save_nothing(app):
     event = make_event()
-    s = sponsor()
+    s = make_sponsor()
     future = today_wib() + timedelta(days=1)
     base = dict(sponsor_id=s.id, event_id=event.id, form="cash", value_text="1 jt", status="received",
                 received_on=today_wib(), receipt_number="KW-1")
@@ -225,7 +193,7 @@ def test_contribution_rules_refuse_and_save_nothing(app):
 
 
 def test_received_receipt_numbers_are_unique_among_live_entries(app):
-    s = sponsor()
+    s = make_sponsor()
     first = give(s, receipt="KW/1")
     with pytest.raises(DomainError) as exc:
         give(s, receipt="kw/1")
@@ -238,7 +206,7 @@ def test_received_receipt_numbers_are_unique_among_live_entries(app):
 
 def test_lifecycle_receive_cancel_void_and_audit(app):
     user = make_user("keuangan")
-    s = sponsor()
+    s = make_sponsor()
     event = make_event()
     pledge = give(s, event, form="in_kind", status="pledged", value="3 jt")
     with pytest.raises(DomainError) as exc:
@@ -270,7 +238,7 @@ def test_lifecycle_receive_cancel_void_and_audit(app):
 
 def test_budget_lines_update_void_and_cover(app):
     event = make_event()
-    tents = line(event, planned="10 jt")
+    tents = make_budget_line(event, planned="10 jt")
     rules.update_budget_line(tents, rules.BudgetLineInput("tents", "Sewa tenda besar", "10 jt", "11.250.000"))
     db.session.commit()
     entry = rules.history("budget_line", tents.id)[-1]
@@ -280,7 +248,7 @@ def test_budget_lines_update_void_and_cover(app):
         rules.add_budget_line(event, rules.BudgetLineInput("tents", "Sewa", "", ""))
     assert exc.value.field == "description" or exc.value.field == "planned"
     other = make_event(title="BOTRAM Lain")
-    s = sponsor()
+    s = make_sponsor()
     with pytest.raises(DomainError) as exc:
         give(s, other, form="in_kind", budget_line_id=tents.id)
     assert exc.value.field == "budget_line_id"
@@ -311,7 +279,7 @@ def test_target_is_basis_points(app):
 
 def test_exports_hold_one_row_per_contribution(app):
     event = make_event()
-    s = sponsor()
+    s = make_sponsor()
     cash = give(s, event, value="1.500.000")
     goods = give(s, event, form="in_kind", value="2 jt", claimed_text="2,5 jt")
     rules.void_contribution(goods, "Salah nilai")
@@ -335,7 +303,7 @@ def test_exports_hold_one_row_per_contribution(app):
 
 
 def test_exports_never_write_formulas(app):
-    s = sponsor("=HYPERLINK(\"http://evil.example\")")
+    s = make_sponsor("=HYPERLINK(\"http://evil.example\")")
     give(s, description="+62 sumbangan")
     today = today_wib()
     rows = export_rows(date(today.year, 1, 1), today)
@@ -347,7 +315,7 @@ def test_exports_never_write_formulas(app):
 
 
 def test_letters_spell_the_amount_and_refuse_unreceived(app):
-    s = sponsor()
+    s = make_sponsor()
     received = give(s, value="1.500.000")
     doc = letters.document(received, "receipt")
     assert doc.amount_words == "Satu juta lima ratus ribu rupiah"
@@ -389,9 +357,9 @@ def test_totals_always_add_up_in_the_database(app, costs, given_entries):
     from botram.models import Event
 
     event = db.session.scalar(sa.select(Event)) or make_event()
-    s = sponsor()
+    s = make_sponsor()
     for planned, actual in costs:
-        line(event, planned=str(planned), actual="" if actual is None else str(actual))
+        make_budget_line(event, planned=str(planned), actual="" if actual is None else str(actual))
     expected_cash = expected_kind = 0
     for index, (form, value, state, for_event) in enumerate(given_entries):
         c = give(s, event if for_event else None, form=form, value=str(value),
@@ -420,9 +388,9 @@ def test_totals_always_add_up_in_the_database(app, costs, given_entries):
 def test_event_rows_reconcile_with_the_year_through_surpluses_and_programme_money(app):
     day = today_wib()
     a, b, c = (make_event(t, day=day) for t in ("BOTRAM A", "BOTRAM B", "BOTRAM C"))
-    line(a, planned="10.000.000")
-    line(b, planned="4.000.000")
-    s = sponsor()
+    make_budget_line(a, planned="10.000.000")
+    make_budget_line(b, planned="4.000.000")
+    s = make_sponsor()
     give(s, a, value="Rp 3.000.000")
     give(s, b, value="Rp 6.000.000")           # 2 jt more than its cost
     give(s, c, value="Rp 1.000.000")           # no budget at all: all of it is surplus

@@ -93,7 +93,7 @@ def test_any_text_is_an_amount_or_a_message(text):
         assert isinstance(amount, int) and 0 < amount <= MAX_RUPIAH
 
 
-# ---------------------------------------------------------------- every mistake at once (issue 12)
+# ------------------------------------- every mistake at once (DomainError.errors, botram/domain/__init__.py)
 
 FIELD_ERROR = re.compile(r'<div class="field-error" id="([^"]+)-error"[^>]*>([^<]*)</div>')
 

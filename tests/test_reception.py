@@ -390,7 +390,7 @@ def test_every_reception_view_declares_its_roles(app):
                 "resepsionis", "koordinator", "admin"), rule.rule
 
 
-# ------------------------------------------------------- issue 12: outcomes, reprint, names, public address
+# ------------------------------------------------------------ outcomes, reprint, names, public address
 
 
 def test_today_list_shows_service_names_and_the_desk_outcome(client, auth, setup):

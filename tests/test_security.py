@@ -21,7 +21,7 @@ from botram.models import AuditLog, LoginFailure, LoginSession, User
 
 from .conftest import PASSWORD, count
 from .factories import make_user
-from .test_authz_matrix import build_world, url_for_rule
+from .worlds import build_world, url_for_rule
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "botram" / "templates"
 

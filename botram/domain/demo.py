@@ -86,7 +86,7 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
             user.set_password(password)
             user.active = True
         logins.append((username, name))
-    from .funding_demo import seed_demo_funding
+    from .funding.demo import seed_demo_funding
 
     seed_demo_funding()
     from .reports_demo import seed_demo_reports

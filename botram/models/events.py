@@ -74,7 +74,7 @@ class Desk(StableId, db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(sa.String(10), default=DeskState.CLOSED.value)
-    # Consecutive priority calls, for the fairness cap (issue 3).
+    # Consecutive priority calls, for the fairness cap (call_next in docs/queue-domain.md).
     priority_streak: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="desks")

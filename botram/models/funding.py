@@ -2,7 +2,7 @@
 budget lines and the coordinator's yearly APBD target. Money is integer rupiah in BigInteger columns.
 
 Money records are never deleted: a contribution is voided with a reason (voided_at/void_reason), a pledge
-is cancelled with a reason; the rules live in botram/domain/funding.py.
+is cancelled with a reason; the rules live in botram/domain/funding/.
 """
 from __future__ import annotations
 

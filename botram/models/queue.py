@@ -1,4 +1,4 @@
-"""Visits (tickets) and their steps, one per requested service. The rules live in domain/queue.py."""
+"""Visits (tickets) and their steps, one per requested service. The rules live in botram/domain/queue/."""
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,4 @@
-"""Issue 12 in a real browser: the citizen's status page when called (390x844), reception's outcome,
+"""In a real browser: the citizen's status page when called (390x844), reception's outcome,
 reprint and loopback warning, the desk's undo and hours offer (1366x768), and no console errors on any
 of these pages."""
 import re

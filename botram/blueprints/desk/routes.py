@@ -194,9 +194,7 @@ def waiting(desk_id: int):
         # `closest`, not `#desk-console`: a poll answered after an action already replaced the console
         # belongs to the old, detached console; htmx then drops it quietly instead of failing to find the
         # id from a detached element ("Invalid re-target"). The new console polls for itself.
-        response.headers["HX-Retarget"] = "closest #desk-console"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return web.retarget(response, "closest #desk-console")
     response = make_response(render_template(
         "desk/_waiting.html", desk=desk, version=row.queue_version, current=current,
         waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels()))

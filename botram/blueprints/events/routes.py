@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -227,14 +227,12 @@ def running_text(event_id: int):
             status = 409 if exc.status == 409 else 422
     else:
         status = 422
-    if not is_fragment_request():
-        if saved:
-            flash(_("Teks berjalan disimpan."), "ok")
-            return redirect(url_for("events.detail", event_id=event.id), 303)
-        return render_template("events/detail.html", **_detail_context(event, running_form=form)), status
-    response = make_response(render_template("events/_running_text.html", **_detail_context(event, running_form=form)),
-                             status)
-    response.headers["Vary"] = "HX-Request"
+    if saved and not is_fragment_request():
+        flash(_("Teks berjalan disimpan."), "ok")
+        return redirect(url_for("events.detail", event_id=event.id), 303)
+    response = render_page_or_fragment("events/detail.html", "events/_running_text.html",
+                                       **_detail_context(event, running_form=form))
+    response.status_code = status
     return web.toast(response, _("Teks berjalan disimpan.")) if saved else response
 
 

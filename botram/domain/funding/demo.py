@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..models import BudgetLine, Event, FundingTarget, Sponsor, User
-from . import funding
-from .clock import today_wib
-from .demo import DEMO_TITLE, PAST_EVENTS
-from .uow import unit_of_work
+from ...extensions import db
+from ...models import BudgetLine, Event, FundingTarget, Sponsor, User
+from ..clock import today_wib
+from ..demo import DEMO_TITLE, PAST_EVENTS
+from ..uow import unit_of_work
+from .budget import BudgetLineInput, add_budget_line, set_target
+from .contributions import ContributionInput, ItemInput, record_contribution
+from .sponsors import SponsorInput, create_sponsor
 
 # (name, kind, sector, contact, phone, email, npwp, public_thanks)
 SPONSORS = [
@@ -49,7 +51,7 @@ def seed_demo_funding() -> None:
     today = today_wib()
     sponsors = {}
     for name, kind, sector, contact, phone, email, npwp, thanks in SPONSORS:
-        sponsors[name] = funding.create_sponsor(funding.SponsorInput(
+        sponsors[name] = create_sponsor(SponsorInput(
             name=name, kind=kind, sector=sector, contact_person=contact, phone=phone, email=email, npwp=npwp,
             address="Kabupaten Bekasi", public_thanks=thanks), by_user_id=clerk)
     by_name = sponsors
@@ -65,7 +67,7 @@ def seed_demo_funding() -> None:
         made = {}
         for category, description, planned, pct in BUDGET:
             amount = planned * scale // 100
-            made[category] = funding.add_budget_line(event, funding.BudgetLineInput(
+            made[category] = add_budget_line(event, BudgetLineInput(
                 category=category, description=description, planned_text=str(amount),
                 actual_text=str(amount * pct // 100) if actual else ""), by_user_id=clerk)
         return made
@@ -74,15 +76,15 @@ def seed_demo_funding() -> None:
              **extra) -> None:
         day = event.date if event is not None and event.date <= today else today
         pledged = day - timedelta(days=days_before + 10)
-        data = funding.ContributionInput(
+        data = ContributionInput(
             sponsor_id=by_name[sponsor].id, event_id=event.id if event else None, form=form,
             value_text=str(value), status="received" if received else "pledged", pledged_on=pledged,
             received_on=day - timedelta(days=days_before) if received else None,
             receipt_number=number() if received else "", **extra)
-        funding.record_contribution(data, by_user_id=clerk)
+        record_contribution(data, by_user_id=clerk)
 
     def goods(*rows):
-        return [funding.ItemInput(name=n, quantity=q, unit=u) for n, q, u in rows]
+        return [ItemInput(name=n, quantity=q, unit=u) for n, q, u in rows]
 
     if demo is not None:
         made = lines(demo, actual=False)
@@ -118,4 +120,4 @@ def seed_demo_funding() -> None:
     give("Perumda Tirta Bhagasasi", None, "cash", 25_000_000, received=True, days_before=0,
          description="Dana CSR program BOTRAM tahunan")
     if db.session.get(FundingTarget, today.year) is None:
-        funding.set_target(today.year, "60", by_user_id=coordinator)
+        set_target(today.year, "60", by_user_id=coordinator)

@@ -7,10 +7,10 @@ import io
 from datetime import date
 from flask_babel import lazy_gettext as _l
 
-from ..models import Contribution
-from . import DomainError
-from .funding import (FORMS, IN_KIND_CATEGORIES, SPONSOR_KINDS, STATUSES, ContributionFilter, list_contributions,
-                      status_key)
+from ...models import Contribution
+from .. import DomainError
+from .contributions import ContributionFilter, list_contributions
+from .shared import FORMS, IN_KIND_CATEGORIES, SPONSOR_KINDS, STATUSES, status_key
 
 HEADER = ["No. catatan", "Tanggal buku", "Sponsor", "Jenis sponsor", "Sektor", "Kegiatan", "Tanggal kegiatan",
           "Bentuk", "Jenis barang/jasa", "Keterangan", "Status", "Nilai dibukukan (Rp)",
