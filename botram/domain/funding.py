@@ -40,6 +40,7 @@ from typing import Iterable
 import lokal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import (AuditLog, BudgetCategory, BudgetLine, Contribution, ContributionForm, ContributionItem,
@@ -512,7 +513,9 @@ class ContributionFilter:
 
 
 def list_contributions(f: ContributionFilter) -> list[Contribution]:
+    # The joined sponsor and event fill the relationships (lists and exports read both on every row).
     query = (sa.select(Contribution).join(Sponsor).outerjoin(Event, Contribution.event_id == Event.id)
+             .options(contains_eager(Contribution.sponsor), contains_eager(Contribution.event))
              .order_by(sa.func.coalesce(Contribution.received_on, Contribution.pledged_on).desc(),
                        Contribution.id.desc()))
     book_date = sa.func.coalesce(Contribution.received_on, Contribution.pledged_on)

@@ -39,13 +39,12 @@ def _safe(value):
     return value
 
 
-def _row(c: Contribution) -> list:
+def _row(c: Contribution, label) -> list:
     return [_safe(v) for v in [
-        # the labels are lazy strings (botram.domain.funding): a spreadsheet cell needs plain text
-        c.id, c.book_date, c.sponsor.name, str(SPONSOR_KINDS.get(c.sponsor.kind, c.sponsor.kind)), c.sponsor.sector,
+        c.id, c.book_date, c.sponsor.name, label(SPONSOR_KINDS, c.sponsor.kind), c.sponsor.sector,
         c.event.title if c.event else "Program BOTRAM (tanpa kegiatan)", c.event.date if c.event else None,
-        str(FORMS.get(c.form, c.form)), str(IN_KIND_CATEGORIES.get(c.category or "", "")), c.description,
-        str(STATUSES[status_key(c)]), c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
+        label(FORMS, c.form), label(IN_KIND_CATEGORIES, c.category or "", ""), c.description,
+        label(STATUSES, status_key(c)), c.value, c.claimed_value, c.pledged_on, c.received_on, c.receipt_number,
         c.bast_number, c.valuation_basis, c.void_reason or c.cancelled_reason,
     ]]
 
@@ -55,7 +54,16 @@ def export_rows(date_from: date | None, date_to: date | None) -> list[list]:
     start, end = check_period(date_from, date_to)
     rows = list_contributions(ContributionFilter(date_from=start, date_to=end))
     rows.sort(key=lambda c: (c.book_date, c.id))
-    return [_row(c) for c in rows]
+    # The labels are lazy strings (botram.domain.funding): a spreadsheet cell needs plain text, and
+    # translating each once rather than per row keeps a year's export (thousands of rows) fast.
+    texts: dict = {}
+
+    def label(labels: dict, key: str, default=None) -> str:
+        if (id(labels), key) not in texts:
+            texts[id(labels), key] = str(labels.get(key, key if default is None else default))
+        return texts[id(labels), key]
+
+    return [_row(c, label) for c in rows]
 
 
 def to_csv(rows: list[list]) -> bytes:
