@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import io
+import os
 import random
 import re
 import secrets
@@ -485,6 +486,9 @@ def main() -> None:
                 browsers[user] = Browser(server.port)
                 browsers[user].login(user)
             results.append(measure(browsers[user], label, path, args.runs))
+    # Other work on the machine shows in every figure: say how busy it was.
+    print("load average (1/5/15 min) after the pages: " + " / ".join(f"{v:.1f}" for v in os.getloadavg())
+          + f" on {os.cpu_count()} cores")
     slow = [r["label"] for r in results if r["p95"] > 1000 or r["status"] != 200]
     print("over 1 s at p95 (or not 200): " + (", ".join(slow) if slow else "none"))
     if not args.skip_import:
