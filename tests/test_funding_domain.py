@@ -295,6 +295,9 @@ def test_exports_hold_one_row_per_contribution(app):
     book = load_workbook(io.BytesIO(to_xlsx(rows, "uji")))
     sheet = book["Sumbangan"]
     assert sheet.max_row == 3 and sheet.cell(2, 12).value == 1_500_000 and sheet.cell(3, 13).value == 2_500_000
+    assert sheet.cell(2, 12).number_format == '"Rp" #,##0' and sheet.cell(2, 2).number_format == "dd/mm/yyyy"
+    assert sheet.cell(2, 2).value.date() == cash.book_date and sheet.cell(2, 1).value == cash.id
+    assert sheet.cell(1, 3).value == "Sponsor" and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:S3"
     with pytest.raises(DomainError) as exc:
         export_rows(today, today - timedelta(days=1))
     assert exc.value.field == "date_to"

@@ -2,7 +2,8 @@
 and the demo history."""
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -13,7 +14,7 @@ from botram.domain import skm
 from botram.domain.clock import today_wib, to_wib, wib_to_utc
 from botram.domain.reports_demo import StepPlan, record_visit, seed_demo_reports
 from botram.extensions import db
-from botram.models import AuditLog, Desk, EventStatus, StepStatus, SurveyResponse, UNSUR_KEYS, Visit
+from botram.models import AuditLog, Desk, EventStatus, Region, StepStatus, SurveyResponse, UNSUR_KEYS, Visit
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
@@ -273,3 +274,41 @@ def test_regency_view_domain(app, world):
     assert sum(m[2] for m in months) == 2 and sum(m[3] for m in months) == 4
     assert [r.code for r in view.requests] == [later.desa_code]
     assert regency_view(year=2001).events == []
+
+
+def test_regency_view_figures_by_hand(app):
+    """Per-event and overall IKM, visits and requests by year, summed by the database, against hand-derived
+    values: two held events a year apart and a planned one."""
+    from botram.domain.regency import regency_view
+
+    today = today_wib()
+    this_year = make_event("BOTRAM Ini", day=date(today.year, 1, 1), status=EventStatus.CLOSED.value)
+    last_year = make_event("BOTRAM Lalu", day=date(today.year - 1, 6, 1), status=EventStatus.CLOSED.value,
+                           kecamatan="Muaragembong")
+    desk = {e.id: make_desk(e, 1, "DISDUKCAPIL", ["KK"]) for e in (this_year, last_year)}
+    desa = list(db.session.scalars(sa.select(Region.code).where(Region.level == 4).order_by(Region.code).limit(2)))
+
+    def visit(event, scores, next_desa=None):
+        at = wib_to_utc(event.date, time(9))
+        made = record_visit(event, at, [StepPlan(service("KK"), called_at=at + timedelta(minutes=5),
+                                                 finished_at=at + timedelta(minutes=15), desk=desk[event.id])])
+        if scores is not None:
+            db.session.add(SurveyResponse(visit_id=made.id, event_id=event.id, next_desa_code=next_desa,
+                                          **{k: scores for k in UNSUR_KEYS}))
+        db.session.commit()
+
+    visit(this_year, 4, desa[0])
+    visit(this_year, 3, desa[0])
+    visit(this_year, None)
+    visit(last_year, 1, desa[1])
+    view = regency_view()
+    rows = {r.event.title: (r.visits, r.done, r.ikm.respondents, r.ikm.ikm) for r in view.events}
+    # this year: NRR (4 + 3) / 2 = 3.5 -> 87.50; last year: 1 -> 25.00; overall (4 + 3 + 1) / 3 -> 66.67
+    assert rows == {"BOTRAM Ini": (3, 3, 2, Decimal("87.50")), "BOTRAM Lalu": (1, 1, 1, Decimal("25.00"))}
+    assert (view.ikm.respondents, view.ikm.population, view.ikm.ikm) == (3, 4, Decimal("66.67"))
+    assert [(r.code, r.requests) for r in view.requests] == [(desa[0], 2), (desa[1], 1)]
+    year = regency_view(year=today.year)
+    assert [r.event.title for r in year.events] == ["BOTRAM Ini"]
+    assert (year.ikm.respondents, year.ikm.ikm) == (2, Decimal("87.50"))
+    assert [(r.code, r.requests) for r in year.requests] == [(desa[0], 2)]
+    assert [(r.code, r.requests) for r in regency_view(year=today.year - 1).requests] == [(desa[1], 1)]

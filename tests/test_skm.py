@@ -275,3 +275,42 @@ def test_next_location_tally(day):
     tally = skm.next_location_tally(day.event.id)
     assert [(t.code, t.requests) for t in tally] == [(first, 2), (second, 1)]
     assert skm.next_location_tally() == tally
+
+
+# ---------------------------------------------------------------------------------------- figures by hand
+# The reads below are summed by the database (score_totals); these tests pin their figures to values worked
+# out by hand, so a change of query cannot change a report.
+
+def test_group_ikm_counts_a_visit_once_per_agency(day):
+    two_capil = day.visit("KTP-REKAM", "KK")       # all 4s; Disdukcapil twice, counted once there
+    capil_bapenda = day.visit("KK", "PBB-BAYAR")   # all 2s
+    day.visit("PBB-BAYAR")                          # served, no survey: population only
+    day.visit("KTP-REKAM", status=StepStatus.NO_SHOW.value)  # not served: neither
+    skm.submit_survey(two_capil.public_token, ALL_FOUR)
+    skm.submit_survey(capil_bapenda.public_token, {k: 2 for k in UNSUR_KEYS})
+    agencies, services = skm.ikm_by_group(day.event.id)
+    # Disdukcapil: visits 1 and 2 served, both answered: NRR (4 + 2) / 2 = 3 -> 75.00 (counting visit 1
+    # once per service would give (4 + 4 + 2) / 3 -> 83.33). Bapenda: visits 2 and 3 served, one answer of 2s.
+    assert [(g.name, g.result.respondents, g.result.population, g.result.ikm) for g in agencies] == [
+        ("Bapenda", 1, 2, Decimal("50.00")), ("Disdukcapil", 2, 2, Decimal("75.00"))]
+    by_service = {g.name: (g.result.respondents, g.result.population, g.result.ikm) for g in services}
+    assert by_service == {service("KTP-REKAM").name: (1, 1, Decimal("100.00")),
+                          service("KK").name: (2, 2, Decimal("75.00")),
+                          service("PBB-BAYAR").name: (1, 2, Decimal("50.00"))}
+    assert [g.agency_name for g in services] == ["Bapenda", "Disdukcapil", "Disdukcapil"]
+    event = skm.ikm_for_event(day.event.id)
+    assert (event.respondents, event.population, event.ikm) == (2, 4, Decimal("75.00"))
+    assert {e.key: e.nrr for e in event.elements} == {k: Decimal("3.000") for k in UNSUR_KEYS}
+
+
+def test_profile_tally(day):
+    a, b, c = day.visit("KK"), day.visit("KK"), day.visit("KK")
+    skm.submit_survey(a.public_token, ALL_FOUR, sex="P", age_band="30-39", education="sma", occupation="irt")
+    skm.submit_survey(b.public_token, ALL_FOUR, sex="P", age_band="60+")
+    skm.submit_survey(c.public_token, ALL_FOUR, sex="L", age_band="30-39", education="s1", occupation="irt")
+    tally = {name: {str(label): n for label, n in rows if n} for name, rows in skm.profile_tally(day.event.id).items()}
+    assert tally == {"sex": {"Perempuan": 2, "Laki-laki": 1},
+                     "age_band": {"30–39 tahun": 2, "60 tahun ke atas": 1},
+                     "education": {"SMA/SMK": 1, "S1": 1, "Tidak diisi": 1},
+                     "occupation": {"Ibu rumah tangga": 2, "Tidak diisi": 1}}
+    assert all(len(rows) == len(skm.PROFILE_CHOICES[name]) + 1 for name, rows in skm.profile_tally(day.event.id).items())

@@ -183,12 +183,20 @@ def hours_report(event_id: int, *, at: datetime | None = None) -> HoursReport:
         cursor = cursor + timedelta(hours=1)
     index = {row.start: row for row in rows}
 
+    by_moment: dict[datetime, HourRow] = {}  # a visit's steps arrive at its own moment: floor each moment once
+
+    def hour_of(moment: datetime) -> HourRow:
+        row = by_moment.get(moment)
+        if row is None:
+            row = by_moment[moment] = index[_hour_floor(moment)]
+        return row
+
     for created in arrivals:
-        index[_hour_floor(created)].arrivals += 1
+        hour_of(created).arrivals += 1
     for row in steps:
         if row.status == StepStatus.TRANSFERRED.value:
             continue
-        index[_hour_floor(row.arrived_at)].agencies[row.agency_id].demand += 1
+        hour_of(row.arrived_at).agencies[row.agency_id].demand += 1
     for row in rows:
         lo, hi = row.start, row.start + timedelta(hours=1)
         for desk in desks:

@@ -7,14 +7,14 @@ when a held event took place in it. Reads only.
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Event, EventStatus, Region, Step, StepStatus, SurveyResponse, UNSUR_KEYS, Visit
+from ..models import Event, EventStatus, Region, Step, StepStatus, SurveyResponse, Visit
 from . import skm
 from .clock import today_wib
 from .reference import BEKASI_REGENCY
@@ -124,10 +124,8 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
     done = dict(db.session.execute(
         sa.select(Step.event_id, sa.func.count()).where(Step.status == StepStatus.DONE.value)
         .group_by(Step.event_id)).all())
-    answers: dict[int, list[dict]] = defaultdict(list)
-    columns = [getattr(SurveyResponse, key) for key in UNSUR_KEYS]
-    for row in db.session.execute(sa.select(SurveyResponse.event_id, *columns)):
-        answers[row[0]].append(dict(zip(UNSUR_KEYS, row[1:])))
+    # Respondents and score totals per event, summed by the database (the IKM needs nothing else).
+    answers = skm.score_totals(SurveyResponse.event_id)
 
     desa_rows = {d.code: DesaCoverage(d.code, d.label) for d in desa}
     kec_rows = {k.code: KecamatanCoverage(k.code, k.name) for k in kecamatan}
@@ -141,8 +139,9 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
         place = desa_rows.get(event.desa_code) if event.desa_code else None
         if _held(event, today):
             count = visits.get(event.id, 0)
+            n, sums = answers.get(event.id, (0, {}))
             held_rows.append(EventRow(event, count, done.get(event.id, 0),
-                                      skm.compute_ikm(answers.get(event.id, []), population=count)))
+                                      skm.ikm_from_totals(n, sums, population=count)))
             for target in (kec, place):
                 if target is None:
                     continue
@@ -154,9 +153,7 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
                 if target is not None:
                     target.planned += 1
 
-    requests = skm.next_location_tally()
-    if year:
-        requests = _requests_in_year(year)
+    requests = skm.next_location_tally(year=year or None)
     for request in requests:
         if request.code in desa_rows:
             desa_rows[request.code].requested += request.requests
@@ -167,24 +164,14 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
     trend = _trend(held_rows)
     upcoming = db.session.scalars(sa.select(Event).where(Event.date >= today).order_by(Event.date, Event.id)).all()
     upcoming = [e for e in upcoming if not (e.status == EventStatus.CLOSED.value)]
-    all_answers = [a for row in held_rows for a in answers.get(row.event.id, [])]
-    overall = skm.compute_ikm(all_answers, population=sum(r.visits for r in held_rows))
+    respondents, totals = 0, Counter()
+    for row in held_rows:
+        n, sums = answers.get(row.event.id, (0, {}))
+        respondents += n
+        totals.update(sums)
+    overall = skm.ikm_from_totals(respondents, totals, population=sum(r.visits for r in held_rows))
     return RegencyView(kecamatan=list(kec_rows.values()), events=held_rows, trend=trend, upcoming=upcoming,
                        requests=requests, ikm=overall, today=today)
-
-
-def _requests_in_year(year: int) -> list[skm.NextLocation]:
-    ids = set(db.session.scalars(sa.select(Event.id).where(
-        Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))))
-    totals: Counter = Counter()
-    rows = {}
-    for event_id in ids:
-        for row in skm.next_location_tally(event_id):
-            totals[row.code] += row.requests
-            rows[row.code] = row
-    result = [skm.NextLocation(code, rows[code].desa, rows[code].kecamatan, n) for code, n in totals.items()]
-    result.sort(key=lambda r: (-r.requests, r.kecamatan, r.desa))
-    return result
 
 
 def _trend(rows: list[EventRow]) -> list[MonthRow]:

@@ -22,8 +22,9 @@ audit entry (no personal data; the comment is not copied) and commit. A broken r
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping
@@ -31,6 +32,7 @@ from typing import Iterable, Mapping
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -185,6 +187,12 @@ def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowes
         n += 1
         for key in UNSUR_KEYS:
             totals[key] += int(row[key])
+    return ikm_from_totals(n, totals, population=population, lowest_count=lowest_count)
+
+
+def ikm_from_totals(n: int, totals: Mapping[str, int], *, population: int = 0, lowest_count: int = 3) -> IkmResult:
+    """The IKM of `n` responses whose scores add up to `totals` per element: what `compute_ikm` computes, for
+    totals the database has summed (the regency's 60,000 answers are not loaded one by one)."""
     sample = sample_size(population)
     if n == 0:
         return IkmResult(respondents=0, ikm=None, grade=None, elements=[], population=population,
@@ -213,20 +221,30 @@ def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowes
 
 # ---------------------------------------------------------------------------------------------- reads
 
-def _responses(event_id: int) -> list[SurveyResponse]:
-    return list(db.session.scalars(
-        sa.select(SurveyResponse).where(SurveyResponse.event_id == event_id).order_by(SurveyResponse.id)))
+SCORE_SUMS = tuple(sa.func.coalesce(sa.func.sum(getattr(SurveyResponse, key)), 0) for key in UNSUR_KEYS)
 
 
-def _done_services(event_id: int) -> dict[int, set[int]]:
-    """visit id -> ids of the services of its done steps."""
-    rows = db.session.execute(
-        sa.select(Step.visit_id, Step.service_id)
-        .where(Step.event_id == event_id, Step.status == StepStatus.DONE.value))
-    served: dict[int, set[int]] = defaultdict(set)
-    for visit_id, service_id in rows:
-        served[visit_id].add(service_id)
-    return served
+def score_totals(*group: sa.ColumnElement, where: Iterable = (), join: tuple | None = None) -> dict:
+    """Respondents and score totals summed by the database, per group: {group value: (n, {key: total})}
+    (the value of the one group column; None without one). Groups without a response are left out."""
+    query = sa.select(*group, sa.func.count(SurveyResponse.id), *SCORE_SUMS).select_from(SurveyResponse)
+    if join is not None:
+        query = query.join(*join)
+    query = query.where(*where)
+    if group:
+        query = query.group_by(*group)
+    result = {}
+    for row in db.session.execute(query):
+        key = row[0] if group else None
+        n = row[len(group)]
+        if n:
+            result[key] = (n, dict(zip(UNSUR_KEYS, (int(v) for v in row[len(group) + 1:]))))
+    return result
+
+
+def _ikm(totals: dict, key, population: int) -> IkmResult:
+    n, sums = totals.get(key, (0, {}))
+    return ikm_from_totals(n, sums, population=population)
 
 
 def event_visit_count(event_id: int) -> int:
@@ -235,7 +253,7 @@ def event_visit_count(event_id: int) -> int:
 
 def ikm_for_event(event_id: int) -> IkmResult:
     """The event's IKM over every response, against the sample its visits require."""
-    return compute_ikm([r.scores() for r in _responses(event_id)], population=event_visit_count(event_id))
+    return _ikm(score_totals(where=[SurveyResponse.event_id == event_id]), None, event_visit_count(event_id))
 
 
 @dataclass
@@ -250,43 +268,44 @@ class GroupIkm:
 def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
     """(per agency, per service) IKM of the event. A response counts for every service/agency of its visit's
     done steps; the population of a group is the number of visits served there."""
-    responses = _responses(event_id)
-    served = _done_services(event_id)
+    done = (Step.event_id == event_id, Step.status == StepStatus.DONE.value)
+    # (visit, service) and (visit, agency) pairs of done steps, each once: a visit served twice by one
+    # agency counts once for it.
+    by_service = sa.select(Step.visit_id, Step.service_id.label("group_id")).where(*done).distinct().subquery()
+    by_agency = (sa.select(Step.visit_id, Service.agency_id.label("group_id"))
+                 .join(Service, Service.id == Step.service_id).where(*done).distinct().subquery())
+    groups = []
+    for served in (by_agency, by_service):
+        population = dict(db.session.execute(
+            sa.select(served.c.group_id, sa.func.count()).group_by(served.c.group_id)).all())
+        totals = score_totals(served.c.group_id, join=(served, served.c.visit_id == SurveyResponse.visit_id),
+                              where=[SurveyResponse.event_id == event_id])
+        groups.append((population, totals))
+    (pop_agency, agency_totals), (pop_service, service_totals) = groups
     services = {s.id: s for s in db.session.scalars(
-        sa.select(Service).where(Service.id.in_({sid for ids in served.values() for sid in ids})))}
+        sa.select(Service).where(Service.id.in_(set(pop_service))).options(joinedload(Service.agency)))}
     agencies = {a.id: a for a in db.session.scalars(sa.select(Agency))}
-    by_service: dict[int, list[dict]] = defaultdict(list)
-    by_agency: dict[int, list[dict]] = defaultdict(list)
-    pop_service: Counter = Counter()
-    pop_agency: Counter = Counter()
-    for visit_id, service_ids in served.items():
-        for sid in service_ids:
-            pop_service[sid] += 1
-        for aid in {services[sid].agency_id for sid in service_ids}:
-            pop_agency[aid] += 1
-    for response in responses:
-        service_ids = served.get(response.visit_id, set())
-        for sid in service_ids:
-            by_service[sid].append(response.scores())
-        for aid in {services[sid].agency_id for sid in service_ids}:
-            by_agency[aid].append(response.scores())
     agency_rows = [GroupIkm(aid, agencies[aid].short_name, agencies[aid].color, None,
-                            compute_ikm(by_agency[aid], population=pop_agency[aid]))
+                            _ikm(agency_totals, aid, pop_agency[aid]))
                    for aid in sorted(pop_agency, key=lambda a: agencies[a].short_name)]
     service_rows = [GroupIkm(sid, services[sid].name, services[sid].agency.color, services[sid].agency.short_name,
-                             compute_ikm(by_service[sid], population=pop_service[sid]))
+                             _ikm(service_totals, sid, pop_service[sid]))
                     for sid in sorted(pop_service, key=lambda s: (services[s].agency.short_name, services[s].name))]
     return agency_rows, service_rows
 
 
 def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
     """Counts per profile answer (as the regulation's report tabulates respondents); the labels are lazy strings."""
-    responses = _responses(event_id)
+    columns = [getattr(SurveyResponse, name) for name in PROFILE_CHOICES]
+    counts = {name: Counter() for name in PROFILE_CHOICES}
+    for *answers, n in db.session.execute(sa.select(*columns, sa.func.count()).where(
+            SurveyResponse.event_id == event_id).group_by(*columns)):
+        for name, answer in zip(PROFILE_CHOICES, answers):
+            counts[name][answer] += n
     result = {}
     for name, choices in PROFILE_CHOICES.items():
-        counts = Counter(getattr(r, name) for r in responses)
-        rows = [(label, counts.get(code, 0)) for code, label in choices.items()]
-        rows.append((_l("Tidak diisi"), counts.get(None, 0)))
+        rows = [(label, counts[name].get(code, 0)) for code, label in choices.items()]
+        rows.append((_l("Tidak diisi"), counts[name].get(None, 0)))
         result[name] = rows
     return result
 
@@ -299,12 +318,17 @@ class NextLocation:
     requests: int
 
 
-def next_location_tally(event_id: int | None = None, limit: int | None = None) -> list[NextLocation]:
-    """Where citizens asked BOTRAM to go next, most requested first (one event, or every event)."""
+def next_location_tally(event_id: int | None = None, limit: int | None = None, *,
+                        year: int | None = None) -> list[NextLocation]:
+    """Where citizens asked BOTRAM to go next, most requested first (one event, the events dated in one
+    year, or every event)."""
     query = (sa.select(SurveyResponse.next_desa_code, sa.func.count())
              .where(SurveyResponse.next_desa_code.is_not(None)).group_by(SurveyResponse.next_desa_code))
     if event_id is not None:
         query = query.where(SurveyResponse.event_id == event_id)
+    if year is not None:
+        query = query.join(Event, Event.id == SurveyResponse.event_id).where(
+            Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))
     counts = dict(db.session.execute(query).all())
     if not counts:
         return []

@@ -116,8 +116,12 @@ def event_report(event_id: int, *, at: datetime | None = None) -> EventReport:
     by_agency: dict[int, GroupRow] = {}
     for (visit_id, status, outcome, arrived, called, finished, sid, scode, sname, aid, acode, aname,
          color) in rows:
-        srow = by_service.setdefault(sid, GroupRow(sid, scode, sname, aname, color))
-        arow = by_agency.setdefault(aid, GroupRow(aid, acode, aname, aname, color))
+        srow = by_service.get(sid)
+        if srow is None:  # not setdefault, which built a GroupRow (two Counters, two Durations, a set) per step
+            srow = by_service[sid] = GroupRow(sid, scode, sname, aname, color)
+        arow = by_agency.get(aid)
+        if arow is None:
+            arow = by_agency[aid] = GroupRow(aid, acode, aname, aname, color)
         for group in (srow, arow):
             group.states[status] += 1
             if status != StepStatus.TRANSFERRED.value:

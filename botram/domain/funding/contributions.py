@@ -8,6 +8,7 @@ from datetime import date
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
@@ -266,7 +267,9 @@ class ContributionFilter:
 
 
 def list_contributions(f: ContributionFilter) -> list[Contribution]:
+    # The joined sponsor and event fill the relationships (lists and exports read both on every row).
     query = (sa.select(Contribution).join(Sponsor).outerjoin(Event, Contribution.event_id == Event.id)
+             .options(contains_eager(Contribution.sponsor), contains_eager(Contribution.event))
              .order_by(sa.func.coalesce(Contribution.received_on, Contribution.pledged_on).desc(),
                        Contribution.id.desc()))
     book_date = sa.func.coalesce(Contribution.received_on, Contribution.pledged_on)
