@@ -36,10 +36,11 @@ new MutationObserver(function () {
 """
 
 
-def listen(port: int, event_id: int, arrivals: list[float]) -> None:
-    """Hold the board's event stream like a projector would and note when each new panel arrives."""
+def listen(port: int, event_id: int, version: int, arrivals: list[float]) -> None:
+    """Hold the board's event stream like a projector would (saying the version its page was drawn with, so
+    the stream sends only what is newer) and note when each new panel arrives."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", f"/board/{event_id}/stream")
+    conn.request("GET", f"/board/{event_id}/stream?v={version}")
     response = conn.getresponse()
     while True:
         line = response.fp.readline()
@@ -117,8 +118,10 @@ def main() -> None:
             page.goto(f"http://127.0.0.1:{server.port}/board/{event_id}")
             page.wait_for_selector(".latest-empty")
         streams: list[list[float]] = [[] for _ in range(args.boards)]
+        _s, shown, _e = api.request("GET", f"/api/v1/events/{event_id}/board")
         for arrivals in streams:
-            threading.Thread(target=listen, args=(server.port, event_id, arrivals), daemon=True).start()
+            threading.Thread(target=listen, args=(server.port, event_id, shown["version"], arrivals),
+                             daemon=True).start()
         time.sleep(1.0)  # every board's event stream connected
 
         desk_client = Client(server.port, officer)

@@ -1,4 +1,4 @@
-"""Wakes server-sent-event streams when an event's queue version changes.
+"""Wakes server-sent-event streams when an event's queue version changes, and paces what they send.
 
 The version lives in the database, so this works with several server processes: each process runs one
 watcher thread per watched event that reads the version (one primary-key SELECT) every POLL seconds and
@@ -13,13 +13,30 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 
-from flask import Flask
+from flask import Flask, Response, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 POLL = 0.05  # a primary-key read 20 times a second per watched event and process: next to nothing
 IDLE_STOP = 60.0
+
+KEEPALIVE_SECONDS = 15
+STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever by a forgotten tab
+MIN_GAP_SECONDS = 0.25  # coalesces bursts: ten calls in a second give at most four refreshes
+# Changes that land together (an officer's finish and next call, two desks pressing at once) are sent as
+# one refresh: the stream waits this long after a change before it sends, so the second change does not
+# fall into the gap after the first and wait a quarter of a second.
+SETTLE_SECONDS = 0.04
+RETRY_MS = 1000  # how soon a browser reconnects a stream that ended (EventSource's `retry`)
+
+
+def newer(version: int | None, known: int | None) -> bool:
+    """Whether `version` should reach a screen that shows `known`. Versions only grow, so an older one is a
+    stale read (another process's watcher a few milliseconds behind, a poll overtaken by a push): a screen
+    never steps back to it."""
+    return version is not None and (known is None or version > known)
 
 
 class _Watcher:
@@ -63,10 +80,10 @@ class _Watcher:
         self.stopped = True
 
     def wait(self, known: int | None, timeout: float) -> int | None:
-        """Block until the version differs from `known` or `timeout` passes; return the version seen."""
+        """Block until the version is newer than `known` or `timeout` passes; return the version seen."""
         self.last_interest = time.monotonic()
         with self.changed:
-            self.changed.wait_for(lambda: self.version is not None and self.version != known, timeout)
+            self.changed.wait_for(lambda: newer(self.version, known), timeout)
             return self.version
 
 
@@ -114,6 +131,52 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
     if current.version is not None and time.monotonic() - current.read_at <= max_age:
         return current.version
     return None
+
+
+def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> Iterator[int | None]:
+    """The versions one stream sends, in order, for a screen that shows `known`; None when a keep-alive is due.
+
+    A change is sent SETTLE_SECONDS after it is seen (what lands with it goes along), then the stream waits
+    MIN_GAP_SECONDS, in which changes only accumulate: a burst reaches a screen as a few refreshes that end
+    on its latest version. `watch` gives this process's watcher of the event (a new one when an idle watcher
+    stopped); `clock` has `monotonic` and `sleep` (tests pass a controlled one). Ends after STREAM_SECONDS.
+    """
+    started = clock.monotonic()
+    while clock.monotonic() - started < STREAM_SECONDS:
+        version = watch().wait(known, KEEPALIVE_SECONDS)
+        if not newer(version, known):
+            yield None
+            continue
+        clock.sleep(SETTLE_SECONDS)
+        latest = watch().version
+        known = latest if newer(latest, version) else version
+        yield known
+        clock.sleep(MIN_GAP_SECONDS)
+
+
+def known_version() -> int | None:
+    """The version the screen asking for a stream already shows: the id of the last event its EventSource
+    received (the browser sends it again when it reconnects by itself), else the `v` its page was drawn with."""
+    last = request.headers.get("Last-Event-ID", "")
+    if last.isascii() and last.isdigit() and len(last) <= 12:
+        return int(last)
+    return request.args.get("v", type=int)
+
+
+def sse_event(name: str, html: str, version: int) -> str:
+    """One server-sent event: its name (what `sse-swap` listens for), the version as its id, the HTML as data
+    (every line of it a `data:` line; the browser joins them with newlines again)."""
+    data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+    return f"event: {name}\nid: {version}\n{data}\n"
+
+
+def sse_response(events: Iterator[str]) -> Response:
+    """A streaming answer that proxies and browsers neither buffer nor cache (docs/operations.md)."""
+    def framed():
+        yield f"retry: {RETRY_MS}\n: connected\n\n"  # flushes the headers at once
+        yield from events
+    return Response(framed(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @sa_event.listens_for(Session, "after_commit")

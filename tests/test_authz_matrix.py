@@ -56,7 +56,7 @@ EXPECTED: dict[str, str | frozenset] = {
         "index", "event", "today", "ticket", "cancel", "restore", "check_nik")},
     # desk console
     **{f"desk.{name}": DESK for name in (
-        "index", "console", "waiting", "call_next", "start", "finish", "no_show", "recall", "transfer",
+        "index", "console", "stream", "call_next", "start", "finish", "no_show", "recall", "transfer",
         "reveal_nik", "set_state", "guidance", "undo")},
     # projector and citizen pages
     "board.show": PUBLIC,
@@ -193,6 +193,6 @@ def test_every_route_answers_as_the_matrix_says(app, client, role):
 def test_pages_refused_to_anonymous_htmx_send_hx_redirect(app, client, htmx_headers):
     """An expired session during an htmx request never swaps the login form into a panel."""
     world = build_world()
-    response = client.get(f"/desk/{world.desk.id}/waiting", headers=htmx_headers)
+    response = client.get(f"/desk/{world.desk.id}/stream", headers=htmx_headers)
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/login")

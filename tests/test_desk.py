@@ -1,5 +1,5 @@
 """The desk console: who may open which desk, every action with good and bad input, NIK masking and the
-audited reveal, the cheap live poll, and the guidance sheet page."""
+audited reveal, the live stream, and the guidance sheet page."""
 import json
 from datetime import time
 
@@ -71,7 +71,7 @@ def test_console_opens_for_desk_roles(client, auth, world, role):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Panggil berikutnya" in html and 'data-shortcut="n"' in html
-    assert 'hx-trigger="every 3s"' in html
+    assert f'sse-connect="/desk/{world["desk"].id}/stream?' in html and "every 3s" not in html
 
 
 @pytest.mark.parametrize("role", ["resepsionis", "keuangan"])
@@ -85,15 +85,15 @@ def test_console_refuses_other_roles(client, auth, world, role):
 def test_anonymous_goes_to_login_and_htmx_gets_hx_redirect(client, world):
     response = client.get(f"/desk/{world['desk'].id}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    poll = client.get(f"/desk/{world['desk'].id}/waiting?v=0", headers={"HX-Request": "true"})
-    assert poll.status_code == 401 and poll.headers["HX-Redirect"].startswith("/login")
+    stream = client.get(f"/desk/{world['desk'].id}/stream?v=0", headers={"HX-Request": "true"})
+    assert stream.status_code == 401 and stream.headers["HX-Redirect"].startswith("/login")
 
 
 def test_petugas_of_another_agency_gets_403(client, auth, world):
     auth.login("petugas3")  # Bapenda
     assert client.get(f"/desk/{world['desk'].id}").status_code == 403
     assert client.post(f"/desk/{world['desk'].id}/call-next").status_code == 403
-    assert client.get(f"/desk/{world['desk'].id}/waiting?v=0").status_code == 403
+    assert client.get(f"/desk/{world['desk'].id}/stream?v=0").status_code == 403
     assert client.get(f"/desk/{world['pbb'].id}").status_code == 200
 
 
@@ -544,47 +544,111 @@ def test_reveal_refused_for_a_finished_step(client, auth, world, htmx_headers):
     assert count(AuditLog, AuditLog.action == "visit.reveal_nik") == 0
 
 
+def _ids(world) -> dict:
+    """The stream releases the database session before it waits, detaching the test's objects: these tests
+    work with ids read first."""
+    return {"event": world["event"].id, "desk": world["desk"].id, "resepsionis": world["users"]["resepsionis"].id,
+            "petugas": world["users"]["petugas"].id}
+
+
+def _issue(ids, codes, **kwargs) -> str:
+    visit = queue.issue_visit(ids["event"], [service(c).id for c in codes], by_user_id=ids["resepsionis"],
+                              **kwargs).visit
+    return visit.code
+
+
+def _version(ids) -> int:
+    return db.session.scalar(sa.select(Event.queue_version).where(Event.id == ids["event"]))
+
+
+def _stream(client, ids, v, *, current=0, state="open", **headers):
+    """The desk's event stream as the console opens it; its first chunk (the greeting) already read."""
+    response = client.get(f"/desk/{ids['desk']}/stream?v={v}&current={current}&state={state}",
+                          buffered=False, headers=headers)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers["X-Accel-Buffering"] == "no"
+    chunks = iter(response.response)
+    assert _text(next(chunks)).startswith("retry: ")
+    return response, chunks
+
+
+def _text(chunk) -> str:
+    return chunk.decode() if isinstance(chunk, bytes) else chunk
+
+
+def _event(chunk) -> tuple[str, int, str]:
+    """(name, id, data) of one server-sent event; the data lines joined as the browser joins them."""
+    fields = {"data": []}
+    for line in _text(chunk).rstrip("\n").split("\n"):
+        name, _, value = line.partition(": ")
+        fields["data"].append(value) if name == "data" else fields.setdefault(name, value)
+    return fields["event"], int(fields["id"]), "\n".join(fields["data"])
+
+
 def test_nik_never_in_the_waiting_list(client, auth, world):
-    issue(world, ["AKTA-MATI"], nik=NIK, name="Siti Aminah")
     auth.login("petugas1")
-    html = client.get(f"/desk/{world['desk'].id}/waiting?v=-1&current=0&state=open").get_data(as_text=True)
-    assert NIK not in html and "Siti" not in html
+    ids = _ids(world)
+    response, chunks = _stream(client, ids, _version(ids))
+    _issue(ids, ["AKTA-MATI"], nik=NIK, name="Siti Aminah")
+    name, _id, html = _event(next(chunks))
+    response.close()
+    assert name == "waiting" and NIK not in html and "Siti" not in html
 
 
-# ------------------------------------------------------------------ live poll
+# ------------------------------------------------------------------ live stream
 
-def test_poll_answers_204_while_the_version_is_unchanged(client, auth, world):
+def test_the_stream_pushes_the_waiting_list_when_reception_issues_a_ticket(client, auth, world):
     auth.login("petugas1")
-    v = version(world)
-    url = f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open"
-    response = client.get(url, headers={"HX-Request": "true"})
-    assert response.status_code == 204 and response.get_data() == b""
+    ids = _ids(world)
+    v = _version(ids)
+    response, chunks = _stream(client, ids, v)
+    visit_code = _issue(ids, ["KK"], priority="lansia")
+    name, sent_version, html = _event(next(chunks))
+    assert (name, sent_version) == ("waiting", _version(ids)) and sent_version > v
+    # the inside of the list only: the list element itself, which carries the stream's listener, stays
+    assert 'id="desk-waiting"' not in html and visit_code in html and "Lansia" in html
+    visit_code = _issue(ids, ["AKTA-MATI"])  # the next change: the same stream, the next version
+    name, later, html = _event(next(chunks))
+    response.close()
+    assert name == "waiting" and later > sent_version and visit_code in html
 
 
-def test_poll_returns_the_list_when_reception_issues_a_ticket(client, auth, world):
+def test_a_reconnecting_console_gets_only_what_is_newer_than_its_last_event(client, auth, world):
     auth.login("petugas1")
-    v = version(world)
-    visit = issue(world, ["KK"], priority="lansia")
-    response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
-                          headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert 'id="desk-waiting"' in html and visit.code in html and "Lansia" in html
-    assert f"v={version(world)}" in html
-    assert "HX-Retarget" not in response.headers
+    ids = _ids(world)
+    v = _version(ids)
+    _issue(ids, ["KK"])
+    # the browser reconnects by itself with the id of the last event it received: that, not the page's `v`
+    response, chunks = _stream(client, ids, v, **{"Last-Event-ID": str(_version(ids))})
+    _issue(ids, ["AKTA-MATI"])
+    name, sent_version, _html = _event(next(chunks))
+    response.close()
+    assert name == "waiting" and sent_version == _version(ids) == v + 2
 
 
-def test_poll_swaps_the_whole_console_when_the_current_visitor_changed_elsewhere(client, auth, world):
+def test_the_stream_swaps_the_whole_console_when_the_visitor_changed_elsewhere_and_ends(client, auth, world):
     auth.login("petugas1")
-    issue(world, ["KK"])
-    v = version(world)
-    call(world)  # e.g. the desk's hardware call button through the API
-    response = client.get(f"/desk/{world['desk'].id}/waiting?v={v}&current=0&state=open",
-                          headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == "closest #desk-console"
-    assert response.headers["HX-Reswap"] == "outerHTML"  # the console replaces itself, not its content
-    assert 'id="desk-console"' in response.get_data(as_text=True)
+    ids = _ids(world)
+    _issue(ids, ["KK"])
+    response, chunks = _stream(client, ids, _version(ids))
+    step_id = queue.call_next(ids["desk"], by_user_id=ids["petugas"]).id  # e.g. the desk's hardware call button through the API
+    name, _id, html = _event(next(chunks))
+    assert name == "console"
+    assert 'id="desk-console"' in html and f"current={step_id}" in html  # its own stream says what it shows
+    assert next(chunks, None) is None  # this stream is done: the console swapped in opens its own
+    response.close()
+
+
+def test_the_stream_of_a_console_showing_the_right_visitor_sends_only_the_list(client, auth, world):
+    auth.login("petugas1")
+    ids = _ids(world)
+    _issue(ids, ["KK"])
+    step_id = call(world).id
+    response, chunks = _stream(client, ids, _version(ids), current=step_id)
+    _issue(ids, ["KK"])
+    name, _id, _html = _event(next(chunks))
+    response.close()
+    assert name == "waiting"
 
 
 def test_waiting_list_shows_priority_time_and_other_services(client, auth, world):

@@ -53,7 +53,7 @@ def test_officer_cannot_open_or_act_at_another_agencys_desk(client, two):
     _login(client, "petugas-bapenda")
     desk, step = two["dukcapil"], two["s1"]
     before = _statuses(step)
-    for method, url in [("GET", f"/desk/{desk}"), ("GET", f"/desk/{desk}/waiting"),
+    for method, url in [("GET", f"/desk/{desk}"), ("GET", f"/desk/{desk}/stream"),
                         ("GET", f"/desk/{desk}/guidance/{step}"), ("POST", f"/desk/{desk}/call-next"),
                         ("POST", f"/desk/{desk}/steps/{step}/finish"), ("POST", f"/desk/{desk}/steps/{step}/no-show"),
                         ("POST", f"/desk/{desk}/steps/{step}/recall"), ("POST", f"/desk/{desk}/steps/{step}/start"),

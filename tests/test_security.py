@@ -240,7 +240,7 @@ def test_an_htmx_request_after_the_session_ended_gets_hx_redirect(client, auth, 
     auth.login("petugas")
     db.session.execute(sa.update(LoginSession).values(ended_at=LoginSession.created_at))
     db.session.commit()
-    response = client.get(f"/desk/{world.desk.id}/waiting", headers=htmx_headers)
+    response = client.get(f"/desk/{world.desk.id}/stream", headers=htmx_headers)
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
 
 

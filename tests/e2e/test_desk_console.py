@@ -1,5 +1,5 @@
 """The desk console in a real browser at 1366x768: keyboard-driven calling and finishing, the live waiting
-list, the transfer dialog, and the printable guidance sheet."""
+list and console through the console's stream, the transfer dialog, and the printable guidance sheet."""
 import json
 import urllib.request
 
@@ -120,39 +120,73 @@ def test_petugas_recalls_with_r_and_marks_a_no_show_with_m(live_server, page):
     expect(page.locator("#visitor-code")).to_have_text(codes[1])
 
 
-def test_a_waiting_list_poll_answered_after_an_action_is_dropped_quietly(live_server, page):
-    """The waiting list polls every 3 s; when the console changed, the answer replaces the whole console
-    (HX-Retarget). A poll still on its way when an action swapped the console belongs to a console that is
-    gone: its answer must be dropped, not raise "Invalid re-target" in the browser."""
-    codes = seed(live_server, [[["KTP-REKAM"], {}]])
+# Counts the console's event streams: the SSE extension opens them through window.EventSource.
+TRACK_STREAMS = """
+(() => {
+  const Real = window.EventSource;
+  window.__streams = [];
+  function Tracked(url, options) { const source = new Real(url, options); window.__streams.push(source); return source; }
+  Tracked.prototype = Real.prototype;
+  Object.assign(Tracked, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });
+  window.EventSource = Tracked;
+})();
+"""
+OPEN_STREAMS = "window.__streams.filter(s => s.readyState !== 2).map(s => s.url)"
+
+
+def open_streams(page, count: int = 1) -> list[str]:
+    """The URLs of the page's streams not closed, once there are `count` of them."""
+    for _ in range(100):
+        urls = page.evaluate(OPEN_STREAMS)
+        if len(urls) == count:
+            return urls
+        page.wait_for_timeout(100)
+    raise AssertionError(f"open streams: {page.evaluate(OPEN_STREAMS)}")
+
+
+def test_the_waiting_list_updates_through_the_stream_and_keeps_the_rows_that_did_not_change(live_server, page):
+    """No poll: the console's one stream pushes the list when reception issues a ticket, and the morph adds the
+    new row while the rows and list that were there stay the same elements."""
+    first = seed(live_server, [[["KTP-REKAM"], {}]])[0]
+    page.add_init_script(TRACK_STREAMS)
     login(page, live_server.url, "petugas1")
     open_desk(page, live_server, 1)
-    held = []
-    page.route("**/desk/*/waiting?*", lambda route: held.append(route))
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the waiting list did not poll"
-    page.keyboard.press("n")  # swaps the console while the poll is held
-    expect(page.locator("#visitor-code")).to_have_text(codes[0])
-    poll = held.pop(0)
-    answer = poll.fetch()  # asked now, it says the console changed
-    assert answer.headers.get("hx-retarget"), answer.headers
-    poll.fulfill(response=answer)
-    page.wait_for_timeout(500)
-    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    waiting = page.locator("#desk-waiting")
+    expect(waiting).to_contain_text(first)
+    assert "/desk/" in open_streams(page)[0]
+    page.evaluate("""() => {
+        document.getElementById('desk-waiting').__kept = 'list';
+        document.querySelector('#desk-waiting tbody tr').__kept = 'row';
+    }""")
+    asked = []
+    page.on("request", lambda request: asked.append((request.resource_type, request.url)))
 
-    # Polls that find the console changed elsewhere still replace the live console: finish through the API.
-    page.unroute("**/desk/*/waiting?*")
-    for late in held:
-        late.continue_()
+    late = seed(live_server, [[["KTP-CETAK"], {}]])[0]
+    expect(waiting).to_contain_text(late, timeout=8000)
+    expect(waiting.locator(".waiting-count")).to_have_text("2")
+    kept = page.evaluate("""() => [document.getElementById('desk-waiting').__kept,
+        [...document.querySelectorAll('#desk-waiting tbody tr')].map(tr => [tr.querySelector('.waiting-code').textContent, tr.__kept || null])]""")
+    assert kept == ["list", [[first, "row"], [late, None]]], kept
+    assert asked == [], f"the list came by a request, not through the stream: {asked}"
+    page.wait_for_timeout(200)
+    screenshot(page, "desk-console-streamed-1366")
+
+
+def test_an_action_replaces_the_console_and_its_stream_and_a_change_elsewhere_arrives_through_it(live_server, page):
+    """Each console says in its stream what it shows; an action swaps in a console that opens its own stream,
+    the extension closes the old one (never two at once), and a finish through the desk's call button (the
+    API) replaces the live console."""
+    codes = seed(live_server, [[["KTP-REKAM"], {}]])
+    page.add_init_script(TRACK_STREAMS)
+    login(page, live_server.url, "petugas1")
+    open_desk(page, live_server, 1)
+    assert "current=0" in open_streams(page)[0]
+    page.keyboard.press("n")
+    expect(page.locator("#visitor-code")).to_have_text(codes[0])
+    step_id = page.get_attribute("#desk-console", "data-current")
+    assert f"current={step_id}" in open_streams(page)[0]
+
     token = live_server.cli("create-token", "petugas1").strip()
-    engine = sa.create_engine(live_server.database_url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        step_id = conn.execute(sa.text("SELECT step.id FROM step JOIN visit ON visit.id = step.visit_id "
-                                       "WHERE visit.code = :code AND step.status = 'called'"), {"code": codes[0]}).scalar_one()
-    engine.dispose()
     finish = urllib.request.Request(f"{live_server.url}/api/v1/steps/{step_id}/finish", method="POST",
                                     data=json.dumps({"outcome": "done"}).encode(),
                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -160,6 +194,7 @@ def test_a_waiting_list_poll_answered_after_an_action_is_dropped_quietly(live_se
         assert response.status == 200
     expect(page.locator(".visitor-card")).to_have_count(0, timeout=10_000)
     expect(page.locator(".recent")).to_contain_text(codes[0])
+    assert "current=0" in open_streams(page)[0]
 
 
 def test_conflict_pause_and_transfer_dialog(live_server, page):

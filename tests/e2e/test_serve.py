@@ -112,7 +112,7 @@ def call_next(server, desk_id: int, token: str) -> tuple[dict, str]:
 
 def test_a_board_on_one_worker_shows_a_call_made_through_another(two_workers, new_page):
     """Only the cross-process push can bring the call: the boards' safety-net polls are answered "nothing
-    changed", and the call must show within 3 s where the poll would take 10."""
+    changed", and the call shows well within the 10 s a poll would take."""
     server = two_workers
     reception = server.cli("create-token", "resepsionis").strip()
     officer = server.cli("create-token", "petugas1").strip()
@@ -133,9 +133,17 @@ def test_a_board_on_one_worker_shows_a_call_made_through_another(two_workers, ne
             break
     assert sorted(boards) == ["1", "2"], f"boards reached only worker(s) {sorted(boards)}"
 
-    started = time.monotonic()
+    # Each board notes, by its own clock, when the code appears: the browsers' arrival, not the test's polling.
+    for page in boards.values():
+        page.evaluate("""() => { window.__shown = null; new MutationObserver(() => {
+            const el = document.querySelector('.latest-code');
+            if (el && window.__shown === null) window.__shown = [el.textContent, Date.now()];
+        }).observe(document.getElementById('board-panel'), {subtree: true, childList: true, characterData: true}); }""")
+    asked = {worker: page.evaluate("Date.now()") for worker, page in boards.items()}
     called, through = call_next(server, desks[1]["id"], officer)
     other = "2" if through == "1" else "1"
     for worker in (other, through):
-        boards[worker].wait_for_selector(f".latest-code:text('{called['visit_code']}')", timeout=3000)
-    assert time.monotonic() - started < 3, "the call reached the boards no faster than a poll would"
+        boards[worker].wait_for_selector(f".latest-code:text('{called['visit_code']}')", timeout=10_000)
+        code, shown_at = boards[worker].evaluate("window.__shown")
+        # polls answer "nothing changed" here, so only a push can have brought it: well within a poll's 10 s
+        assert code == called["visit_code"] and shown_at - asked[worker] < 5000, (worker, shown_at - asked[worker])

@@ -81,6 +81,22 @@ def test_a_call_plays_the_clips_in_order_and_a_recall_is_announced_again(live_se
     assert second["key"] != first["key"] and second["parts"] == expected
     assert page.evaluate("window.botramVoice.played") == expected + expected
     assert page.evaluate("window.botramVoice.skipped") == []
+
+    # A change that leaves the call on screen (a new ticket) morphs the panel again: nothing is said again.
+    def moved_past(version: int) -> None:
+        wait_for(page, f"+document.querySelector('.board-live').dataset.version > {version}")
+
+    version = int(page.get_attribute(".board-live", "data-version"))
+    api(live_server, "POST", f"/api/v1/events/{event_id}/visits", reception, {"services": [desk["services"][0]["id"]]})
+    moved_past(version)
+    assert page.evaluate("window.botramVoice.requested") == [first["key"], second["key"]]
+    # Nor after a reload, with the call still on screen and another change coming in.
+    page.reload()
+    page.wait_for_selector(".latest-code")
+    version = int(page.get_attribute(".board-live", "data-version"))
+    api(live_server, "POST", f"/api/v1/events/{event_id}/visits", reception, {"services": [desk["services"][0]["id"]]})
+    moved_past(version)
+    assert page.evaluate("window.botramVoice.requested") == []
     assert errors == []
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, make_response, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...board_watch import changes, known_version, sse_event, sse_response, watcher
 from ...domain import DomainError, privacy, queue
 from ...domain.ids import is_digits
 from ...domain.guidance import build_guidance, services_offered_at
@@ -168,38 +170,45 @@ def console(desk_id: int):
     return console_response(desk)
 
 
-@bp.route("/<int:desk_id>/waiting")
+@bp.route("/<int:desk_id>/stream")
 @roles_required(*DESK_ROLES)
-def waiting(desk_id: int):
-    """The live waiting list, polled every 3 s with the last seen queue version.
+def stream(desk_id: int):
+    """Server-sent events for one open desk console (desks are few; phones poll instead).
 
-    Unchanged version: 204 and no body, after one small query. Changed: the waiting list; when the desk's
-    current visitor or state changed elsewhere (API call button, another tab, the coordinator), the whole
-    console instead (HX-Retarget).
+    The console says what it shows: `v` (or the id of the last event, on a reconnect), `current` (the
+    visitor's step id, 0 for none) and `state`. Whenever the event's queue changes the stream sends
+    `waiting`, the inside of the waiting list; when this desk's visitor or state is no longer what the console
+    shows (a call button, another tab, the coordinator changed it) it sends `console`, the whole console, and
+    ends: the console swapped in opens its own stream. Pacing as the board's (board_watch.changes).
     """
-    row = db.session.execute(
-        sa.select(Event.queue_version, Event.status, Desk.agency_id, Desk.state)
-        .join(Desk, Desk.event_id == Event.id).where(Desk.id == desk_id)).first()
-    if row is None:
-        abort(404)
-    if not _may_open(row.agency_id, row.status):
-        abort(403)
-    if request.args.get("v") == str(row.queue_version):
-        return "", 204
-    desk = db.session.get(Desk, desk_id)
-    current = queue.desk_current(desk.id)
-    seen_current = request.args.get("current", "0")
-    if seen_current != str(current.id if current else 0) or request.args.get("state") != desk.state:
-        response = console_response(desk)
-        # `closest`, not `#desk-console`: a poll answered after an action already replaced the console
-        # belongs to the old, detached console; htmx then drops it quietly instead of failing to find the
-        # id from a detached element ("Invalid re-target"). The new console polls for itself.
-        return web.retarget(response, "closest #desk-console")
-    response = make_response(render_template(
-        "desk/_waiting.html", desk=desk, version=row.queue_version, current=current,
-        waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    desk = get_desk(desk_id)
+    event_id = desk.event_id
+    known = known_version()
+    shown = (request.args.get("current", "0"), request.args.get("state", ""))
+    app = current_app._get_current_object()
+    user = current_user._get_current_object()
+    db.session.remove()  # hold no database connection while the stream waits
+
+    def events():
+        for version in changes(lambda: watcher(app, event_id), known):
+            if version is None:
+                yield ": keep-alive\n\n"
+                continue
+            try:
+                db.session.add(user)  # the templates' navigation reads the signed-in user's role
+                desk = db.session.get(Desk, desk_id)
+                current = queue.desk_current(desk.id)
+                if (str(current.id if current else 0), desk.state) != shown:
+                    yield sse_event("console", render_template("desk/_console.html", **console_context(desk)),
+                                    version)
+                    return
+                html = render_template("desk/_waiting_list.html", desk=desk, current=current,
+                                       waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels())
+            finally:
+                db.session.remove()
+            yield sse_event("waiting", html, version)
+
+    return sse_response(stream_with_context(events()))
 
 
 @bp.route("/<int:desk_id>/guidance/<int:step_id>")

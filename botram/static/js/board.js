@@ -1,6 +1,6 @@
-// The projector board: live updates (server-sent events with a slow poll as a safety net),
-// an offline marker, the clock, the layout that pages through what does not fit, and the voice call
-// (voice.js) for every new call or recall.
+// The projector board. htmx brings the panel (templates/board/show.html: the SSE extension, idiomorph's
+// morph swap, a 10 s poll as a safety net); this keeps what htmx cannot do: the voice call (voice.js) for
+// every new call or recall, the layout that pages through what does not fit, the clock, and the offline marker.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -11,7 +11,7 @@
   var eventId = board.dataset.event;
   var storeKey = "botram.board." + eventId + ".announced";
   var soundKey = "botram.board.sound";
-  var POLL_MS = 10000;
+  var OFFLINE_AFTER_MS = 2500;  // a stream that reconnects within this (every ten minutes it does) is no outage
 
   function version() {
     var live = panel.querySelector("[data-version]");
@@ -46,11 +46,11 @@
       if (announced[call.key]) return;
       remember(call.key);
       if (first || call.state !== "called") return;  // a reload does not repeat calls
-      call.el.classList.add("pulse");
+      pulse(call.el);
       queue.push(call);
     });
     var latest = panel.querySelector("[data-latest-key]");
-    if (latest && !first && board.dataset.latest !== latest.dataset.latestKey) latest.classList.add("pulse");
+    if (latest && !first && board.dataset.latest !== latest.dataset.latestKey) pulse(latest);
     if (latest) board.dataset.latest = latest.dataset.latestKey;
     speakNext();
   }
@@ -231,85 +231,54 @@
   });
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout);
 
-  // ---- live updates
-  // A new panel replaces only the parts that changed: a finish at one desk repaints that desk's tile and the
-  // waiting counts, not the 250-pixel latest call. Projector PCs often render in software, and a full
-  // 1920x1080 repaint on every change is what delays the next call on screen.
-  function ownText(el) {
-    var text = "";
-    for (var n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 3) text += n.nodeValue;
-    return text.trim();
+  // ---- live updates (htmx): what changed moves, nothing steps back
+  function pulse(el) {
+    el.classList.add("pulse");
+    el.addEventListener("animationend", function () { el.classList.remove("pulse"); }, { once: true });
   }
-  function syncAttributes(from, to) {
-    Array.prototype.slice.call(to.attributes).forEach(function (a) {
-      if (!from.hasAttribute(a.name)) to.removeAttribute(a.name);
-    });
-    Array.prototype.slice.call(from.attributes).forEach(function (a) {
-      if (to.getAttribute(a.name) !== a.value) to.setAttribute(a.name, a.value);
-    });
+  // A morph syncs every attribute to the server's markup; a pulse running on a card the next panel keeps
+  // would be cut short, so its class is left alone until the animation ends.
+  if (window.Idiomorph) {
+    var before = Idiomorph.defaults.callbacks.beforeAttributeUpdated;
+    Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, el, kind) {
+      if (name === "class" && el.classList.contains("pulse") && board.contains(el)) return false;
+      return before(name, el, kind);
+    };
   }
-  function patch(current, next, depth) {
-    if (current.isEqualNode(next)) return;
-    // a new latest call is a new card, so its pop-and-ring animation starts afresh
-    if (depth === 0 || current.tagName !== next.tagName || !next.children.length ||
-        current.getAttribute("data-latest-key") !== next.getAttribute("data-latest-key") ||
-        current.children.length !== next.children.length || ownText(current) !== ownText(next)) {
-      current.replaceWith(next);
-      return;
-    }
-    syncAttributes(next, current);
-    var nextChildren = Array.prototype.slice.call(next.children);
-    Array.prototype.slice.call(current.children).forEach(function (child, i) { patch(child, nextChildren[i], depth - 1); });
-  }
-  function showPanel(html) {
-    var holder = document.createElement("template");
-    holder.innerHTML = html;
-    var next = holder.content.firstElementChild, current = panel.firstElementChild;
-    if (current && next && !holder.content.firstElementChild.nextElementSibling) patch(current, next, 3);
-    else panel.innerHTML = html;
+  // A push and a poll answer may cross: the panel shown is never replaced by an older one.
+  panel.addEventListener("htmx:sseBeforeMessage", function (evt) {
+    if (parseInt(evt.detail.lastEventId, 10) <= version()) evt.preventDefault();
+  });
+  panel.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr, sent = xhr && parseInt(xhr.getResponseHeader("X-Board-Version"), 10);
+    if (sent && sent <= version()) evt.detail.shouldSwap = false;
+  });
+  // The swap and this run in one task: the pages measured last time are back before the browser paints.
+  panel.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.target !== panel) return;
     reapply();
     collectCalls(false);
     layoutSoon();
-  }
-  var fetching = false, again = false;
+  });
+
+  var streamOpen = false, offlineTimer = null;
   function setOnline(ok) {
+    clearTimeout(offlineTimer);
     if (offline.hidden === ok) return;
     offline.hidden = ok;
     layout();  // the marker takes its place in the header; the panel below gives up that height
   }
-  function refresh() {
-    if (fetching) { again = true; return; }
-    fetching = true;
-    var asked = version();
-    fetch(board.dataset.panelUrl + "?v=" + asked, { cache: "no-store", headers: { "HX-Request": "true" } })
-      .then(function (r) {
-        setOnline(true);
-        if (r.status === 204) return null;
-        if (!r.ok) throw new Error("status " + r.status);
-        return r.text();
-      })
-      // a pushed panel that arrived while this poll was on its way is newer: keep it
-      .then(function (html) { if (html !== null && version() === asked) showPanel(html); })
-      .catch(function () { setOnline(false); })
-      .then(function () { fetching = false; if (again) { again = false; refresh(); } });
-  }
-  var source = null;
-  function connect() {
-    if (!window.EventSource) return;
-    source = new EventSource(board.dataset.streamUrl + "?v=" + version());
-    source.addEventListener("open", function () { setOnline(true); refresh(); });
-    source.addEventListener("panel", function (e) {
-      setOnline(true);
-      showPanel(e.data);  // the stream carries the panel itself: no second request per call
-    });
-    source.addEventListener("reconnect", function () { source.close(); setTimeout(connect, 200); });
-    source.addEventListener("error", function () {
-      setOnline(false);
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
-    });
-  }
-  setInterval(refresh, POLL_MS);
-  window.addEventListener("online", refresh);
+  panel.addEventListener("htmx:sseOpen", function () { streamOpen = true; setOnline(true); });
+  panel.addEventListener("htmx:sseMessage", function () { setOnline(true); });
+  panel.addEventListener("htmx:sseError", function () {
+    // the browser, or else the extension, reconnects by itself; say so only if that does not work at once
+    streamOpen = false;
+    clearTimeout(offlineTimer);
+    offlineTimer = setTimeout(function () { if (!streamOpen) setOnline(false); }, OFFLINE_AFTER_MS);
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    if (panel.contains(evt.detail.elt)) setOnline(!!evt.detail.successful);  // the poll
+  });
 
   // ---- clock (WIB)
   var clock = document.getElementById("board-clock");
@@ -338,5 +307,4 @@
 
   layout();
   collectCalls(true);
-  connect();
 })();

@@ -111,6 +111,15 @@
     });
   }
 
+  // The console's stream sends the whole console when this desk's visitor changed elsewhere. While this
+  // console's own action is on its way, that change is probably the action itself, and its answer brings the
+  // console with what only it carries (the undo bar, the guidance banner): the pushed one is not swapped in.
+  // An answer that came first has already replaced the console, and the extension drops the late push.
+  document.addEventListener("htmx:sseBeforeMessage", function (evt) {
+    var target = evt.target;
+    if (target && target.id === "desk-console" && target.querySelector(".htmx-request")) evt.preventDefault();
+  });
+
   document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); });
 })();

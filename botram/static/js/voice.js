@@ -10,6 +10,7 @@
 //   played            what was heard, in order: clip keys, "speech:<text>" for a spoken fallback,
 //                     "silent:<text>" for a part that could not be voiced at all
 //   announcements     [{key, code, parts}] for every finished announcement
+//   requested         keys of the calls handed to announce(), at once, in order (what was asked, before it plays)
 //   skipped           keys of calls not announced because the browser still blocks audio (it then fires
 //                     "botram:voice-locked" on document, and board.js asks for the click again)
 (function () {
@@ -154,7 +155,7 @@
     return list;
   }
 
-  var api = { played: [], announcements: [], skipped: [] };
+  var api = { played: [], announcements: [], skipped: [], requested: [] };
   var queue = [], busy = false;
 
   function run(call) {
@@ -205,7 +206,7 @@
 
   api.unlock = unlock;
   api.parts = parts;
-  api.announce = function (call) { queue.push(call); next(); };
+  api.announce = function (call) { api.requested.push(call.key); queue.push(call); next(); };
   api.playUrl = function (url) {
     unlock();
     return buffer(url).then(function (b) { return b ? playBuffers([{ part: { key: url }, buffer: b }], function () {}) : null; });
