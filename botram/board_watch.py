@@ -8,6 +8,10 @@ A watcher stops itself when no stream has asked for a while.
 A commit in this process that bumped an event's version (see `queue.bump_version`) wakes that event's
 watcher at once instead of at its next poll: boards served by the process that took the call update
 without the poll's delay; boards on other processes still learn within one POLL.
+
+A server process that is told to stop (`close_streams`) ends its open streams at once with a `reconnect`
+event instead of letting them run out their ten minutes: the boards reconnect to a process that keeps
+serving, and the stopping one exits as soon as its short requests are done (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from sqlalchemy.orm import Session
 
 POLL = 0.05  # a primary-key read 20 times a second per watched event and process: next to nothing
 IDLE_STOP = 60.0
+
+_closing = threading.Event()
 
 
 class _Watcher:
@@ -66,7 +72,8 @@ class _Watcher:
         """Block until the version differs from `known` or `timeout` passes; return the version seen."""
         self.last_interest = time.monotonic()
         with self.changed:
-            self.changed.wait_for(lambda: self.version is not None and self.version != known, timeout)
+            self.changed.wait_for(
+                lambda: _closing.is_set() or (self.version is not None and self.version != known), timeout)
             return self.version
 
 
@@ -86,6 +93,23 @@ def stop_watchers(timeout: float = 2.0) -> None:
     for current in stopping:
         if current.thread.is_alive():
             current.thread.join(timeout)
+
+
+def close_streams() -> None:
+    """This process is stopping: wake every waiting stream so it ends now (see `streams_closing`).
+
+    Called from a signal handler of the server's main thread, which never holds the watchers' locks."""
+    _closing.set()
+    with _lock:
+        current = list(_watchers.values())
+    for each in current:
+        with each.changed:
+            each.changed.notify_all()
+
+
+def streams_closing() -> bool:
+    """Whether open streams should end now because this server process is stopping."""
+    return _closing.is_set()
 
 
 def watcher(app: Flask, event_id: int) -> _Watcher:

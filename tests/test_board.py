@@ -132,6 +132,28 @@ def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     response.close()
 
 
+@pytest.mark.timeout(60)
+def test_a_stopping_server_process_ends_its_waiting_streams_with_reconnect(client, hall, app, monkeypatch):
+    """`close_streams` (a server worker told to stop) wakes a stream in the middle of its wait: the board gets
+    `reconnect` and comes back on a process that keeps serving, instead of the stream running on."""
+    import threading
+
+    from botram import board_watch
+    from botram.blueprints.board import routes
+
+    monkeypatch.setattr(board_watch, "_closing", threading.Event())  # this test's process keeps serving after
+    monkeypatch.setattr(routes, "KEEPALIVE_SECONDS", 3600)  # only the wake-up can end this wait
+    event, _desk1, _ = hall
+    response = client.get(f"/board/{event.id}/stream?v={current_version(event.id)}", buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks).decode().startswith(": connected")
+    # The stream runs in this thread (it carries the request context); the stop comes from another, while
+    # it waits. Without the wake-up the wait would last the hour, and the test's timeout fails it.
+    threading.Timer(0.3, board_watch.close_streams).start()
+    assert [chunk.decode() for chunk in chunks] == [": keep-alive\n\n", "event: reconnect\ndata: \n\n"]
+    response.close()
+
+
 class BurstClock:
     """Stands in for the `time` module of the board routes: the stream's sleeps advance a fake clock, and
     the queue changes scheduled up to the new time are committed during the sleep, as if they had landed

@@ -3,7 +3,7 @@ import time
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import get_locale
 
-from ...board_watch import fresh_version, watcher
+from ...board_watch import fresh_version, streams_closing, watcher
 from ...domain.board import board_state, current_version, public_event, state_at
 from ...extensions import db
 from . import bp
@@ -70,7 +70,8 @@ def stream(event_id: int):
         nonlocal known
         yield ": connected\n\n"  # flush headers at once
         started = time.monotonic()
-        while time.monotonic() - started < STREAM_SECONDS:
+        # A stopping server process ends its streams at once: the boards reconnect to one that keeps serving.
+        while time.monotonic() - started < STREAM_SECONDS and not streams_closing():
             watch = watcher(app, event_id)
             version = watch.wait(known, KEEPALIVE_SECONDS)
             if version is None or version == known:
