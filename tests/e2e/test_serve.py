@@ -180,6 +180,39 @@ def test_the_server_log_quotes_no_query_string_or_status_token(two_workers):
         assert secret not in log
 
 
+def database_handles(pid: int, database_url: str) -> list[str]:
+    """What process `pid` holds open of the database: the SQLite file, or sockets to PostgreSQL's port."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            links.append(os.readlink(fd))
+        except OSError:
+            continue
+    if url.get_backend_name() == "sqlite":
+        return [link for link in links if link.startswith(url.database)]
+    port = f":{url.port or 5432:04X}"
+    to_postgres = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].endswith(port):
+                to_postgres.add(f"socket:[{fields[9]}]")
+    return [link for link in links if link in to_postgres]
+
+
+def test_the_arbiter_never_opens_the_database(two_workers):
+    """Connections are the workers' own: the arbiter forks them and replaces them, and a connection it held
+    would be shared by every worker forked after it."""
+    server = two_workers
+    for _ in range(4):
+        demo_ids(server)  # read through the workers, which keep their connections pooled
+    assert any(database_handles(pid, server.database_url) for pid in workers(server)), "the check sees nothing"
+    assert database_handles(server.process.pid, server.database_url) == []
+
+
 def test_a_worker_that_dies_is_replaced(two_workers):
     server = two_workers
     first, second = workers(server)
