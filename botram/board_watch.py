@@ -98,11 +98,11 @@ def stop_watchers(timeout: float = 2.0) -> None:
 def close_streams() -> None:
     """This process is stopping: wake every waiting stream so it ends now (see `streams_closing`).
 
-    Called from a signal handler of the server's main thread, which never holds the watchers' locks."""
+    Called from signal handlers in the server's main thread, which may interrupt this very function (TERM,
+    then Ctrl-C): so no `_lock` here (a copy of the dict's values is one step under the interpreter lock),
+    and each watcher's condition is re-entrant."""
     _closing.set()
-    with _lock:
-        current = list(_watchers.values())
-    for each in current:
+    for each in list(_watchers.values()):
         with each.changed:
             each.changed.notify_all()
 

@@ -223,7 +223,7 @@ def test_a_worker_that_dies_is_replaced(two_workers):
     assert event_id
 
 
-def test_workers_exit_when_the_supervisor_is_killed(two_workers):
+def test_workers_exit_and_free_the_port_when_the_arbiter_is_killed(two_workers):
     server = two_workers
     pids = workers(server)
     server.process.kill()
