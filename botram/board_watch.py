@@ -8,6 +8,10 @@ A watcher stops itself when no stream has asked for a while.
 A commit in this process that bumped an event's version (see `uow.bump_version`) wakes that event's
 watcher at once instead of at its next poll: boards served by the process that took the call update
 without the poll's delay; boards on other processes still learn within one POLL.
+
+A server process that is told to stop (`close_streams`) ends its open streams at once with a `reconnect`
+event instead of letting them run out their ten minutes: the boards reconnect to a process that keeps
+serving, and the stopping one exits as soon as its short requests are done (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ def newer(version: int | None, known: int | None) -> bool:
     stale read (another process's watcher a few milliseconds behind, a poll overtaken by a push): a screen
     never steps back to it."""
     return version is not None and (known is None or version > known)
+
+
+_closing = threading.Event()
 
 
 class _Watcher:
@@ -83,7 +90,7 @@ class _Watcher:
         """Block until the version is newer than `known` or `timeout` passes; return the version seen."""
         self.last_interest = time.monotonic()
         with self.changed:
-            self.changed.wait_for(lambda: newer(self.version, known), timeout)
+            self.changed.wait_for(lambda: _closing.is_set() or newer(self.version, known), timeout)
             return self.version
 
 
@@ -103,6 +110,23 @@ def stop_watchers(timeout: float = 2.0) -> None:
     for current in stopping:
         if current.thread.is_alive():
             current.thread.join(timeout)
+
+
+def close_streams() -> None:
+    """This process is stopping: wake every waiting stream so it ends now (see `streams_closing`).
+
+    Called from signal handlers in the server's main thread, which may interrupt this very function (TERM,
+    then Ctrl-C): so no `_lock` here (a copy of the dict's values is one step under the interpreter lock),
+    and each watcher's condition is re-entrant."""
+    _closing.set()
+    for each in list(_watchers.values()):
+        with each.changed:
+            each.changed.notify_all()
+
+
+def streams_closing() -> bool:
+    """Whether open streams should end now because this server process is stopping."""
+    return _closing.is_set()
 
 
 def watcher(app: Flask, event_id: int) -> _Watcher:
@@ -142,8 +166,11 @@ def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> I
     stopped); `clock` has `monotonic` and `sleep` (tests pass a controlled one). Ends after STREAM_SECONDS.
     """
     started = clock.monotonic()
-    while clock.monotonic() - started < STREAM_SECONDS:
+    # A stopping server process ends its streams at once: the screens reconnect to one that keeps serving.
+    while clock.monotonic() - started < STREAM_SECONDS and not streams_closing():
         version = watch().wait(known, KEEPALIVE_SECONDS)
+        if streams_closing():
+            return
         if not newer(version, known):
             yield None
             continue
@@ -175,6 +202,9 @@ def sse_response(events: Iterator[str]) -> Response:
     def framed():
         yield f"retry: {RETRY_MS}\n: connected\n\n"  # flushes the headers at once
         yield from events
+        if streams_closing():
+            # said, not only ended: a proxy in between may keep the browser's side of a closed stream open
+            yield "event: reconnect\ndata: \n\n"
     return Response(framed(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -123,10 +123,11 @@ def create_token_command(username: str, name: str) -> None:
               show_default="64", help="Worker threads per process; every open board stream holds one.")
 @click.option("--processes", default=lambda: int(os.environ.get("BOTRAM_PROCESSES", "1")),
               type=click.IntRange(1, 64), show_default="1",
-              help="Server processes sharing the port (POSIX); one per CPU core serves desks fastest.")
+              help="Server processes sharing the port (POSIX, gunicorn); one per CPU core serves desks fastest.")
 @with_appcontext
 def serve_command(host: str, port: int, threads: int, processes: int) -> None:
-    """Serve BOTRAM with the production WSGI server (waitress)."""
+    """Serve BOTRAM with a production WSGI server: waitress in one process, gunicorn with --processes above 1
+    (SIGHUP restarts the workers gracefully, SIGTERM or Ctrl-C stops them)."""
     from .serving import serve
 
     if processes > 1 and not hasattr(os, "fork"):

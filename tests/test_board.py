@@ -163,6 +163,27 @@ def test_a_reconnecting_board_gets_only_what_is_newer_than_its_last_event(client
     assert name == "panel" and sent == shown + 1  # not the page's version's successor, long shown
 
 
+@pytest.mark.timeout(60)
+def test_a_stopping_server_process_ends_its_waiting_streams_with_reconnect(client, hall, app, monkeypatch):
+    """`close_streams` (a server worker told to stop) wakes a stream in the middle of its wait: the board gets
+    `reconnect` and comes back on a process that keeps serving, instead of the stream running on."""
+    import threading
+
+    from botram import board_watch
+
+    monkeypatch.setattr(board_watch, "_closing", threading.Event())  # this test's process keeps serving after
+    monkeypatch.setattr(board_watch, "KEEPALIVE_SECONDS", 3600)  # only the wake-up can end this wait
+    event, _desk1, _ = hall
+    response = client.get(f"/board/{event.id}/stream?v={current_version(event.id)}", buffered=False)
+    chunks = iter(response.response)
+    assert ": connected" in _text(next(chunks))
+    # The stream runs in this thread (it carries the request context); the stop comes from another, while
+    # it waits. Without the wake-up the wait would last the hour, and the test's timeout fails it.
+    threading.Timer(0.3, board_watch.close_streams).start()
+    assert [_text(chunk) for chunk in chunks] == ["event: reconnect\ndata: \n\n"]
+    response.close()
+
+
 def test_a_board_that_asks_without_a_version_gets_the_current_panel_at_once(client, hall):
     event_id = hall[0].id
     version = current_version(event_id)

@@ -1,8 +1,9 @@
-"""`botram serve --processes N`: workers share the port, the supervisor replaces a worker that dies, and
-nothing keeps the port once the server is stopped or killed; a board connected to one worker shows a call
-made through another."""
+"""`botram serve --processes N` (gunicorn): workers share the port, the arbiter replaces a worker that dies
+and restarts them all gracefully on SIGHUP, and nothing keeps the port once the server is stopped or killed;
+a board connected to one worker shows a call made through another."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -51,6 +52,27 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def log_of(server) -> str:
+    return (server.databases.workdir / f"{server.name}-{server.starts}.log").read_text(errors="replace")
+
+
+def holder(pids: list[int], port: int, client_port: int) -> int | None:
+    """Which of `pids` accepted the connection from `client_port` to `port` (Linux /proc): a connection the
+    kernel queued but no process accepted yet has no inode."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[2].endswith(f":{client_port:04X}") and fields[9] != "0":
+            inode = fields[9]
+    for pid in pids if inode else ():
+        try:
+            if any(os.readlink(fd) == f"socket:[{inode}]" for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
 @pytest.fixture
 def two_workers(live_server):
     live_server.stop()
@@ -76,10 +98,119 @@ def test_two_workers_serve_desks_at_once_and_stop_together(two_workers):
 
     pids = workers(server)
     server.process.send_signal(signal.SIGTERM)
-    server.process.wait(15)
+    assert server.process.wait(15) == 0, "a stop on SIGTERM is a clean exit"
     wait_until(lambda: not any(alive(pid) for pid in pids), what="workers to stop")
     assert port_free(server.port)
     server.process = None
+
+
+def test_sigterm_ends_the_board_streams_then_exits_0_and_frees_the_port(two_workers):
+    """A board stream would run for ten minutes; the stopping worker ends it with `reconnect` (the board comes
+    back once the server is up again) instead of holding the stop for the grace period and being killed."""
+    server = two_workers
+    event_id, _desks = demo_ids(server)
+    stream = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    stream.request("GET", f"/board/{event_id}/stream")
+    response = stream.getresponse()
+    assert response.status == 200 and response.read(13) == b": connected\n\n"
+    pids = workers(server)
+    server.process.send_signal(signal.SIGTERM)
+    rest = response.read()  # to the stream's last chunk: a worker killed mid-stream raises IncompleteRead
+    assert rest.endswith(b"event: reconnect\ndata: \n\n")
+    stream.close()
+    assert server.process.wait(15) == 0
+    server.process = None
+    wait_until(lambda: not any(alive(pid) for pid in pids), what="workers to stop")
+    assert port_free(server.port)
+
+
+def test_sighup_starts_new_workers_and_lets_a_request_in_flight_finish(two_workers):
+    """A graceful restart: new workers take new connections at once, the old ones finish what they hold and
+    stop; the server never stops answering and keeps its port."""
+    server = two_workers
+    reception = server.cli("create-token", "resepsionis").strip()
+    event_id, desks = demo_ids(server)
+    body = json.dumps({"services": [desks[1]["services"][0]["id"]], "priority": "lansia"}).encode()
+    old = workers(server)
+
+    # A ticket whose body is still on its way: an old worker holds the request while the restart happens.
+    client = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    client.sendall((f"POST /api/v1/events/{event_id}/visits HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Bearer {reception}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode() + body[:7])
+    client_port = client.getsockname()[1]
+    wait_until(lambda: holder(old, server.port, client_port), what="an old worker to accept the request")
+    busy = holder(old, server.port, client_port)
+
+    server.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: len(set(workers(server)) - set(old)) == 2, what="two new workers")
+    assert alive(busy), "the worker holding a request waits for it to finish"
+    for _ in range(4):  # new connections go to the new workers only
+        with urllib.request.urlopen(server.url + "/api/v1/events", timeout=10) as answer:
+            assert answer.status == 200
+            assert answer.headers["X-Botram-Worker"] not in ("1", "2"), "an old worker took a new connection"
+
+    client.sendall(body[7:])
+    response = http.client.HTTPResponse(client)
+    response.begin()
+    ticket = json.loads(response.read())
+    client.close()
+    assert response.status == 201, ticket
+    assert response.headers["X-Botram-Worker"] in ("1", "2"), "the request was answered by the old worker"
+    assert ticket["code"] and ticket["steps"][0]["status"] == "waiting"
+    wait_until(lambda: not any(alive(pid) for pid in old), what="the old workers to stop")
+    assert server.process.poll() is None
+    assert len(workers(server)) == 2
+    status, events = api(server, "GET", f"/api/v1/events/{event_id}/desks", reception)
+    assert status == 200 and events
+
+
+def test_the_server_log_quotes_no_query_string_or_status_token(two_workers):
+    """Gunicorn's error lines can quote a request line; nothing a citizen typed or a status link may show."""
+    server = two_workers
+    # A byte outside printable ASCII makes gunicorn reject the request line and quote it whole.
+    for line in (b"GET /reception/?q=3216014508950001&nama=Siti\xa0Aminah HTTP/1.1",
+                 b"GET /status/tok-rahasia-4242/\xa0 HTTP/1.1"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+            raw.sendall(line + b"\r\nHost: 127.0.0.1\r\n\r\n")
+            assert raw.recv(100).startswith(b"HTTP/1.1 400")
+    wait_until(lambda: log_of(server).count("Invalid request") == 2, what="the bad requests in the log")
+    log = log_of(server)
+    for secret in ("3216014508950001", "Siti", "tok-rahasia-4242"):
+        assert secret not in log
+
+
+def database_handles(pid: int, database_url: str) -> list[str]:
+    """What process `pid` holds open of the database: the SQLite file, or sockets to PostgreSQL's port."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            links.append(os.readlink(fd))
+        except OSError:
+            continue
+    if url.get_backend_name() == "sqlite":
+        return [link for link in links if link.startswith(url.database)]
+    port = f":{url.port or 5432:04X}"
+    to_postgres = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].endswith(port):
+                to_postgres.add(f"socket:[{fields[9]}]")
+    return [link for link in links if link in to_postgres]
+
+
+def test_the_arbiter_never_opens_the_database(two_workers):
+    """Connections are the workers' own: the arbiter forks them and replaces them, and a connection it held
+    would be shared by every worker forked after it."""
+    server = two_workers
+    for _ in range(4):
+        demo_ids(server)  # read through the workers, which keep their connections pooled
+    assert any(database_handles(pid, server.database_url) for pid in workers(server)), "the check sees nothing"
+    assert database_handles(server.process.pid, server.database_url) == []
 
 
 def test_a_worker_that_dies_is_replaced(two_workers):
@@ -92,7 +223,7 @@ def test_a_worker_that_dies_is_replaced(two_workers):
     assert event_id
 
 
-def test_workers_exit_when_the_supervisor_is_killed(two_workers):
+def test_workers_exit_and_free_the_port_when_the_arbiter_is_killed(two_workers):
     server = two_workers
     pids = workers(server)
     server.process.kill()
