@@ -112,7 +112,8 @@ def test_sigterm_ends_the_board_streams_then_exits_0_and_frees_the_port(two_work
     stream = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     stream.request("GET", f"/board/{event_id}/stream")
     response = stream.getresponse()
-    assert response.status == 200 and response.read(13) == b": connected\n\n"
+    greeting = b"retry: 1000\n: connected\n\n"
+    assert response.status == 200 and response.read(len(greeting)) == greeting
     pids = workers(server)
     server.process.send_signal(signal.SIGTERM)
     rest = response.read()  # to the stream's last chunk: a worker killed mid-stream raises IncompleteRead
