@@ -12,6 +12,9 @@ import pytest
 from .axe import describe, violations
 from .conftest import login
 
+pytestmark = pytest.mark.drawing
+
+
 ROLES = ["admin", "koordinator", "resepsionis", "petugas1", "keuangan"]
 SKIP = re.compile(r"/logout|\.xlsx|\.csv|/export|/letters?/|/print|/stream|/api/|/static/|/survei-kertas$")
 PER_ROLE = 28

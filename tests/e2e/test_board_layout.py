@@ -14,6 +14,9 @@ import sqlalchemy as sa
 
 from .conftest import SCREENSHOTS, LiveServer, allow_console_errors
 
+pytestmark = pytest.mark.drawing
+
+
 DESK_COUNTS = (1, 5, 8, 12, 20)
 SERVICE_COUNTS = {1: 5, 5: 11, 8: 16, 12: 24, 20: 30}
 SIZES = ((1920, 1080), (1280, 800), (1024, 768))

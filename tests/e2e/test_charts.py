@@ -2,7 +2,12 @@
 are drawn as the page's own data table (or the chart's data) lists. Screenshots at 1366x768 for people."""
 from __future__ import annotations
 
+import pytest
+
 from .conftest import login, screenshot
+
+pytestmark = pytest.mark.drawing
+
 
 BOXES = """key => [...document.querySelectorAll(`svg[data-chart="${key}"] rect.bar`)].map(r => {
   const b = r.getBoundingClientRect();

@@ -2,9 +2,13 @@
 accepting acts."""
 from __future__ import annotations
 
+import pytest
+
 from playwright.sync_api import expect
 
 from .conftest import login
+
+pytestmark = pytest.mark.drawing
 
 
 def _answer(page, accept: bool) -> list[str]:

@@ -5,6 +5,8 @@ from playwright.sync_api import expect
 
 from .conftest import login, screenshot
 
+pytestmark = pytest.mark.drawing
+
 
 def english(page, base_url: str, username: str) -> None:
     login(page, base_url, username)

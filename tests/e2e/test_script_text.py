@@ -1,7 +1,10 @@
 """The sentences scripts show (toasts) reach the browser from the page in the UI language."""
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
+
+pytestmark = pytest.mark.drawing
 
 
 def test_toast_sentences_follow_the_language(page, live_server):

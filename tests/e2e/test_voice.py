@@ -10,11 +10,15 @@ from __future__ import annotations
 import struct
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from botram.domain.voice import announcement_keys
 
 from .conftest import api, demo_ids, login, screenshot
+
+pytestmark = pytest.mark.drawing
+
 
 def watch_console(page, refused: tuple[str, ...] = ()) -> list[str]:
     """Console errors and uncaught exceptions of the page.
