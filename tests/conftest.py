@@ -46,6 +46,20 @@ def pytest_report_header(config) -> str:
     return f"database: {_database_label()}"
 
 
+# The longest tests (a minute of the whole staff writing, every form fuzzed, a field laptop's day over a
+# cut line, axe on every page) go first: xdist hands tests out in collection order, and started last they
+# would run on alone while the other workers wait at the end of the run.
+LONG_FIRST = ("test_staff_at_once.py", "test_form_fuzz.py::test_every_field", "test_field_network.py",
+              "test_accessibility.py", "test_field_sync.py", "test_voice.py")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    def rank(item) -> int:
+        return next((i for i, part in enumerate(LONG_FIRST) if part in item.nodeid), len(LONG_FIRST))
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.write_line(f"database: {_database_label()}")
 
