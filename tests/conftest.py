@@ -46,6 +46,20 @@ def pytest_report_header(config) -> str:
     return f"database: {_database_label()}"
 
 
+def sse_text(chunk) -> str:
+    """One chunk of a streamed answer as text."""
+    return chunk.decode() if isinstance(chunk, bytes) else chunk
+
+
+def sse_event(chunk) -> tuple[str, int, str]:
+    """(name, id, data) of one server-sent event; the data lines joined again as the browser joins them."""
+    fields = {"data": []}
+    for line in sse_text(chunk).rstrip("\n").split("\n"):
+        name, _, value = line.partition(": ")
+        fields["data"].append(value) if name == "data" else fields.setdefault(name, value)
+    return fields["event"], int(fields["id"]), "\n".join(fields["data"])
+
+
 # The longest tests (a minute of the whole staff writing, every form fuzzed, a field laptop's day over a
 # cut line, axe on every page) go first: xdist hands tests out in collection order, and started last they
 # would run on alone while the other workers wait at the end of the run.

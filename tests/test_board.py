@@ -9,6 +9,7 @@ from botram.domain.clock import now
 from botram.extensions import db
 from botram.models import Desk, Event, Step, Visit
 
+from .conftest import sse_event, sse_text
 from .factories import make_desk, make_event, service
 
 NAME, NIK, PHONE = "Siti Aminah", "3216014508950001", "081234567890"
@@ -105,19 +106,6 @@ def test_latest_call_and_recent_calls_in_order(hall):
     assert json["latest"]["key"] == f"{b.steps[0].id}:0"
 
 
-def _text(chunk) -> str:
-    return chunk.decode() if isinstance(chunk, bytes) else chunk
-
-
-def _event(chunk) -> tuple[str, int, str]:
-    """(name, id, data) of one server-sent event; the data lines joined again as the browser joins them."""
-    fields = {"data": []}
-    for line in _text(chunk).rstrip("\n").split("\n"):
-        name, _, value = line.partition(": ")
-        fields["data"].append(value) if name == "data" else fields.setdefault(name, value)
-    return fields["event"], int(fields["id"]), "\n".join(fields["data"])
-
-
 def _version_in(html: str) -> int:
     return int(re.search(r'data-version="(\d+)"', html).group(1))
 
@@ -132,13 +120,13 @@ def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     assert response.headers["Content-Type"].startswith("text/event-stream")
     assert response.headers["Cache-Control"] == "no-cache"
     chunks = iter(response.response)
-    greeting = _text(next(chunks))
+    greeting = sse_text(next(chunks))
     assert greeting.startswith("retry: ") and "\n: connected\n" in greeting
     visit = _visit(db.session.get(Event, event_id), "A-001", ["KK"])
     _call(visit.steps[0], db.session.get(Desk, desk_id))
-    message = _text(next(chunks))
+    message = sse_text(next(chunks))
     assert message.endswith("\n\n") and message.count("\n\n") == 1  # one event, and the HTML in it
-    name, sent, html = _event(message)
+    name, sent, html = sse_event(message)
     # its id is its version: a browser that reconnects by itself sends it back (Last-Event-ID)
     assert (name, sent) == ("panel", version + 1) and _version_in(html) == version + 1 and "A-001" in html
     response.close()
@@ -158,7 +146,7 @@ def test_a_reconnecting_board_gets_only_what_is_newer_than_its_last_event(client
     db.session.get(Desk, desk_id).state = "paused"
     db.session.get(Event, event_id).queue_version += 1
     db.session.commit()
-    name, sent, _html = _event(next(chunks))
+    name, sent, _html = sse_event(next(chunks))
     response.close()
     assert name == "panel" and sent == shown + 1  # not the page's version's successor, long shown
 
@@ -176,11 +164,11 @@ def test_a_stopping_server_process_ends_its_waiting_streams_with_reconnect(clien
     event, _desk1, _ = hall
     response = client.get(f"/board/{event.id}/stream?v={current_version(event.id)}", buffered=False)
     chunks = iter(response.response)
-    assert ": connected" in _text(next(chunks))
+    assert ": connected" in sse_text(next(chunks))
     # The stream runs in this thread (it carries the request context); the stop comes from another, while
     # it waits. Without the wake-up the wait would last the hour, and the test's timeout fails it.
     threading.Timer(0.3, board_watch.close_streams).start()
-    assert [_text(chunk) for chunk in chunks] == ["event: reconnect\ndata: \n\n"]
+    assert [sse_text(chunk) for chunk in chunks] == ["event: reconnect\ndata: \n\n"]
     response.close()
 
 
@@ -190,7 +178,7 @@ def test_a_board_that_asks_without_a_version_gets_the_current_panel_at_once(clie
     response = client.get(f"/board/{event_id}/stream", buffered=False)
     chunks = iter(response.response)
     next(chunks)
-    name, sent, html = _event(next(chunks))
+    name, sent, html = sse_event(next(chunks))
     response.close()
     assert name == "panel" and sent == version == _version_in(html)
 

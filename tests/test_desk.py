@@ -14,6 +14,7 @@ from botram.models import AuditLog, Desk, Event, Step, Visit
 from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
+from .conftest import sse_event, sse_text
 from .factories import make_desk, make_event, make_user, service
 
 NIK = "3216014501900001"  # Bekasi Regency, woman born 5 Jan 1990
@@ -568,21 +569,8 @@ def _stream(client, ids, v, *, current=0, state="open", **headers):
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
     assert response.headers["Cache-Control"] == "no-cache" and response.headers["X-Accel-Buffering"] == "no"
     chunks = iter(response.response)
-    assert _text(next(chunks)).startswith("retry: ")
+    assert sse_text(next(chunks)).startswith("retry: ")
     return response, chunks
-
-
-def _text(chunk) -> str:
-    return chunk.decode() if isinstance(chunk, bytes) else chunk
-
-
-def _event(chunk) -> tuple[str, int, str]:
-    """(name, id, data) of one server-sent event; the data lines joined as the browser joins them."""
-    fields = {"data": []}
-    for line in _text(chunk).rstrip("\n").split("\n"):
-        name, _, value = line.partition(": ")
-        fields["data"].append(value) if name == "data" else fields.setdefault(name, value)
-    return fields["event"], int(fields["id"]), "\n".join(fields["data"])
 
 
 def test_nik_never_in_the_waiting_list(client, auth, world):
@@ -590,7 +578,7 @@ def test_nik_never_in_the_waiting_list(client, auth, world):
     ids = _ids(world)
     response, chunks = _stream(client, ids, _version(ids))
     _issue(ids, ["AKTA-MATI"], nik=NIK, name="Siti Aminah")
-    name, _id, html = _event(next(chunks))
+    name, _id, html = sse_event(next(chunks))
     response.close()
     assert name == "waiting" and NIK not in html and "Siti" not in html
 
@@ -603,12 +591,12 @@ def test_the_stream_pushes_the_waiting_list_when_reception_issues_a_ticket(clien
     v = _version(ids)
     response, chunks = _stream(client, ids, v)
     visit_code = _issue(ids, ["KK"], priority="lansia")
-    name, sent_version, html = _event(next(chunks))
+    name, sent_version, html = sse_event(next(chunks))
     assert (name, sent_version) == ("waiting", _version(ids)) and sent_version > v
     # the inside of the list only: the list element itself, which carries the stream's listener, stays
     assert 'id="desk-waiting"' not in html and visit_code in html and "Lansia" in html
     visit_code = _issue(ids, ["AKTA-MATI"])  # the next change: the same stream, the next version
-    name, later, html = _event(next(chunks))
+    name, later, html = sse_event(next(chunks))
     response.close()
     assert name == "waiting" and later > sent_version and visit_code in html
 
@@ -621,7 +609,7 @@ def test_a_reconnecting_console_gets_only_what_is_newer_than_its_last_event(clie
     # the browser reconnects by itself with the id of the last event it received: that, not the page's `v`
     response, chunks = _stream(client, ids, v, **{"Last-Event-ID": str(_version(ids))})
     _issue(ids, ["AKTA-MATI"])
-    name, sent_version, _html = _event(next(chunks))
+    name, sent_version, _html = sse_event(next(chunks))
     response.close()
     assert name == "waiting" and sent_version == _version(ids) == v + 2
 
@@ -632,7 +620,7 @@ def test_the_stream_swaps_the_whole_console_when_the_visitor_changed_elsewhere_a
     _issue(ids, ["KK"])
     response, chunks = _stream(client, ids, _version(ids))
     step_id = queue.call_next(ids["desk"], by_user_id=ids["petugas"]).id  # e.g. the desk's hardware call button through the API
-    name, _id, html = _event(next(chunks))
+    name, _id, html = sse_event(next(chunks))
     assert name == "console"
     assert 'id="desk-console"' in html and f"current={step_id}" in html  # its own stream says what it shows
     assert next(chunks, None) is None  # this stream is done: the console swapped in opens its own
@@ -646,7 +634,7 @@ def test_the_stream_of_a_console_showing_the_right_visitor_sends_only_the_list(c
     step_id = call(world).id
     response, chunks = _stream(client, ids, _version(ids), current=step_id)
     _issue(ids, ["KK"])
-    name, _id, _html = _event(next(chunks))
+    name, _id, _html = sse_event(next(chunks))
     response.close()
     assert name == "waiting"
 
