@@ -53,7 +53,8 @@ def botram(env: dict, *args: str) -> str:
 
 
 class Server:
-    def __init__(self, env: dict, threads: int = 64, processes: int = 1):
+    def __init__(self, env: dict, threads: int | None = 64, processes: int | None = 1):
+        """`None` leaves the option to `botram serve`'s own default."""
         self.env = env
         self.port = free_port()
         self.threads = threads
@@ -63,10 +64,11 @@ class Server:
     def __enter__(self) -> "Server":
         self.log_path = Path(self.env["BOTRAM_INSTANCE_PATH"]).parent / "server.log"
         self.process = subprocess.Popen(
-            [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads),
-             "--processes", str(self.processes)],
+            [BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             *(["--threads", str(self.threads)] if self.threads is not None else []),
+             *(["--processes", str(self.processes)] if self.processes is not None else [])],
             env=self.env, stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine takes its time to import and fork
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/login", timeout=1)
@@ -78,7 +80,7 @@ class Server:
     def __exit__(self, *exc) -> None:
         if self.process:
             self.process.terminate()
-            self.process.wait(10)
+            self.process.wait(60)  # gunicorn lets its workers finish first
 
     def pids(self) -> list[int]:
         """The server process and its workers (`--processes`), read from Linux /proc."""
@@ -90,6 +92,17 @@ class Server:
                 continue
             if int(fields[1]) == self.process.pid:
                 found.append(int(stat.parent.name))
+        return found
+
+    def worker_pids(self) -> list[int]:
+        """The request processes only: without the server's outbox process (botram/outbox_process.py)."""
+        found = []
+        for pid in self.pids()[1:]:
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() != "botram-outbox":
+                    found.append(pid)
+            except OSError:
+                continue
         return found
 
     def cpu_seconds(self) -> float:

@@ -4,9 +4,14 @@
     .venv/bin/python bench/board.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/botram_bench
 
 1. Opens N boards (default 10) in headless Chromium (Debian's /usr/bin/chromium), then makes C calls
-   (default 50) at one desk through the API. For each call it measures the time from the call-next
-   response returning to the code appearing on every board (each page records the moment with a
-   MutationObserver), and prints p50/p95 over all (board, call) pairs.
+   (default 50) through the API. For each call it measures the time from the call-next response returning
+   to the code appearing on every board (each page records the moment with a MutationObserver), and prints
+   p50/p95 over all (board, call) pairs. `--mode desk` (default) is one desk's rhythm: call, serve 0.35 s,
+   finish and call the next at once (the finish and the call a few milliseconds apart). `--mode burst` is
+   five desks pressing within 100 ms, round after round: the boards coalesce, and every call must still
+   appear on every board.
+   `--nodes 2` (PostgreSQL) starts two `botram serve` on the one database: the boards on the first, the
+   calls on the second, so a call reaches the boards through PostgreSQL NOTIFY.
    The same calls are also timed to a plain HTTP client holding the board's event stream (no browser):
    that figure is the server's part; the rest is the browsers' (ten Chromiums on the server's machine).
 2. Hammers the public board endpoint (GET /api/v1/events/<id>/board) and a trivial route (/healthz) with
@@ -15,7 +20,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
+import os
 import sys
 import threading
 import time
@@ -30,9 +37,11 @@ from bench._server import Client, Server, botram, env_for, fresh_database, perce
 WATCH = """
 window.__seen = {};
 new MutationObserver(function () {
-  var el = document.querySelector('.latest-code');
-  if (el && !(el.textContent in window.__seen)) window.__seen[el.textContent] = Date.now();
-}).observe(document, {subtree: true, childList: true, characterData: true});
+  document.querySelectorAll('.latest-code, .recent-code, [data-code]').forEach(function (el) {
+    var code = el.getAttribute('data-code') || el.textContent;
+    if (!(code in window.__seen)) window.__seen[code] = Date.now();
+  });
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
 """
 
 
@@ -74,15 +83,63 @@ def throughput(port: int, path: str, clients: int, seconds: float) -> float:
     return sum(done) / seconds
 
 
+def desk_rhythm(port: int, token: str, desk: dict, calls: int) -> dict[str, float]:
+    """One desk: call, serve 0.35 s, finish and call the next at once. {code: when call-next returned}."""
+    desk_client = Client(port, token)
+    returned: dict[str, float] = {}
+    for _ in range(calls):
+        status, called, _e = desk_client.request("POST", f"/api/v1/desks/{desk['id']}/call-next")
+        assert status == 200, called
+        returned[called["visit_code"]] = time.time() * 1000
+        time.sleep(0.35)
+        desk_client.request("POST", f"/api/v1/steps/{called['step_id']}/finish", {"outcome": "done"})
+    return returned
+
+
+def bursts(port: int, token: str, desks: list[dict], calls: int) -> dict[str, float]:
+    """Rounds of every desk pressing call-next within 100 ms, then finishing after a moment."""
+    import random
+
+    clients = [Client(port, token) for _ in desks]
+    returned: dict[str, float] = {}
+    for _ in range(max(1, calls // len(desks))):
+        called_steps: list[int] = []
+
+        def press(client: Client, desk: dict) -> None:
+            time.sleep(random.uniform(0, 0.1))
+            status, called, _e = client.request("POST", f"/api/v1/desks/{desk['id']}/call-next")
+            assert status == 200, called
+            returned[called["visit_code"]] = time.time() * 1000
+            called_steps.append(called["step_id"])
+
+        presses = [threading.Thread(target=press, args=(c, d)) for c, d in zip(clients, desks)]
+        for t in presses:
+            t.start()
+        for t in presses:
+            t.join()
+        time.sleep(0.4)
+        for client, step_id in zip(clients, called_steps):
+            client.request("POST", f"/api/v1/steps/{step_id}/finish", {"outcome": "done"})
+        time.sleep(0.3)
+    return returned
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--boards", type=int, default=10)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--mode", choices=("desk", "burst"), default="desk")
+    parser.add_argument("--burst-desks", type=int, default=5)
+    parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
+                        help="2: boards on one botram serve, calls on another (PostgreSQL)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--processes", type=int, default=2, help="botram serve --processes (one per core)")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
+    if args.nodes == 2 and not args.database_url:
+        parser.error("--nodes 2 needs --database-url (PostgreSQL): two servers share one database")
 
     url, workdir = fresh_database(args.database_url)
     env = env_for(url, workdir)
@@ -90,19 +147,26 @@ def main() -> None:
     botram(env, "seed-demo", "--password", "bench-sandi-1")
     reception = botram(env, "create-token", "resepsionis").strip()
     officer = botram(env, "create-token", "petugas5").strip()
+    coordinator = botram(env, "create-token", "koordinator").strip()
 
     from playwright.sync_api import sync_playwright
 
-    with Server(env, processes=args.processes) as server, sync_playwright() as p:
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(Server(env, processes=args.processes))
+        caller = stack.enter_context(Server(env, processes=args.processes)) if args.nodes == 2 else server
+        p = stack.enter_context(sync_playwright())
         api = Client(server.port, reception)
         _s, events, _e = api.request("GET", "/api/v1/events?status=open")
         event_id = events[0]["id"]
         _s, desks, _e = api.request("GET", f"/api/v1/events/{event_id}/desks")
-        desk = next(d for d in desks if d["number"] == 5)
-        for _ in range(args.calls):
-            status, body, _e = api.request("POST", f"/api/v1/events/{event_id}/visits",
-                                           {"services": [desk["services"][0]["id"]]})
-            assert status == 201, body
+        desks = sorted(desks, key=lambda d: d["number"])
+        working = [next(d for d in desks if d["number"] == 5)] if args.mode == "desk" else desks[:args.burst_desks]
+        per_desk = args.calls if args.mode == "desk" else max(1, args.calls // len(working))
+        for desk in working:
+            for _ in range(per_desk):
+                status, body, _e = api.request("POST", f"/api/v1/events/{event_id}/visits",
+                                               {"services": [desk["services"][0]["id"]]})
+                assert status == 201, body
 
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -124,13 +188,10 @@ def main() -> None:
                              daemon=True).start()
         time.sleep(1.0)  # every board's event stream connected
 
-        desk_client = Client(server.port, officer)
-        returned: dict[str, float] = {}
-        for _ in range(args.calls):
-            status, called, _e = desk_client.request("POST", f"/api/v1/desks/{desk['id']}/call-next")
-            returned[called["visit_code"]] = time.time() * 1000
-            time.sleep(0.35)
-            desk_client.request("POST", f"/api/v1/steps/{called['step_id']}/finish", {"outcome": "done"})
+        if args.mode == "desk":
+            returned = desk_rhythm(caller.port, officer, working[0], args.calls)
+        else:
+            returned = bursts(caller.port, coordinator, working, args.calls)
         time.sleep(2.0)
         latencies, missing = [], 0
         for page in pages:
@@ -143,17 +204,20 @@ def main() -> None:
         browser.close()
         stream_latencies = [d for arrivals in streams for at in returned.values()
                             if (d := first_after(arrivals, at)) is not None]
-        print(f"database: {url.split('@')[-1]}  boards={args.boards}  calls={args.calls}  "
-              f"server processes={args.processes}")
+        print(f"database: {url.split('@')[-1]}  boards={args.boards}  calls={len(returned)}  mode={args.mode}  "
+              f"nodes={args.nodes}  server processes={args.processes} per node")
         print(f"call → panel event on {args.boards} plain stream clients (the server's part): "
               f"p50={percentile(stream_latencies, 50):.0f} ms  p95={percentile(stream_latencies, 95):.0f} ms")
         print(f"call → on every board: p50={percentile(latencies, 50):.0f} ms  p95={percentile(latencies, 95):.0f} ms  "
               f"max={max(latencies):.0f} ms  (pairs={len(latencies)}, never shown={missing})")
+        print(f"panels per board: {sum(len(a) for a in streams) / len(streams):.1f} for {len(returned)} calls")
 
-        board_rps = throughput(server.port, f"/api/v1/events/{event_id}/board", args.clients, args.seconds)
-        trivial_rps = throughput(server.port, "/healthz", args.clients, args.seconds)
-        print(f"throughput with {args.clients} clients: board {board_rps:.0f} req/s, trivial {trivial_rps:.0f} req/s, "
-              f"ratio {board_rps / trivial_rps:.2f}")
+        if not args.skip_throughput:
+            board_rps = throughput(server.port, f"/api/v1/events/{event_id}/board", args.clients, args.seconds)
+            trivial_rps = throughput(server.port, "/healthz", args.clients, args.seconds)
+            print(f"throughput with {args.clients} clients: board {board_rps:.0f} req/s, trivial {trivial_rps:.0f} "
+                  f"req/s, ratio {board_rps / trivial_rps:.2f}")
+        os.system("uptime")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 BLUEPRINTS = (
     "auth", "home", "admin", "events", "reception", "desk", "board", "public", "api",
-    "sponsors", "reports", "survey", "field",
+    "sponsors", "reports", "survey", "field", "schedule", "kiosk", "booking",
 )
 
 
@@ -39,8 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from . import i18n, security, web
+    from . import i18n, logs, security, web
 
+    logs.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)

@@ -6,8 +6,11 @@ wakes its waiting streams. Fifty boards on one process cost one small query per 
 A watcher stops itself when no stream has asked for a while.
 
 A commit in this process that bumped an event's version (see `uow.bump_version`) wakes that event's
-watcher at once instead of at its next poll: boards served by the process that took the call update
-without the poll's delay; boards on other processes still learn within one POLL.
+watcher at once instead of at its next poll. On PostgreSQL the bump also queues a NOTIFY, delivered at the
+commit; one listening connection per process (`_Listener`) wakes that process's watcher of the event, so
+boards on every process and machine learn of a call at once. The poll (BOTRAM_BOARD_POLL_MS) stays: it is
+how SQLite's processes learn of each other's changes, and PostgreSQL's safety net should the listening
+connection be lost.
 
 A server process that is told to stop (`close_streams`) ends its open streams at once with a `reconnect`
 event instead of letting them run out their ten minutes: the boards reconnect to a process that keeps
@@ -23,17 +26,20 @@ from flask import Flask, Response, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-POLL = 0.05  # a primary-key read 20 times a second per watched event and process: next to nothing
+from . import metrics
+
+POLL = 0.05  # default (BOTRAM_BOARD_POLL_MS): a primary-key read 20 times a second per watched event and process
 IDLE_STOP = 60.0
 
 KEEPALIVE_SECONDS = 15
 STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever by a forgotten tab
-MIN_GAP_SECONDS = 0.25  # coalesces bursts: ten calls in a second give at most four refreshes
-# Changes that land together (an officer's finish and next call, two desks pressing at once) are sent as
-# one refresh: the stream waits this long after a change before it sends, so the second change does not
-# fall into the gap after the first and wait a quarter of a second.
-SETTLE_SECONDS = 0.04
+# A board redraws (morph, the new card's animation) in well under this; changes that come faster are
+# coalesced: the first is sent at once, what follows within the gap goes together at its end. 50 ms keeps a
+# desk's rhythm (finish, then call a few milliseconds later) under 100 ms to the screen, and a burst of five
+# desks within 100 ms reaches a board as two or three refreshes ending on the latest version.
+MIN_GAP_SECONDS = 0.05
 RETRY_MS = 1000  # how soon a browser reconnects a stream that ended (EventSource's `retry`)
+BUSY_RETRY_MS = 30_000  # a stream refused at the limit asks again this much later; its page polls meanwhile
 
 
 def newer(version: int | None, known: int | None) -> bool:
@@ -58,6 +64,7 @@ class _Watcher:
         self.thread = threading.Thread(target=self._run, name=f"board-watch-{event_id}", daemon=True)
         self.stopped = False
         self.stop_requested = False
+        self.poll = app.config.get("BOTRAM_BOARD_POLL_MS", POLL * 1000) / 1000
 
     def _read(self) -> int | None:
         from .domain.board import current_version
@@ -82,7 +89,7 @@ class _Watcher:
                     self.version = version
                     self.changed.notify_all()
             self.read_at = time.monotonic()
-            self.poked.wait(POLL)
+            self.poked.wait(self.poll)
             self.poked.clear()
         self.stopped = True
 
@@ -98,12 +105,84 @@ _watchers: dict[int, _Watcher] = {}
 _lock = threading.Lock()
 
 
+class _Listener:
+    """This process's one PostgreSQL connection listening for the NOTIFY of every version bump (any process,
+    any machine): it wakes this process's watcher of the event named in it, which reads the new version at
+    once. Reconnects after a lost connection (the poll carries changes meanwhile) and wakes every watcher
+    then, as a change may have gone by unheard."""
+
+    def __init__(self, app: Flask, conninfo: str):
+        self.app = app
+        self.conninfo = conninfo
+        self.listening = threading.Event()
+        self.stop_requested = False
+        self.thread = threading.Thread(target=self._run, name="board-listen", daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        from .domain.uow import NOTIFY_CHANNEL
+
+        while not self.stop_requested:
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.listening.set()
+                    _poke(list(_watchers))
+                    while not self.stop_requested:
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload.isdigit():
+                                _poke([int(note.payload)])
+            except Exception:  # a lost connection must not end the listening: the poll covers the pause
+                self.listening.clear()
+                if not self.stop_requested:
+                    self.app.logger.warning("board listener lost its PostgreSQL connection", exc_info=True)
+                    time.sleep(1)
+        self.listening.clear()
+
+
+_listener: _Listener | None = None
+
+
+def _poke(event_ids) -> None:
+    for event_id in event_ids:
+        current = _watchers.get(event_id)
+        if current is not None and not current.stopped:
+            current.poked.set()
+
+
+def _listen_for(app: Flask) -> None:
+    """Start this process's listener when its database is PostgreSQL (under `_lock`)."""
+    global _listener
+    if _listener is not None and _listener.app is app:
+        return
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config.get("SQLALCHEMY_DATABASE_URI") or "sqlite://")
+    if not url.drivername.startswith("postgresql"):
+        return
+    if _listener is not None:
+        _listener.stop_requested = True
+    _listener = _Listener(app, url.set(drivername="postgresql").render_as_string(hide_password=False))
+    _listener.thread.start()
+
+
+def listening() -> bool:
+    """Whether this process hears PostgreSQL's NOTIFY now (tests and the operations guide ask)."""
+    return _listener is not None and _listener.listening.is_set()
+
+
 def stop_watchers(timeout: float = 2.0) -> None:
     """Stop every watcher of this process now and wait for their threads (tests call this at teardown, so a
     test's watchers do not poll its database for another minute). A stream that asks again gets a new one."""
+    global _listener
     with _lock:
         stopping = list(_watchers.values())
         _watchers.clear()
+        listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop_requested = True
+        listener.thread.join(timeout)
     for current in stopping:
         current.stop_requested = True
         current.poked.set()
@@ -133,6 +212,7 @@ def watcher(app: Flask, event_id: int) -> _Watcher:
     with _lock:
         current = _watchers.get(event_id)
         if current is None or current.stopped or current.app is not app:
+            _listen_for(app)
             current = _Watcher(app, event_id)
             _watchers[event_id] = current
             current.thread.start()
@@ -160,12 +240,15 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
 def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> Iterator[int | None]:
     """The versions one stream sends, in order, for a screen that shows `known`; None when a keep-alive is due.
 
-    A change is sent SETTLE_SECONDS after it is seen (what lands with it goes along), then the stream waits
-    MIN_GAP_SECONDS, in which changes only accumulate: a burst reaches a screen as a few refreshes that end
-    on its latest version. `watch` gives this process's watcher of the event (a new one when an idle watcher
-    stopped); `clock` has `monotonic` and `sleep` (tests pass a controlled one). Ends after STREAM_SECONDS.
+    A change is sent at once, unless the stream sent one less than MIN_GAP_SECONDS ago: then it waits out the
+    rest of that gap and sends the latest version (what landed meanwhile goes along). So a lone change is
+    never delayed, and only changes that come faster than a board redraws are coalesced; a burst reaches a
+    screen as a few refreshes ending on its latest version. `watch` gives this process's watcher of the
+    event (a new one when an idle watcher stopped); `clock` has `monotonic` and `sleep` (tests pass a
+    controlled one). Ends after STREAM_SECONDS.
     """
     started = clock.monotonic()
+    sent_at: float | None = None
     # A stopping server process ends its streams at once: the screens reconnect to one that keeps serving.
     while clock.monotonic() - started < STREAM_SECONDS and not streams_closing():
         version = watch().wait(known, KEEPALIVE_SECONDS)
@@ -174,11 +257,14 @@ def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> I
         if not newer(version, known):
             yield None
             continue
-        clock.sleep(SETTLE_SECONDS)
+        if sent_at is not None:
+            rest = sent_at + MIN_GAP_SECONDS - clock.monotonic()
+            if rest > 0:
+                clock.sleep(rest)
         latest = watch().version
         known = latest if newer(latest, version) else version
+        sent_at = clock.monotonic()
         yield known
-        clock.sleep(MIN_GAP_SECONDS)
 
 
 def known_version() -> int | None:
@@ -197,28 +283,76 @@ def sse_event(name: str, html: str, version: int) -> str:
     return f"event: {name}\nid: {version}\n{data}\n"
 
 
-def sse_response(events: Iterator[str]) -> Response:
-    """A streaming answer that proxies and browsers neither buffer nor cache (docs/operations.md)."""
+_open_streams = 0
+_streams_lock = threading.Lock()
+_busy_said_at = 0.0
+
+
+def open_streams() -> int:
+    """Streams this process holds open now."""
+    return _open_streams
+
+
+def _take_stream_slot(limit: int) -> bool:
+    global _open_streams
+    with _streams_lock:
+        if _open_streams >= limit:
+            return False
+        _open_streams += 1
+        return True
+
+
+def _give_back_stream_slot() -> None:
+    global _open_streams
+    with _streams_lock:
+        _open_streams -= 1
+
+
+def _refused(app: Flask, limit: int) -> Response:
+    """The process holds its limit of streams: say so to the screen (`busy`, and when to ask again) and, once
+    a minute, in the log. The screen keeps its poll: the board's panel every 10 s, a desk console's actions."""
+    global _busy_said_at
+    if time.monotonic() - _busy_said_at > 60:
+        _busy_said_at = time.monotonic()
+        app.logger.warning("%d event streams open, the limit of this process (BOTRAM_STREAMS): further screens "
+                           "fall back to their poll; add processes or raise the limit (docs/operations.md)", limit)
+    return Response(f"retry: {BUSY_RETRY_MS}\nevent: busy\ndata: {limit}\n\n", mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Botram-Streams": "full"})
+
+
+def sse_response(events: Iterator[str], app: Flask, kind: str) -> Response:
+    """A streaming answer that proxies and browsers neither buffer nor cache (docs/operations.md).
+
+    It holds one of the process's BOTRAM_STREAMS slots (and the thread the server keeps for it, see
+    `serving`) until it ends; with every slot taken the screen gets `busy` at once instead. `kind`
+    ("board", "desk", "live") names it in the open-streams gauge of /metrics while it is open."""
+    limit = app.config.get("BOTRAM_STREAMS", 500)
+    if not _take_stream_slot(limit):
+        if hasattr(events, "close"):
+            events.close()  # never started: nothing to wait for
+        return _refused(app, limit)
+
     def framed():
-        yield f"retry: {RETRY_MS}\n: connected\n\n"  # flushes the headers at once
-        yield from events
-        if streams_closing():
-            # said, not only ended: a proxy in between may keep the browser's side of a closed stream open
-            yield "event: reconnect\ndata: \n\n"
-    return Response(framed(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        metrics.stream_opened(kind)
+        try:
+            yield f"retry: {RETRY_MS}\n: connected\n\n"  # flushes the headers at once
+            yield from events
+            if streams_closing():
+                # said, not only ended: a proxy in between may keep the browser's side of a closed stream open
+                yield "event: reconnect\ndata: \n\n"
+        finally:  # also when the browser went away (the server closes the generator)
+            metrics.stream_closed(kind)
+    response = Response(framed(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(_give_back_stream_slot)
+    return response
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _wake_after_commit(session) -> None:
     bumped = session.info.pop("bumped_events", None)
-    if not bumped:
-        return
-    with _lock:
-        woken = [_watchers.get(event_id) for event_id in bumped]
-    for current in woken:
-        if current is not None and not current.stopped:
-            current.poked.set()
+    if bumped:
+        _poke(bumped)  # this process's own screens at once; others hear the NOTIFY (or poll)
 
 
 @sa_event.listens_for(Session, "after_rollback")

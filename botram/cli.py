@@ -1,5 +1,5 @@
-"""The `botram` command: a Flask CLI group (init, seed-demo, create-user, create-token, serve, backup, restore,
-purge-pii)."""
+"""The `botram` command: a Flask CLI group (init, seed-demo, create-user, create-token, serve, run, backup,
+restore, purge-pii)."""
 from __future__ import annotations
 
 import os
@@ -43,6 +43,11 @@ def init_command() -> None:
 
     upgrade()
     seed_reference()
+    from .domain.summaries import refresh_closed_events
+
+    made = refresh_closed_events(only_missing=True)
+    if made:
+        click.echo(f"Summaries computed for {made} closed events.")
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -116,21 +121,38 @@ def create_token_command(username: str, name: str) -> None:
     click.echo(raw)
 
 
+def _default_processes() -> int:
+    from .serving import default_processes
+
+    return default_processes()
+
+
+def _serve_options(command):
+    """The options `botram serve` and `botram run` share."""
+    for option in reversed((
+        click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"),
+        click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000"),
+        click.option("--threads", default=lambda: int(os.environ.get("BOTRAM_THREADS", "64")), type=int,
+                     show_default="64", help="Worker threads per process; every open board stream holds one."),
+        click.option("--processes",
+                     default=lambda: int(os.environ.get("BOTRAM_PROCESSES", "0")) or _default_processes(),
+                     type=click.IntRange(1, 64), show_default="one per CPU core (POSIX), 1 on Windows",
+                     help="Server processes sharing the port (POSIX, gunicorn); one per CPU core serves desks "
+                          "fastest."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
-@click.option("--threads", default=lambda: int(os.environ.get("BOTRAM_THREADS", "64")), type=int,
-              show_default="64", help="Worker threads per process; every open board stream holds one.")
-@click.option("--processes", default=lambda: int(os.environ.get("BOTRAM_PROCESSES", "1")),
-              type=click.IntRange(1, 64), show_default="1",
-              help="Server processes sharing the port (POSIX, gunicorn); one per CPU core serves desks fastest.")
+@_serve_options
 @with_appcontext
 def serve_command(host: str, port: int, threads: int, processes: int) -> None:
-    """Serve BOTRAM with a production WSGI server: waitress in one process, gunicorn with --processes above 1
-    (SIGHUP restarts the workers gracefully, SIGTERM or Ctrl-C stops them)."""
-    from .serving import serve
+    """Serve BOTRAM with a production WSGI server: gunicorn on POSIX, one worker process per CPU core by
+    default (SIGHUP restarts the workers gracefully, SIGTERM or Ctrl-C stops them); waitress on Windows."""
+    from .serving import can_fork, serve
 
-    if processes > 1 and not hasattr(os, "fork"):
+    if processes > 1 and not can_fork():
         _fail("--processes above 1 needs a POSIX system (fork); use --processes 1 here.")
     app = current_app._get_current_object()
 
@@ -139,6 +161,23 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
         sys.stdout.flush()
 
     serve(app, host=host, port=port, threads=threads, processes=processes, announce=announce)
+
+
+@click.command("run")
+@_serve_options
+@click.option("--password", envvar="DEMO_PASSWORD", default="botram-demo", show_default=True,
+              help="Password of every demo user, when the demo is seeded (an empty database only).")
+@click.pass_context
+@with_appcontext
+def run_command(ctx: click.Context, host: str, port: int, threads: int, processes: int, password: str) -> None:
+    """Everything a laptop needs in one command, on Linux, macOS and Windows alike: create or upgrade the
+    database, seed the demo if it holds no event yet, print the logins, and serve (what `make run` does)."""
+    ctx.invoke(init_command)
+    ctx.invoke(seed_demo_command, password=password, if_empty=True)
+    click.echo(f"Demo password (unless changed): {password}")
+    if port:  # with --port 0 the system picks it; the serving line below names it
+        click.echo(f"Open http://{host}:{port}/login")
+    ctx.invoke(serve_command, host=host, port=port, threads=threads, processes=processes)
 
 
 @click.command("backup")
@@ -204,6 +243,7 @@ def restore_command(backup: Path, yes: bool) -> None:
         destination.close()
         source.close()
         click.echo(f"Restored {backup} into {url.database}.")
+        _after_restore()
         return
     pg_restore = shutil.which("pg_restore")
     if pg_restore is None:
@@ -214,6 +254,27 @@ def restore_command(backup: Path, yes: bool) -> None:
     if result.returncode != 0:
         _fail(f"pg_restore failed: {result.stderr.strip()}")
     click.echo(f"Restored {backup} into {url.render_as_string(hide_password=True)}.")
+    _after_restore()
+
+
+def _after_restore() -> None:
+    """A backup may come from an older version (upgrade it) and its event summaries may be older than its data
+    or missing: every closed event's summary is computed again from the restored rows."""
+    from flask_migrate import upgrade
+
+    from .domain.summaries import refresh_closed_events
+
+    upgrade()
+    click.echo(f"Summaries computed again for {refresh_closed_events()} closed events.")
+
+
+@click.command("refresh-summaries")
+@with_appcontext
+def refresh_summaries_command() -> None:
+    """Compute the summary of every closed event again (after data was loaded outside the app)."""
+    from .domain.summaries import refresh_closed_events
+
+    click.echo(f"Summaries computed for {refresh_closed_events()} closed events.")
 
 
 @click.command("purge-pii")
@@ -232,22 +293,73 @@ def purge_pii_command(older_than: str, dry_run: bool) -> None:
         _fail(exc.message)
     if dry_run:
         click.echo(f"Would clear personal data of {result.visits} visits ({result.notes} step notes, "
-                   f"{result.comments} survey comments redacted) "
+                   f"{result.comments} survey comments redacted, {result.bookings} bookings) "
                    f"in {result.events} closed events.")
         return
     click.echo(f"Cleared personal data of {result.visits} visits ({result.notes} step notes, "
-               f"{result.comments} survey comments redacted) "
+               f"{result.comments} survey comments redacted, {result.bookings} bookings) "
                f"in {result.events} closed events older than {older_than}.")
 
 
-COMMANDS = (init_command, seed_demo_command, create_user_command, create_token_command, serve_command,
-            backup_command, restore_command, purge_pii_command)
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outbox of messages and prints (docs/outbox.md)."""
+
+
+@outbox_group.command("run")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--parent-pid", type=int, default=None, hidden=True,
+              help="Stop when this process (the server that started this worker) is gone.")
+@click.option("--wake-fd", type=int, default=None, hidden=True,
+              help="A pipe the server's processes write to when they commit an outbox row.")
+@with_appcontext
+def outbox_run_command(once: bool, parent_pid: int | None, wake_fd: int | None) -> None:
+    """Send what the outbox holds, until stopped (`botram serve` starts one itself unless BOTRAM_OUTBOX_WORKER=0)."""
+    import signal
+
+    from flask import current_app
+
+    from .outbox_worker import Worker, install_senders
+
+    app = current_app._get_current_object()
+    worker = Worker(app)
+    install_senders(app, worker)
+    if once:
+        click.echo(f"Claimed {worker.run_once()} rows.")
+        return
+    # TERM (the server stopping it) ends the loop after the send in flight is settled: nothing left claimed
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    if parent_pid is None:
+        click.echo("Outbox worker running; Ctrl-C stops it (claimed rows are retried by the next worker).")
+    try:
+        worker.run(parent_pid=parent_pid, wake_fd=wake_fd)
+    except KeyboardInterrupt:
+        pass
+
+
+@outbox_group.command("status")
+@with_appcontext
+def outbox_status_command() -> None:
+    """Rows pending, failing and given up: what the admin page warns about."""
+    from .domain.outbox import health
+
+    state = health()
+    click.echo(f"pending {state.pending}, failing {state.failing}, given up in the last hour "
+               f"{state.given_up_recently}" + (f"; last error: {state.last_error}" if state.last_error else ""))
+
+
+COMMANDS = (outbox_group, init_command, seed_demo_command, create_user_command, create_token_command, serve_command,
+            backup_command, restore_command, purge_pii_command, refresh_summaries_command)
 
 
 def _field_group() -> click.Group:
     from .cli_field import field
 
     return field
+
+
+# Flask's own `run` (its development server) would otherwise answer `botram run`: ours replaces it on `botram`.
+main.add_command(run_command)
 
 
 def init_app(app: Flask) -> None:

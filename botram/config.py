@@ -1,15 +1,12 @@
-"""Settings, read from BOTRAM_* environment variables with defaults that point into instance/."""
+"""The Flask configuration: the BOTRAM_* settings (botram/settings.py, one default each) and the paths into
+instance/."""
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+from . import settings
 
 
 def secret_key(instance_path: str) -> str:
@@ -18,7 +15,7 @@ def secret_key(instance_path: str) -> str:
     Generated once, not per start: several worker processes and restarts must share it, or every
     desk officer is logged out whenever the server restarts.
     """
-    from_env = os.environ.get("BOTRAM_SECRET_KEY")
+    from_env = settings.read().secret_key
     if from_env:
         return from_env
     path = Path(instance_path) / "secret_key"
@@ -28,21 +25,11 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def public_url(raw: str | None) -> str:
-    """BOTRAM_PUBLIC_URL without a trailing slash; `192.168.1.10:5000` typed without a scheme means http://
-    (a QR code without one would be read as text, not as a link)."""
-    value = (raw or "").strip().rstrip("/")
-    if value and "://" not in value:
-        value = "http://" + value
-    return value
-
-
 def defaults(instance_path: str) -> dict:
-    session_hours = _env_int("BOTRAM_SESSION_HOURS", 12)
+    env = settings.read()
+    session_hours = env.session_hours
     return {
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "BOTRAM_DATABASE_URL", f"sqlite:///{Path(instance_path) / 'botram.sqlite'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": env.database_url or f"sqlite:///{Path(instance_path) / 'botram.sqlite'}",
         # hide_parameters: a failed statement's message (logged on a 500) never carries a NIK or a name.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
@@ -50,10 +37,10 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": session_hours * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("BOTRAM_SECURE_COOKIES", "") == "1",
+        "SESSION_COOKIE_SECURE": env.secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": os.environ.get("BOTRAM_SECURE_COOKIES", "") == "1",
+        "REMEMBER_COOKIE_SECURE": env.secure_cookies,
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
         "BOTRAM_LOCALES": ["id", "en"],
@@ -62,22 +49,42 @@ def defaults(instance_path: str) -> dict:
         # the CSRF check reads it, so a huge upload cannot fill the disk.
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         # Queue rules: configurable per install, read once into domain.queue_rules.QueueRules.
-        "BOTRAM_MAX_TICKETS_PER_NIK": _env_int("BOTRAM_MAX_TICKETS_PER_NIK", 2),
-        "BOTRAM_PRIORITY_CAP": _env_int("BOTRAM_PRIORITY_CAP", 3),
-        "BOTRAM_NO_SHOW_RECALLS": _env_int("BOTRAM_NO_SHOW_RECALLS", 3),
-        "BOTRAM_NO_SHOW_AFTER_NUMBERS": _env_int("BOTRAM_NO_SHOW_AFTER_NUMBERS", 10),
+        "BOTRAM_MAX_TICKETS_PER_NIK": env.max_tickets_per_nik,
+        "BOTRAM_PRIORITY_CAP": env.priority_cap,
+        "BOTRAM_NO_SHOW_RECALLS": env.no_show_recalls,
+        "BOTRAM_NO_SHOW_MIN_SECONDS": env.no_show_min_seconds,
+        "BOTRAM_NO_SHOW_AFTER_NUMBERS": env.no_show_after_numbers,
+        "BOTRAM_BOOKING_CAP": env.booking_cap,
+        # Booking before the day (domain/booking/rules.py).
+        "BOTRAM_BOOKING_SHARE_PERCENT": env.booking_share_percent,
+        "BOTRAM_BOOKING_GRACE_MINUTES": env.booking_grace_minutes,
+        "BOTRAM_MAX_BOOKINGS_PER_PHONE": env.max_bookings_per_phone,
+        "BOTRAM_BOOKING_THROTTLE_PER_HOUR": env.booking_throttle_per_hour,
         "BOTRAM_REGENCY_CODE": "32.16",
         # Sign-in protection: lockout after repeated failures, idle sessions end.
-        "BOTRAM_LOGIN_MAX_FAILURES": _env_int("BOTRAM_LOGIN_MAX_FAILURES", 5),
-        "BOTRAM_LOGIN_IP_MAX_FAILURES": _env_int("BOTRAM_LOGIN_IP_MAX_FAILURES", 30),
-        "BOTRAM_LOGIN_LOCKOUT_MINUTES": _env_int("BOTRAM_LOGIN_LOCKOUT_MINUTES", 15),
-        "BOTRAM_IDLE_MINUTES": _env_int("BOTRAM_IDLE_MINUTES", 60),
+        "BOTRAM_LOGIN_MAX_FAILURES": env.login_max_failures,
+        "BOTRAM_LOGIN_IP_MAX_FAILURES": env.login_ip_max_failures,
+        "BOTRAM_LOGIN_LOCKOUT_MINUTES": env.login_lockout_minutes,
+        "BOTRAM_IDLE_MINUTES": env.idle_minutes,
         # The address citizens' phones use (the ticket's QR code and printed link), e.g. http://192.168.1.10:5000
         # at a field event on a local Wi-Fi router. Unset: the address reception's browser used.
-        "BOTRAM_PUBLIC_URL": public_url(os.environ.get("BOTRAM_PUBLIC_URL")),
+        "BOTRAM_PUBLIC_URL": env.public_url,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none, trust no header).
-        "BOTRAM_PROXY_HOPS": _env_int("BOTRAM_PROXY_HOPS", 0),
+        "BOTRAM_PROXY_HOPS": env.proxy_hops,
+        # How often a process reads the version of a watched event (board_watch; NOTIFY on PostgreSQL is faster).
+        "BOTRAM_BOARD_POLL_MS": env.board_poll_ms,
+        # Open streams one process holds beside its request threads (board_watch.sse_response, serving).
+        "BOTRAM_STREAMS": env.streams,
         # The passphrase the regency sets for field bundles (docs/field-sync.md); the same on server and laptop.
         # Unset: no bundle is made or read.
-        "BOTRAM_FIELD_KEY": os.environ.get("BOTRAM_FIELD_KEY", ""),
+        "BOTRAM_FIELD_KEY": env.field_key,
+        # Monitoring (docs/operations.md, "Monitoring"): who may read /metrics; nothing set, nobody.
+        "BOTRAM_METRICS_ADDRESSES": env.metrics_addresses,
+        "BOTRAM_METRICS_TOKEN": env.metrics_token,
+        "BOTRAM_LOG_FORMAT": env.log_format,
+        # Messages to citizens and prints leave through the outbox (docs/outbox.md).
+        "BOTRAM_NOTIFY_URLS": env.notify_urls,
+        "BOTRAM_NOTIFY_NEAR_AHEAD": env.notify_near_ahead,
+        "BOTRAM_OUTBOX_GIVE_UP_MINUTES": env.outbox_give_up_minutes,
+        "BOTRAM_OUTBOX_WORKER": env.outbox_worker,
     }

@@ -193,10 +193,6 @@ class Upload:
     def complete(self) -> bool:
         return self.received >= self.size
 
-    def as_json(self) -> dict:
-        return {"id": self.id, "size": self.size, "sha256": self.sha256, "received": self.received,
-                "complete": self.complete, "imported": self.report is not None, "report": self.report}
-
 
 def _upload_paths(instance_path, upload_id: str) -> tuple[Path, Path, Path]:
     folder = _root(instance_path, "uploads")

@@ -1,17 +1,23 @@
-"""Who may do what: session and bearer-token login, role checks, answers for the unauthenticated."""
+"""Who is asking: session and bearer-token login, the capability check of pages, answers for the unauthenticated.
+
+What each role may do is decided in botram/permissions.py."""
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, abort, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from .extensions import db, login_manager
-from .models import Role, User
+from .models import User
+from .permissions import Capability
+
+
+KIOSK_COOKIE = "botram_kiosk"
 
 
 def wants_json() -> bool:
@@ -62,9 +68,11 @@ def init_app(app: Flask) -> None:
             return None
         from .domain.login_guard import check_session
 
+        # current_app, not the closure's `app`: login_manager is one object per process, and the loader
+        # registered last would otherwise read the config of whichever app was created last.
         ended = check_session(session.get("sid"), int(user_id),
-                              idle=timedelta(minutes=app.config["BOTRAM_IDLE_MINUTES"]),
-                              lifetime=app.permanent_session_lifetime)
+                              idle=timedelta(minutes=current_app.config["BOTRAM_IDLE_MINUTES"]),
+                              lifetime=current_app.permanent_session_lifetime)
         if ended is not None:
             for key in ("_user_id", "_fresh", "_id", "sid"):
                 session.pop(key, None)
@@ -77,14 +85,21 @@ def init_app(app: Flask) -> None:
     @login_manager.request_loader
     def load_user_from_token(req) -> User | None:
         scheme, _, raw = req.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not req.path.startswith("/api/"):
+        kiosk = req.path.startswith("/kiosk/")
+        if kiosk and scheme.lower() != "bearer":
+            # A kiosk's browser cannot send a header: its token sits in a cookie set once at enrolment
+            # (blueprints/kiosk), sent only to /kiosk/ pages.
+            scheme, raw = "bearer", req.cookies.get(KIOSK_COOKIE, "")
+        if scheme.lower() != "bearer" or not (req.path.startswith("/api/") or kiosk):
             return None
-        from .domain.tokens import user_for_token
+        from .domain.tokens import token_user
 
-        user = user_for_token(raw.strip())
-        if user is not None:
-            g.token_auth = True
-        return user
+        found = token_user(raw.strip())
+        if found is None:
+            return None
+        g.token_auth = True
+        g.token_id = found[1]
+        return found[0]
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -111,25 +126,20 @@ def _has_nul(value) -> bool:
     return False
 
 
-def roles_required(*roles: str | Role) -> Callable:
-    """Allow only signed-in users holding one of `roles`; others get the login page or 403."""
-    wanted = tuple(r.value if isinstance(r, Role) else r for r in roles)
+def requires(capability: Capability) -> Callable:
+    """A page for signed-in users holding `capability` (botram.permissions); others get the login page or 403."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in wanted:
+            if not capability(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.allowed_roles = wanted  # read by the authorization matrix test
+        wrapped.capability = capability  # the authorization matrix test derives its table from this
+        wrapped.allowed_roles = capability.roles
         return wrapped
 
     return decorator
-
-
-def login_required_any(view: Callable) -> Callable:
-    """Any signed-in role."""
-    return roles_required(*Role)(view)

@@ -1,5 +1,6 @@
-"""`botram serve --processes N` on POSIX: gunicorn's arbiter and gthread workers, run inside the `botram`
-command (no separate `gunicorn` command line), each worker building its own app with `create_app()`.
+"""`botram serve` on POSIX: gunicorn's arbiter and gthread workers (one per CPU core unless `--processes` says
+otherwise), run inside the `botram` command (no separate `gunicorn` command line), each worker building its
+own app with `create_app()`.
 
 Why these settings (docs/operations.md, "Processes"):
 
@@ -23,17 +24,19 @@ Why these settings (docs/operations.md, "Processes"):
 """
 from __future__ import annotations
 
-import logging
-import re
+import os
+import sys
 from typing import Callable
 
 from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter as GunicornArbiter
 from gunicorn.workers.gthread import ThreadWorker
 
-from . import board_watch
+from . import board_watch, metrics, settings
 from .extensions import db
+from .logs import JsonLines, Scrub, scrub  # noqa: F401  (scrub: where tests/test_serving.py imports it)
 
 TIMEOUT = 30  # seconds without a heartbeat from a worker's main loop before it is replaced (not a request limit)
 GRACEFUL_TIMEOUT = 30  # what a stopping worker gives its requests in flight; streams end at once (see above)
@@ -44,6 +47,10 @@ _slot = 0  # this worker's number (1..N), set after the fork
 
 class Worker(ThreadWorker):
     """gthread, plus: the process's board streams end as soon as the worker is told to stop."""
+
+    def init_process(self) -> None:
+        _fewer_malloc_arenas()
+        super().init_process()
 
     def handle_exit(self, sig, frame) -> None:  # TERM: graceful stop (shutdown, or replaced after a HUP)
         board_watch.close_streams()
@@ -60,30 +67,31 @@ class Worker(ThreadWorker):
         return False
 
 
-_QUERY = re.compile(r"\?[^\s'\"]+")
-_STATUS_TOKEN = re.compile(r"(/status/)[^\s/?'\"]+")
+def _fewer_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives threads up to eight malloc arenas per core, and every open stream is a thread: with
+    hundreds of streams the process's memory grew by arenas, not by data. Two arenas (what
+    MALLOC_ARENA_MAX=2 does) keep it flat; the threads seldom allocate at once (bench/streams.py)."""
+    try:
+        import ctypes
 
-
-def scrub(text: str) -> str:
-    """A log line without query strings (searches by name, ticket codes) or status-page tokens."""
-    return _STATUS_TOKEN.sub(r"\1…", _QUERY.sub("?…", text))
-
-
-class _Scrub(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage()), ()
-        return True
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to tune
+        pass
 
 
 class Log(glogging.Logger):
-    """Gunicorn's logger whose error log passes through `scrub` (the access log stays off)."""
+    """Gunicorn's logger whose error log passes through `scrub` (the access log stays off), as JSON lines when
+    BOTRAM_LOG_FORMAT=json."""
 
-    _scrub = _Scrub()
+    _scrub = Scrub()
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
         if self._scrub not in self.error_log.filters:
             self.error_log.addFilter(self._scrub)
+        if settings.read().log_format == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonLines())
 
 
 def bind_address(host: str, port: int) -> str:
@@ -101,6 +109,8 @@ class Server(BaseApplication):
             "bind": [bind_address(host, port)],
             "workers": processes,
             "threads": threads,
+            # every thread may hold a connection, and kept-alive ones wait beside them without a thread
+            "worker_connections": max(1000, threads * 2),
             "worker_class": Worker,
             "timeout": TIMEOUT,
             "graceful_timeout": GRACEFUL_TIMEOUT,
@@ -116,6 +126,7 @@ class Server(BaseApplication):
             "control_socket_disable": True,
             "pre_fork": _number_the_worker,
             "post_fork": self._post_fork,
+            "child_exit": _worker_exited,
             "when_ready": self._when_ready,
         }
         self.announce = announce
@@ -132,7 +143,16 @@ class Server(BaseApplication):
 
         return answered_by(self.factory(), _slot)
 
+    def run(self) -> None:
+        try:
+            Arbiter(self).run()
+        except RuntimeError as exc:  # what BaseApplication.run does with gunicorn's own arbiter
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.exit(1)
+
     def _when_ready(self, arbiter) -> None:
+        # Before the first worker is forked: the workers inherit the outbox process's wake pipe.
+        arbiter.start_outbox(self.parent_app)
         if self.announce is not None:  # the bound port: with port 0 the system picked it
             self.announce(arbiter.LISTENERS[0].getsockname()[1])
 
@@ -147,6 +167,33 @@ class Server(BaseApplication):
                     engine.dispose(close=False)
 
 
+class Arbiter(GunicornArbiter):
+    """Gunicorn's arbiter, plus the server's one outbox worker process (botram/outbox_process.py): started when
+    the socket is bound, started again within seconds if it dies, stopped after the request workers."""
+
+    outbox = None
+
+    def start_outbox(self, app: Flask | None) -> None:
+        from .outbox_worker import start_beside_server
+
+        if app is None:
+            from . import create_app
+
+            app = create_app()
+        self.outbox = start_beside_server(app, self.LISTENERS)
+
+    def manage_workers(self) -> None:  # the main loop calls it at least once a second
+        super().manage_workers()
+        if self.outbox is not None:
+            self.outbox.check()
+
+    def stop(self, graceful: bool = True) -> None:
+        super().stop(graceful)
+        if self.outbox is not None:
+            self.outbox.stop()
+            self.outbox = None
+
+
 def _number_the_worker(arbiter, worker) -> None:
     """Give the worker the lowest number no live worker has: a replacement takes the number of the worker it
     replaces (after a HUP the new workers count on from the old ones until those have stopped)."""
@@ -154,9 +201,22 @@ def _number_the_worker(arbiter, worker) -> None:
     worker.slot = next(n for n in range(1, len(taken) + 2) if n not in taken)
 
 
+def _worker_exited(arbiter, worker) -> None:
+    metrics.worker_gone(worker.pid)
+
+
 def serve(app: Flask, *, host: str, port: int, threads: int, processes: int,
           announce: Callable[[int], None] | None = None) -> None:
+    """Serve until stopped. The workers' metric files live in a directory of this start only (a restart must
+    not add yesterday's counts to today's), removed when the server stops."""
     from . import create_app
 
-    Server(create_app, host=host, port=port, threads=threads, processes=processes, announce=announce,
-           parent_app=app).run()
+    metrics_dir, arbiter_pid = metrics.use_multiprocess_dir(), os.getpid()
+    try:
+        Server(create_app, host=host, port=port, threads=threads, processes=processes, announce=announce,
+               parent_app=app).run()
+    finally:
+        # A worker leaves gunicorn by SystemExit through this same frame (it was forked inside run()): only
+        # the arbiter removes the directory, once every worker is gone.
+        if os.getpid() == arbiter_pid:
+            metrics.remove_multiprocess_dir(metrics_dir)

@@ -12,7 +12,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from .domain.queue_rules import QueueRules
+from . import metrics, permissions
+from .domain import queue_rules, uow
 from .domain.uow import DatabaseUnavailable, is_connection_error
 from .extensions import db, htmx
 from .security import wants_json
@@ -22,14 +23,6 @@ def toast(response: Response, message: str, kind: str = "ok", **extra) -> Respon
     """Show `message` as a toast after an htmx swap (static/js/app.js listens for `botram:toast`); `extra`
     travels along (e.g. an undo link)."""
     response.headers["HX-Trigger"] = json.dumps({"botram:toast": {"message": str(message), "kind": kind, **extra}})
-    return response
-
-
-def retarget(response: Response, target: str, swap: str = "outerHTML") -> Response:
-    """Swap this htmx answer into `target` (an htmx selector, e.g. `closest #desk-console`) with `swap`
-    instead of where the request said: a poll for a list that answers with the whole console."""
-    response.headers["HX-Retarget"] = target
-    response.headers["HX-Reswap"] = swap
     return response
 
 
@@ -52,11 +45,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
-
-
-def queue_rules() -> QueueRules:
-    """The queue's settings, read from the configuration once when the app was made (`create_app`)."""
-    return current_app.extensions["botram_queue_rules"]
 
 
 def is_fragment_request() -> bool:
@@ -105,6 +93,7 @@ def unavailable_response():
     except Exception:  # the connection is gone; the pool throws it away
         db.session.close()
     current_app.logger.warning("database unreachable on %s %s", request.method, request.path)
+    metrics.database_unavailable("api" if wants_json() else "page")
     headers = {"Retry-After": str(RETRY_AFTER)}
     if wants_json():
         from .blueprints.api.errors import json_error
@@ -120,24 +109,27 @@ def unavailable_response():
 
 
 NAV = [
-    # (endpoint, label, roles)
-    ("events.index", _l("Kegiatan"), {"admin", "koordinator", "keuangan"}),
-    ("reception.index", _l("Pendaftaran"), {"admin", "koordinator", "resepsionis"}),
-    ("desk.index", _l("Loket"), {"admin", "koordinator", "petugas"}),
-    ("sponsors.index", _l("Pendanaan"), {"admin", "koordinator", "keuangan"}),
-    ("reports.index", _l("Laporan"), {"admin", "koordinator", "keuangan"}),
-    ("field.index", _l("Lapangan"), {"admin", "koordinator"}),
-    ("admin.users", _l("Pengguna"), {"admin"}),
-    ("admin.agencies", _l("Instansi"), {"admin"}),
-    ("admin.services", _l("Layanan"), {"admin"}),
-    ("admin.packages", _l("Paket layanan"), {"admin"}),
-    ("admin.voice_clips", _l("Suara"), {"admin"}),
+    # (endpoint, label): shown to whoever holds the capability the page itself declares (botram.permissions)
+    ("events.index", _l("Kegiatan")),
+    ("reception.index", _l("Pendaftaran")),
+    ("desk.index", _l("Loket")),
+    ("sponsors.index", _l("Pendanaan")),
+    ("reports.index", _l("Laporan")),
+    ("field.index", _l("Lapangan")),
+    ("admin.users", _l("Pengguna")),
+    ("admin.agencies", _l("Instansi")),
+    ("admin.services", _l("Layanan")),
+    ("admin.packages", _l("Paket layanan")),
+    ("admin.voice_clips", _l("Suara")),
+    ("admin.crest_page", _l("Lambang")),
+    ("admin.printers", _l("Printer")),
 ]
 
 
 ROLE_LABELS = {
     "admin": _l("Administrator"), "koordinator": _l("Koordinator"), "resepsionis": _l("Resepsionis"),
     "petugas": _l("Petugas loket"), "keuangan": _l("Keuangan"),
+    "kiosk": _l("Anjungan (kios tiket)"),
 }
 
 STATUS_LABELS = {
@@ -165,12 +157,14 @@ def status_label(status: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["botram_queue_rules"] = QueueRules.from_config(app.config)
+    queue_rules.install(app)
+    uow.observe(metrics.unit_of_work_noted)
     # Globals rather than context: macros imported without context need them too.
+    from .domain import crest
     from .domain.events import EXTEND_CHOICES
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label, extend_label=extend_label,
-                                 extend_choices=EXTEND_CHOICES)
+                                 extend_choices=EXTEND_CHOICES, crest_version=crest.version)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -198,6 +192,20 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500)
 
+    def _clock_the_request() -> None:
+        g.metrics_started = metrics.started()
+
+    # First of all the hooks: a request another hook answers (a CSRF refusal, an ended session) counts too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _clock_the_request)
+
+    @app.after_request
+    def _count_the_request(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is not None:  # by URL rule, never the path: a status token or search must not become a label
+            rule = request.url_rule.rule if request.url_rule is not None else None
+            metrics.request_done(rule, request.method, response.status_code, metrics.started() - started)
+        return response
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -224,9 +232,11 @@ def init_app(app: Flask) -> None:
     def _navigation():
         items = []
         if current_user.is_authenticated:
-            for endpoint, label, roles in NAV:
-                if current_user.role in roles and endpoint in app.view_functions:
+            for endpoint, label in NAV:
+                view = app.view_functions.get(endpoint)
+                if view is not None and view.capability(current_user):
                     items.append((endpoint, str(label)))
         from .domain.clock import now
 
-        return {"nav_items": items, "now_wib": now, "view_names": app.view_functions}
+        return {"nav_items": items, "now_wib": now, "view_names": app.view_functions,
+                "may": permissions.TemplateView(current_user)}

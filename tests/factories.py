@@ -36,7 +36,7 @@ def make_user(role: str, username: str | None = None, agency_code: str | None = 
     return user
 
 
-def make_event(title: str = "BOTRAM Uji", day: date | None = None, status: str = EventStatus.OPEN.value,
+def make_event(title: str = "BOTRAM Uji", day: date | None = None, status: str = EventStatus.OPEN,
                kecamatan: str = "Cikarang Timur", opens: time = time(8), closes: time = time(16)) -> Event:
     day = day or today_wib()
     code = kecamatan_code(kecamatan)
@@ -49,7 +49,7 @@ def make_event(title: str = "BOTRAM Uji", day: date | None = None, status: str =
 
 
 def make_desk(event: Event, number: int = 1, agency_code: str = "DISDUKCAPIL",
-              service_codes: list[str] | None = None, state: str = DeskState.OPEN.value) -> Desk:
+              service_codes: list[str] | None = None, state: str = DeskState.OPEN) -> Desk:
     owner = agency(agency_code)
     codes = service_codes or [s.code for s in owner.services[:2]]
     desk = Desk(event=event, agency=owner, number=number, label=f"Loket {number} {owner.short_name}",

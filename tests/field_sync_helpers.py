@@ -1,8 +1,8 @@
-"""Two installs in one process for the field-sync tests: the regency server on PostgreSQL and a field laptop on
-SQLite, each its own Flask app and database (Flask-SQLAlchemy 3 binds the session to the app context).
+"""Two installs in one process for the field-sync tests: the regency server and a field laptop on SQLite, each
+its own Flask app and database (Flask-SQLAlchemy 3 binds the session to the app context).
 
-The server uses BOTRAM_TEST_DATABASE_URL when that is PostgreSQL (a database of its own beside it), else the
-machine's PostgreSQL at postgresql+psycopg://postgres@127.0.0.1:5432; tests skip when neither answers.
+The server uses BOTRAM_TEST_DATABASE_URL when that is PostgreSQL (a database of its own beside it), else a
+second SQLite file (`server_url`); the tests never skip.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from botram import create_app
 from botram.domain import events, queue, skm
 from botram.domain.clock import today_wib
+from botram.domain.queue_rules import QueueRules
 from botram.domain.reference import kecamatan_code, seed_reference
 from botram.domain.users import create_user
 from botram.extensions import db
@@ -24,23 +25,24 @@ from botram.models import Agency, Event, Region, Service, User, UNSUR_KEYS
 
 KEY = "kunci-lapangan-kabupaten-bekasi-2026"
 DEVICE = "LAPTOP-CIKARANG-01"
-LOCAL_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/botram_field"
 
 
-def server_url(worker: str) -> str | None:
-    """A PostgreSQL database of the server's own (created on first use), or None when none answers."""
+def server_url(worker: str, directory) -> str:
+    """The server's database: on PostgreSQL (a database of its own, created on first use) when
+    BOTRAM_TEST_DATABASE_URL is PostgreSQL, as in CI's PostgreSQL pass; else a second SQLite file in
+    `directory`, so the field-sync story runs everywhere and never skips. A PostgreSQL asked for but not
+    answering fails the test: a missing service is an error, not a reason to skip."""
     import psycopg
 
     base = os.environ.get("BOTRAM_TEST_DATABASE_URL") or ""
-    url = make_url(base if base.startswith("postgresql") else LOCAL_PG)
+    if not base.startswith("postgresql"):
+        return f"sqlite:///{os.path.join(str(directory), 'server.sqlite')}"
+    url = make_url(base)
     name = f"{url.database}_fsrv_{worker}"
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-                conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return None
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
 
 
@@ -89,8 +91,9 @@ DESKS = [  # number, agency, services
 ]
 
 
-def prepare_event(title: str = "BOTRAM Lapangan Sukatani") -> int:
-    """The coordinator prepares an event on the server: users, the event, five desks, opened."""
+def prepare_event(title: str = "BOTRAM Lapangan Sukatani", *, day=None, announce_only: bool = False) -> int:
+    """The coordinator prepares an event on the server: users, the event (today, or `day`), five desks, opened;
+    `announce_only`: a draft announced on the schedule (what booking needs), not opened yet."""
     for username, role, agency in [("admin", "admin", None), ("koordinator", "koordinator", None),
                                    ("resepsionis", "resepsionis", None), ("keuangan", "keuangan", None),
                                    ("petugas1", "petugas", "DISDUKCAPIL"), ("petugas2", "petugas", "DISDUKCAPIL"),
@@ -102,12 +105,15 @@ def prepare_event(title: str = "BOTRAM Lapangan Sukatani") -> int:
     coordinator = db.session.scalar(sa.select(User.id).where(User.username == "koordinator"))
     kec = kecamatan_code("Sukatani")
     desa = db.session.scalar(sa.select(Region.code).where(Region.parent_code == kec).order_by(Region.code))
-    event = events.create_event(events.EventInput(title, today_wib(), "Lapangan Desa", kec, desa, time(8), time(16)),
-                                by_user_id=coordinator)
+    event = events.create_event(events.EventInput(title, day or today_wib(), "Lapangan Desa", kec, desa, time(8),
+                                                  time(16)), by_user_id=coordinator)
     for number, agency, codes in DESKS:
         events.add_desk(event, events.DeskInput(number, f"Loket {number}", agency_id(agency), service_ids(*codes),
                                                 time(8), time(16)), by_user_id=coordinator)
-    events.change_status(db.session.get(Event, event.id), "open", by_user_id=coordinator)
+    if announce_only:
+        events.set_announced(db.session.get(Event, event.id), True, by_user_id=coordinator)
+    else:
+        events.change_status(db.session.get(Event, event.id), "open", by_user_id=coordinator)
     return event.id
 
 
@@ -152,7 +158,7 @@ def serve(event_id: int, visits: int, rng: random.Random, *, first: int = 0) -> 
                 continue
             roll = rng.random()
             if roll < 0.08:
-                queue.no_show(step.id, by_user_id=officer)
+                queue.no_show(step.id, by_user_id=officer, rules=QueueRules.defaults(no_show_min_seconds=0))
                 counts["no_show"] += 1
                 continue
             if roll < 0.18:

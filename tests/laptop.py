@@ -72,8 +72,8 @@ class Laptop:
             desk = db.session.scalar(sa.select(Desk).where(Desk.event_id == self.event_id).order_by(Desk.number))
             officer = db.session.scalar(sa.select(User.id).order_by(User.id))
             desk_id, service_id = desk.id, desk.services[0].id
-            if desk.state != DeskState.OPEN.value:
-                queue.set_desk_state(desk_id, DeskState.OPEN.value, by_user_id=officer)
+            if desk.state != DeskState.OPEN:
+                queue.set_desk_state(desk_id, DeskState.OPEN, by_user_id=officer)
             for _ in range(count):
                 queue.issue_visit(self.event_id, [service_id], by_user_id=officer)
                 step = queue.call_next(desk_id, by_user_id=officer)

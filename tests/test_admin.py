@@ -1,12 +1,15 @@
 """Admin pages: who may open them, and what a successful write does."""
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from botram.domain.tokens import user_for_token
 from botram.extensions import db
-from botram.models import Agency, ApiToken, AuditLog, LifeEventPackage, Requirement, User
+from botram.models import Agency, ApiToken, AuditLog, LifeEventPackage, LoginFailure, Requirement, User
 
-from .conftest import count
+from .conftest import PASSWORD, count
 from .factories import make_user, service
 from .html_text import elements, texts
 
@@ -18,7 +21,7 @@ GET_ROUTES = [
 ]
 POST_ROUTES = [
     "/admin/users/new", "/admin/users/{user}", "/admin/users/{user}/tokens", "/admin/users/{user}/tokens/1/revoke",
-    "/admin/agencies/new", "/admin/agencies/1", "/admin/services/new", "/admin/services/1",
+    "/admin/users/{user}/unlock", "/admin/agencies/new", "/admin/agencies/1", "/admin/services/new", "/admin/services/1",
     "/admin/services/1/requirements", "/admin/services/1/requirements/1", "/admin/services/1/requirements/1/move",
     "/admin/services/1/requirements/1/delete", "/admin/packages/new", "/admin/packages/1",
 ]
@@ -302,3 +305,51 @@ def test_new_service_form_prefills_the_agency_and_its_letter(client, admin):
     assert "selected" in next(o for o in elements(page, "option") if o.get("value") == str(bapenda))
     assert any(i.get("name") == "ticket_letter" and i.get("value") == "B" for i in elements(page, "input"))
     assert client.get("/admin/services/new?agency=abc").status_code == 200
+
+
+# --- sign-in lockouts -------------------------------------------------------------------------------------------
+
+def _lock_out(client, app, username: str) -> None:
+    for _ in range(app.config["BOTRAM_LOGIN_MAX_FAILURES"]):
+        assert client.post("/login", data={"username": username, "password": "salah-sekali-1"}).status_code == 401
+
+
+def test_the_admin_sees_a_locked_account_with_when_its_lock_ends_and_unlocks_it(client, auth, app):
+    from botram.domain.clock import now
+    from botram.i18n import wib_time
+
+    officer = make_user("petugas", username="petugas7")
+    make_user("petugas", username="petugas8")
+    admin_user = make_user("admin")
+    _lock_out(client, app, "petugas7")
+    assert client.post("/login", data={"username": "petugas7", "password": PASSWORD}).status_code == 429
+
+    auth.login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    first = db.session.scalar(sa.select(sa.func.min(LoginFailure.at)))
+    ends = first + timedelta(minutes=app.config["BOTRAM_LOGIN_LOCKOUT_MINUTES"])
+    assert ends > now()
+    row = next(r for r in texts(page, "tr") if "petugas7" in r)
+    assert f"Terkunci sampai {wib_time(ends)} WIB" in row
+    assert "Buka kunci" in row
+    other = next(r for r in texts(page, "tr") if "petugas8" in r)
+    assert "Terkunci" not in other and "Buka kunci" not in other
+
+    response = client.post(f"/admin/users/{officer.id}/unlock")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/users"
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "auth.unlock"))
+    assert entry.entity_id == officer.id and entry.user_id == admin_user.id
+    assert entry.detail == {"failures": app.config["BOTRAM_LOGIN_MAX_FAILURES"]}
+    assert "Terkunci" not in client.get("/admin/users").get_data(as_text=True)
+    g.pop("csrf_token", None)  # Flask-WTF keeps the token in `g`, which the test's one app context shares
+    officer_browser = app.test_client()
+    assert officer_browser.post("/login", data={"username": "petugas7", "password": PASSWORD}).status_code == 303
+
+
+def test_a_lock_on_the_username_is_shown_whatever_case_was_typed_and_other_roles_cannot_unlock(client, auth, app):
+    officer = make_user("petugas", username="petugas7")
+    _lock_out(client, app, "PETUGAS7")
+    make_user("koordinator")
+    auth.login("koordinator")
+    assert client.post(f"/admin/users/{officer.id}/unlock").status_code == 403
+    assert count(LoginFailure) == app.config["BOTRAM_LOGIN_MAX_FAILURES"]

@@ -1,4 +1,5 @@
-"""Bad input on every admin form: a clear Indonesian message next to the field, status 422, nothing saved."""
+"""Bad input on every admin form: a clear Indonesian message next to the field, status 422 (409 for a clash with
+what exists), nothing saved."""
 import pytest
 import sqlalchemy as sa
 
@@ -16,7 +17,11 @@ def admin(client, auth, app):
     return user
 
 
-def _assert_refused(response, message, status=422):
+def _assert_refused(response, message, status=None):
+    """422 for a broken rule, 409 for a clash with what exists (a code or name already used, a record still in
+    use): the domain says which (blueprints/form_action.py)."""
+    if status is None:
+        status = 409 if "sudah dipakai" in message else 422
     body = response.get_data(as_text=True)
     assert response.status_code == status, body[-2000:]
     assert message in body, body[-4000:]
@@ -167,7 +172,7 @@ def test_agency_with_active_services_or_officers_cannot_be_deactivated(client, a
     bapenda = agency("BAPENDA")
     make_user("petugas", username="p3", agency_code="BAPENDA")
     data = {"code": "BAPENDA", "name": bapenda.name, "short_name": "Bapenda", "color": bapenda.color}
-    body = _assert_refused(client.post(f"/admin/agencies/{bapenda.id}", data=data), "3 layanan aktif")
+    body = _assert_refused(client.post(f"/admin/agencies/{bapenda.id}", data=data), "3 layanan aktif", 409)
     assert "1 petugas loket aktif" in body
     db.session.refresh(bapenda)
     assert bapenda.active
@@ -237,7 +242,7 @@ def test_service_on_an_open_desk_cannot_be_deactivated(client, admin):
     data = _service_data(code="AKTA-MATI", name=death.name, target_minutes="12")
     data.pop("active")
     _assert_refused(client.post(f"/admin/services/{death.id}", data=data),
-                    "Layanan sedang dibuka di 1 loket kegiatan yang berlangsung.")
+                    "Layanan sedang dibuka di 1 loket kegiatan yang berlangsung.", 409)
     db.session.refresh(death)
     assert death.active
     page = client.get(f"/admin/services/{death.id}").get_data(as_text=True)

@@ -8,16 +8,20 @@ from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 from pydantic import BeforeValidator, Field
 
-from botram.blueprints.api.auth import api_login_required, api_roles, is_token_request, protect_api_blueprint
+from botram.blueprints.api.auth import api_requires, is_token_request, protect_api_blueprint
 from botram.blueprints.api.errors import register_error_handlers
 from botram.blueprints.api.schemas import ApiModel, QueryModel
 from botram.blueprints.api.spec import answers, make_spec
 from botram.domain import Conflict, DomainError, NotFound
 from botram.domain.tokens import revoke_token
 from botram.extensions import db
+from botram.permissions import Capability, may_use_app
 
 from .conftest import assert_json_error
 from .factories import bearer_for, make_event, make_user
+
+# The probe blueprint is registered on the app, which a shared app refuses after its first request.
+pytestmark = pytest.mark.app_config()
 
 
 class ProbeBody(ApiModel):
@@ -40,19 +44,19 @@ def probe(app):
     spec = make_spec()
 
     @bp.post("/write")
-    @api_roles("resepsionis", "admin")
+    @api_requires(Capability("probe_write", ("admin", "resepsionis"), "the probe's write"))
     @spec.validate(resp=answers(201))
     def write(json: ProbeBody):
         return jsonify(role=current_user.role, token=is_token_request(),
                        body=json.model_dump(exclude_unset=True)), 201
 
     @bp.get("/read")
-    @api_login_required
+    @api_requires(may_use_app)
     def read():
         return jsonify(role=current_user.role)
 
     @bp.post("/domain/<kind>")
-    @api_login_required
+    @api_requires(may_use_app)
     def domain(kind):
         if kind == "invalid":
             raise DomainError("Layanan wajib dipilih.", field="services")

@@ -93,12 +93,26 @@ def test_the_bundle_downloads_whole_or_from_a_byte_on(client, coordinator, event
     assert client.get("/api/v1/field/bundles/..%2Fsecret_key", headers=coordinator).status_code == 404
 
 
-def test_checking_out_without_the_servers_key_is_503_not_a_crash(client, app, event):
-    headers = bearer(make_user("koordinator"))
+def test_without_the_servers_key_checkout_and_import_answer_a_documented_501_not_a_503(
+        client, app, coordinator, event, laptop):
+    """A missing BOTRAM_FIELD_KEY is how the server is set up, not an outage: a 503 would make the laptop (and
+    any client) retry for ever, so both routes that need the key answer 501, and the API document says so."""
+    data = checkin_bytes(client, coordinator, event.id, laptop)
+    upload = start(client, coordinator, data).get_json()
+    assert put(client, coordinator, upload["id"], data, 0, len(data) - 1).status_code == 200
     app.config["BOTRAM_FIELD_KEY"] = ""
-    answer = checkout(client, headers, event.id)
-    assert answer.status_code == 503 and "BOTRAM_FIELD_KEY" in answer.get_json()["detail"]
-    assert field_sync.checkout_of(event.id) is None
+    other = make_event()
+    answer = checkout(client, coordinator, other.id)
+    assert answer.status_code == 501, answer.get_data(as_text=True)
+    assert answer.get_json()["error"] == "not_configured" and "BOTRAM_FIELD_KEY" in answer.get_json()["detail"]
+    assert "Retry-After" not in answer.headers
+    assert field_sync.checkout_of(other.id) is None
+    imported = client.post(f"/api/v1/field/uploads/{upload['id']}/import", headers=coordinator)
+    assert imported.status_code == 501 and imported.get_json()["error"] == "not_configured"
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/events/{event_id}/checkout", "/api/v1/field/uploads/{upload_id}/import"):
+        assert doc["paths"][path]["post"]["responses"]["501"] == {"$ref": "#/components/responses/NotConfigured"}
+    assert "BOTRAM_FIELD_KEY" in doc["components"]["responses"]["NotConfigured"]["description"]
 
 
 # ----------------------------------------------------------------------------------------------- check-in

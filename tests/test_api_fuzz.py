@@ -42,12 +42,27 @@ def valid_bodies(world: FuzzWorld) -> dict[str, tuple[str, dict]]:
     """operationId → (role whose token calls it, a valid body)."""
     return {
         "issueVisit": ("resepsionis", {"services": [service("KTP-REKAM").id], "priority": "none",
-                                        "name": "Siti", "nik": "3216014512900003", "phone": "081234567890"}),
+                                        "name": "Siti", "nik": "3216014512900003", "phone": "081234567890",
+                                        "notify": True, "locale": "en"}),
         "finishStep": ("admin", {"outcome": "done", "note": "lengkap", "requirements": []}),
         "submitSurvey": (None, {"scores": {k: 4 for k in UNSUR}, "comment": "Cepat", "sex": "P"}),
         "checkoutEvent": ("admin", {"device": "laptop-uji"}),
         "startFieldUpload": ("admin", {"size": 10, "sha256": "a" * 64}),
+        "reopenStep": ("admin", {"reason": "Salah tekan selesai"}),
+        "createBooking": (None, _booking_body(world)),
     }
+
+
+def _booking_body(world: FuzzWorld) -> dict:
+    """A valid booking of an announced event tomorrow (made once per world)."""
+    from .booking_world import booked_event, window_at
+
+    if "booking_event" not in world.ids:
+        event = booked_event({"KTP-REKAM": 12, "KK": 12})
+        world.ids["booking_event"], world.ids["booking_window"] = event.id, window_at(event, 14).id
+    return {"event_id": world.ids["booking_event"], "window_id": world.ids["booking_window"],
+            "services": [service("KK").id], "package_id": None, "phone": "081234567890", "name": "Siti",
+            "nik": "3216014512900003"}
 
 
 def path_for(operation_id: str, template: str, world: FuzzWorld, fresh: bool) -> str:
@@ -62,6 +77,11 @@ def path_for(operation_id: str, template: str, world: FuzzWorld, fresh: bool) ->
         if fresh:
             world.served.append(serve_one(world))
         return template.replace("{token}", world.served[-1].public_token)
+    if operation_id == "reopenStep":
+        # a served visitor's step; reopened, it waits again, so a success needs another one
+        if fresh or "reopen_step" not in ids:
+            ids["reopen_step"] = serve_one(world).steps[0].id
+        return template.replace("{step_id}", str(ids["reopen_step"]))
     if operation_id == "checkoutEvent":
         # an event of its own: a checked-out event refuses queue writes, which would stop issueVisit's walk
         ids.setdefault("checkout_event", make_event("Acara lapangan").id)
@@ -185,7 +205,7 @@ def test_the_walk_reaches_every_field_of_every_body(api):
     at a `$ref` or an optional field's `anyOf` would pass while fuzzing nothing)."""
     reached = {op: {where.split("=")[0] for where, _ in variants(schema, valid_bodies(api.world)[op][1])}
                for op, _m, _t, schema, _s in documented_bodies(api.client)}
-    assert {"services", "services[0]", "priority", "name", "nik", "phone"} <= reached["issueVisit"]
+    assert {"services", "services[0]", "priority", "name", "nik", "phone", "notify", "locale"} <= reached["issueVisit"]
     assert {"outcome", "note", "requirements", "requirements[0]", "amount"} <= reached["finishStep"]
     assert {"scores", "comment", "sex", *(f"scores.{key}" for key in UNSUR)} <= reached["submitSurvey"]
 

@@ -4,9 +4,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from botram.domain import idempotency
 from botram.domain.queue import set_desk_state
 from botram.extensions import db
 from botram.models import AuditLog, IdempotentRequest, Step, Visit
+from botram.models.types import utcnow
 
 from .conftest import count
 from .factories import bearer, make_desk, make_event, make_user, service
@@ -141,6 +143,22 @@ def test_a_stored_key_without_its_answer_yet_asks_to_retry(client, hall):
     assert count(Visit) == 1
 
 
+def test_a_key_whose_answer_never_came_says_so_instead_of_asking_to_retry_all_day(client, hall):
+    """The request that wrote died before storing its answer (its connection broke after COMMIT): after the
+    grace a repeat is told the write is stored and its answer lost, without Retry-After, and writes nothing."""
+    event, _desk, _other, reception, *_ = hall
+    assert _issue(client, event, reception, "lost-answer").status_code == 201
+    db.session.execute(sa.update(IdempotentRequest).values(
+        status=None, body=None, created_at=utcnow() - idempotency.ANSWER_GRACE - timedelta(seconds=1)))
+    db.session.commit()
+    response = _issue(client, event, reception, "lost-answer")
+    assert response.status_code == 409 and "Retry-After" not in response.headers
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert "jawabannya hilang" in response.get_json()["detail"]
+    assert response.get_json()["field"] == "Idempotency-Key"
+    assert count(Visit) == 1
+
+
 def test_every_documented_write_takes_the_key_and_may_answer_503(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     writes = [(path, method, op) for path, ops in paths.items() for method, op in ops.items()
@@ -197,3 +215,19 @@ def test_a_repeat_that_overtakes_the_first_request_is_asked_to_retry(client, hal
     again = _issue(client, event, reception, "overtaken")
     assert again.status_code == 201 and again.get_json() == first.get_json()
     assert count(Visit) == 1
+
+
+def test_a_keyed_call_next_with_no_one_waiting_answers_204_and_the_repeat_replays_it(client, hall):
+    """The staged key was the unit's only write, which the audit check took for an unaudited write (500)."""
+    event, desk, _other, reception, officer, _u = hall
+    headers = {**officer, "Idempotency-Key": "button-start-of-day"}
+    first = client.post(f"/api/v1/desks/{desk.id}/call-next", headers=headers)
+    assert first.status_code == 204, first.get_data(as_text=True)
+    assert count(IdempotentRequest, IdempotentRequest.key == "button-start-of-day") == 1
+    _issue(client, event, reception)  # someone arrives: the repeat must still answer the first answer
+    again = client.post(f"/api/v1/desks/{desk.id}/call-next", headers=headers)
+    assert again.status_code == 204 and again.headers["Idempotent-Replayed"] == "true"
+    assert count(Step, Step.status == "called") == 0
+    assert count(AuditLog, AuditLog.action == "step.call") == 0
+    fresh = client.post(f"/api/v1/desks/{desk.id}/call-next", headers={**officer, "Idempotency-Key": "button-2"})
+    assert fresh.status_code == 200 and count(Step, Step.status == "called") == 1

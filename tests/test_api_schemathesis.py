@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from hypothesis.errors import Unsatisfiable
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -49,7 +50,13 @@ def test_api_conforms_to_its_openapi_document(app, mode):
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             seen.setdefault(operation.label, set()).add(response.status_code)
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:
+            # Nothing of it can be made invalid: a free-text path token and no body or query (GET or DELETE
+            # /bookings/{token}, POST /bookings/{code}/check-in). Its valid requests run in the positive mode.
+            if mode != "negative" or operation.body or any(p.location != "path" for p in operation.iter_parameters()):
+                raise
     assert seen, "no operation was exercised"
     # the positive run reaches real rows, not only 404s: some operation answered 2xx with data
     if mode is GenerationMode.POSITIVE:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from botram.domain.reference import seed_reference
 from botram.extensions import db
 from botram.models import AuditLog, Step, User, Visit
 
+from .conftest import count
 from .factories import make_desk, make_event, make_user, service
 
 
@@ -107,3 +110,94 @@ def test_restore_refuses_a_file_that_is_not_a_backup(scratch_app, tmp_path):
     assert "failed" in result.output or "not a BOTRAM" in result.output, result.output
     db.session.remove()
     assert db.session.scalars(sa.select(User.username)).all() == ["admin"]
+
+
+# --- while the desks write: the backup holds every ticket committed before it started, no half of a ticket (a
+# visit without its step or its audit entry), and restores into a database that serves.
+
+def test_a_backup_taken_while_desks_write_is_whole_and_restores(scratch_app, tmp_path):
+    clerk = make_user("resepsionis").id
+    event = make_event()
+    event_id = event.id
+    make_desk(event, 1, "DISDUKCAPIL", ["KTP-REKAM"])
+    service_id = service("KTP-REKAM").id
+    db.session.commit()
+    issued, stop, failures = [0], threading.Event(), []
+
+    def reception_desk():
+        with scratch_app.app_context():
+            try:
+                while not stop.is_set():
+                    queue.issue_visit(event_id, [service_id], by_user_id=clerk)
+                    issued[0] += 1  # counted once committed
+            except Exception as exc:  # noqa: BLE001 - reported by the test below
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    writer = threading.Thread(target=reception_desk)
+    writer.start()
+    try:
+        _wait_for(lambda: issued[0] >= 5)
+        committed_before = issued[0]
+        target = tmp_path / "siang.bak"
+        result = scratch_app.test_cli_runner().invoke(args=["backup", "--output", str(target)])
+        committed_after = issued[0]
+        _wait_for(lambda: issued[0] >= committed_after + 5)  # the desks kept writing after it
+    finally:
+        stop.set()
+        writer.join(30)
+    assert not failures, failures
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    assert count(Visit) > committed_after + 1
+
+    restored = scratch_app.test_cli_runner().invoke(args=["restore", str(target), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    db.session.remove()
+    visits = count(Visit)
+    assert committed_before <= visits <= committed_after + 1, (committed_before, visits, committed_after)
+    assert count(Step) == visits, "every ticket in the backup has its step"
+    assert count(AuditLog, AuditLog.action == "visit.issue") == visits, "and its audit entry"
+    # the restored database serves: the next ticket follows on
+    queue.issue_visit(event_id, [service_id], by_user_id=clerk)
+    db.session.commit()
+    assert count(Visit) == visits + 1
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the desk stopped writing"
+        time.sleep(0.01)
+
+
+def test_a_restore_computes_every_closed_events_summary_again(scratch_app, tmp_path):
+    """A backup from before the summaries (or older than its rows) comes back with each closed event's summary
+    equal to a fresh computation of the restored rows."""
+    from botram.domain import events
+    from botram.models import EventSummary
+
+    from .summary_helpers import assert_summary_is_fresh
+
+    officer, boss = make_user("petugas"), make_user("koordinator")
+    event = make_event()
+    desk = make_desk(event, 1, "DISDUKCAPIL", ["KTP-REKAM"])
+    for _ in range(3):
+        queue.issue_visit(event.id, [service("KTP-REKAM").id], by_user_id=boss.id)
+    db.session.commit()
+    step = queue.call_next(desk.id, by_user_id=officer.id)
+    queue.finish(step.id, outcome="done", by_user_id=officer.id)
+    events.change_status(event, "closed", by_user_id=boss.id)
+    event_id = event.id
+    # as if the backup predates the summaries: the closed event has no row
+    db.session.execute(sa.delete(EventSummary))
+    db.session.commit()
+    target = tmp_path / "backups" / "botram.bak"
+    runner = scratch_app.test_cli_runner()
+    assert runner.invoke(args=["backup", "--output", str(target)]).exit_code == 0
+    result = runner.invoke(args=["restore", str(target), "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    row = assert_summary_is_fresh(event_id)
+    assert (row.visits, row.done_steps) == (3, 1)

@@ -10,7 +10,7 @@ from botram.extensions import db
 from botram.models import Desk, Event, Step, Visit
 
 from .conftest import sse_event, sse_text
-from .factories import make_desk, make_event, service
+from .factories import make_desk, make_event, make_user, service
 
 NAME, NIK, PHONE = "Siti Aminah", "3216014508950001", "081234567890"
 
@@ -106,6 +106,36 @@ def test_latest_call_and_recent_calls_in_order(hall):
     assert json["latest"]["key"] == f"{b.steps[0].id}:0"
 
 
+def test_latest_call_is_only_a_call_still_current(client, hall):
+    """Issue 19 item 5: a finished or absent visitor leaves "Panggilan terakhir" when their desk is free."""
+    event, desk1, desk3 = hall
+    a = _visit(event, "A-001", ["KK"])
+    b = _visit(event, "B-001", ["PBB-BAYAR"])
+    _call(a.steps[0], desk1, minutes_ago=3)
+    _call(b.steps[0], desk3, minutes_ago=1)
+    b.steps[0].status, b.steps[0].finished_at = "no_show", now()
+    b.busy_desk_id = None
+    event.queue_version += 1
+    db.session.commit()
+    state = board_state(db.session.get(Event, event.id))
+    # desk 1's call is still current: it is the latest, though B-001 was called after it
+    assert state.latest.code == "A-001" and [c.code for c in state.earlier] == ["B-001"]
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    latest = re.search(r'<section class="board-latest".*?</section>', html, re.S).group(0)
+    assert "A-001" in latest and "B-001" not in latest
+
+    a.steps[0].status, a.steps[0].finished_at = "done", now()
+    a.busy_desk_id = None
+    event.queue_version += 1
+    db.session.commit()
+    state = board_state(db.session.get(Event, event.id))
+    assert state.latest is None and [c.code for c in state.earlier] == ["B-001", "A-001"]
+    html = client.get(f"/board/{event.id}").get_data(as_text=True)
+    latest = re.search(r'<section class="board-latest".*?</section>', html, re.S).group(0)
+    assert "Menunggu panggilan berikutnya" in latest and "A-001" not in latest and "B-001" not in latest
+    assert "Siap melayani" in html
+
+
 def _version_in(html: str) -> int:
     return int(re.search(r'data-version="(\d+)"', html).group(1))
 
@@ -130,6 +160,78 @@ def test_stream_sends_the_new_panel_when_the_version_changes(client, hall, app):
     # its id is its version: a browser that reconnects by itself sends it back (Last-Event-ID)
     assert (name, sent) == ("panel", version + 1) and _version_in(html) == version + 1 and "A-001" in html
     response.close()
+
+
+def _codes_shown(html: str) -> list[str]:
+    """The call codes of a panel, the latest call first, then the recent list in its order."""
+    return re.findall(r'class="(?:latest|recent)-code">([A-Z]-\d+)<', html)
+
+
+@pytest.mark.timeout(60)
+def test_a_burst_of_calls_reaches_a_board_in_order_with_none_missing(client, hall, app):
+    """Five desks press Panggil within 100 ms (committed by another thread, as other requests would): the
+    stream sends rising versions, every panel shows the calls so far newest first, none goes missing."""
+    import threading
+    import time
+
+    from botram.domain.queue import call_next
+
+    event, _desk1, _ = hall
+    event_id = event.id
+    desk_ids = [make_desk(event, n, "DISDUKCAPIL", ["KK"]).id for n in range(4, 9)]
+    codes = [f"A-{n:03d}" for n in range(1, 6)]
+    for minutes, code in zip(range(50, 0, -10), codes):
+        _visit(event, code, ["KK"], minutes_ago=minutes)
+    officer_id = make_user("koordinator", "koordinator-papan").id
+    version = current_version(event_id)
+    response = client.get(f"/board/{event_id}/stream?v={version}", buffered=False)
+    chunks = iter(response.response)
+    next(chunks)  # the greeting
+
+    def press_all():
+        with app.app_context():
+            for desk_id in desk_ids:
+                call_next(desk_id, by_user_id=officer_id)
+                time.sleep(0.02)
+            db.session.remove()
+
+    presses = threading.Thread(target=press_all)
+    presses.start()
+    panels = []
+    while not panels or panels[-1][0] < version + len(codes):
+        chunk = next(chunks)
+        if sse_text(chunk).startswith(":"):
+            continue  # a keep-alive: on a loaded machine the burst may take longer than its interval
+        name, sent, html = sse_event(chunk)
+        assert name == "panel"
+        panels.append((sent, _codes_shown(html)))
+    presses.join()
+    response.close()
+    versions = [sent for sent, _shown in panels]
+    assert versions == sorted(set(versions))  # never the same twice, never back
+    for _sent, shown in panels:  # newest first, and what was called before is never dropped
+        assert shown == list(reversed(codes[:len(shown)]))
+    assert panels[-1][1] == list(reversed(codes))
+    assert len(panels) <= len(codes)
+
+
+def test_streams_beyond_the_limit_are_told_busy_and_the_slot_comes_back(client, hall, app, monkeypatch):
+    """BOTRAM_STREAMS caps the streams a process holds (each keeps a thread): one more is answered `busy`
+    at once, with a long retry, and a stream that ends gives its slot back."""
+    from botram import board_watch
+
+    event_id = hall[0].id
+    monkeypatch.setitem(app.config, "BOTRAM_STREAMS", board_watch.open_streams() + 1)
+    held = client.get(f"/board/{event_id}/stream", buffered=False)
+    next(iter(held.response))
+    refused = client.get(f"/board/{event_id}/stream", buffered=False)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and refused.headers["X-Botram-Streams"] == "full"
+    assert body.startswith(f"retry: {board_watch.BUSY_RETRY_MS}\nevent: busy\n")
+    held.close()
+    again = client.get(f"/board/{event_id}/stream", buffered=False)
+    assert "X-Botram-Streams" not in again.headers
+    again.close()
 
 
 def test_a_reconnecting_board_gets_only_what_is_newer_than_its_last_event(client, hall):
@@ -227,24 +329,38 @@ class ScriptedWatcher:
         return self.version
 
 
-def test_a_burst_reaches_a_board_as_a_few_refreshes_ending_on_its_latest_version():
-    """Ten changes 0.1 s apart reach a board as four refreshes: each change waits SETTLE (40 ms) for the
-    ones landing with it, and a refresh is followed by MIN_GAP (250 ms) in which changes only accumulate."""
+def _sent(changes_at: list[float], start: int = 7, until: float = 5.0) -> list[tuple[float, int]]:
+    """(time, version) of every refresh a stream sends for versions moving at `changes_at`."""
     from botram.board_watch import changes
 
     clock = ControlledClock()
-    watch = ScriptedWatcher(clock, 7, [round(0.1 * i, 1) for i in range(10)])
+    watch = ScriptedWatcher(clock, start, changes_at)
     sent = []
-    for version in changes(lambda: watch, 7, clock):
+    for version in changes(lambda: watch, start, clock):
         if version is not None:
-            sent.append((clock.at, version))
-        if version == 17 or clock.at > 5:
+            sent.append((round(clock.at, 6), version))
+        if version == start + len(changes_at) or clock.at > until:
             break
-    # 0.04: settle, send 8 · gap to 0.29 (changes at 0.1, 0.2) · settle to 0.33 (0.3), send 11 · gap to 0.58
-    # (0.4, 0.5) · settle to 0.62 (0.6), send 14 · gap to 0.87 (0.7, 0.8) · settle to 0.91 (0.9), send 17
-    assert sent == [(0.04, 8), (0.33, 11), (0.62, 14), (0.91, 17)]
+    return sent
 
 
+def test_a_lone_change_is_sent_at_once():
+    assert _sent([1.0, 3.0]) == [(1.0, 8), (3.0, 9)]
+
+
+def test_a_desks_finish_then_call_reach_the_board_one_gap_apart():
+    """The desk's rhythm: the finish goes at once, the call 5 ms later waits only the rest of MIN_GAP (50 ms)."""
+    assert _sent([1.0, 1.005]) == [(1.0, 8), (1.05, 9)]
+
+
+def test_a_burst_reaches_a_board_as_a_few_refreshes_ending_on_its_latest_version():
+    """Five desks within 100 ms: the first change at once, then one refresh per gap with what piled up."""
+    assert _sent([0.0, 0.02, 0.04, 0.07, 0.1]) == [(0.0, 8), (0.05, 10), (0.1, 12)]
+    # ten changes 10 ms apart, faster than a board redraws: three refreshes, never one per change
+    assert _sent([round(0.01 * i, 2) for i in range(10)]) == [(0.0, 8), (0.05, 13), (0.1, 17)]
+
+
+@pytest.mark.db_independent
 def test_a_quiet_stream_sends_keep_alives_and_ends_after_its_time():
     from botram.board_watch import KEEPALIVE_SECONDS, STREAM_SECONDS, changes
 
@@ -253,6 +369,7 @@ def test_a_quiet_stream_sends_keep_alives_and_ends_after_its_time():
     assert sent == [None] * int(STREAM_SECONDS / KEEPALIVE_SECONDS) and clock.at == STREAM_SECONDS
 
 
+@pytest.mark.db_independent
 def test_a_stream_never_sends_an_older_version_than_the_board_has():
     """Another process's watcher may read the version a moment late: what it has is not news."""
     from botram.board_watch import changes
@@ -263,7 +380,7 @@ def test_a_stream_never_sends_an_older_version_than_the_board_has():
     assert next(stream) is None and next(stream) is None  # keep-alives at 15 s and 30 s, no step back
     assert clock.at == 30.0
     behind.changes_at = [30.0, 31.0, 32.0, 33.0, 34.0]  # 6, 7, 8, 9, then 10 at 34 s: news at last
-    assert next(stream) == 10 and clock.at == 34.04
+    assert next(stream) == 10 and clock.at == 34.0
 
 
 def test_stream_of_a_draft_event_is_not_found(client, app):
@@ -404,3 +521,46 @@ def test_every_thanked_sponsor_is_in_the_board_state(client, busy_hall):
     assert state.sponsors == names
     html = client.get(f"/board/{event.id}").get_data(as_text=True)
     assert len(re.findall(r'class="sponsor-name"', html)) == 11 and "PT Tanpa Nama" not in html
+
+
+def test_boards_asking_for_a_new_version_at_once_read_the_database_once(app, hall):
+    """Every open board asks for the new state the moment the version moves: one reads the database, the others
+    wait for its state instead of each opening a session to read the event (bench/streams.py: 400 boards)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from botram.domain.board import state_at
+
+    event, desk1, _ = hall
+    first = _visit(event, "A-001", ["KK"])
+    _call(first.steps[0], desk1)
+    event_id, version = event.id, current_version(event.id)
+    db.session.remove()
+    readers: set[str] = set()
+    boards = [f"board-{i}" for i in range(12)]
+    start = threading.Barrier(len(boards))
+    shown: dict[str, int | None] = {}
+
+    def watch(_conn, _cursor, statement, *_args):
+        if threading.current_thread().name in boards:
+            readers.add(threading.current_thread().name)
+
+    def board() -> None:
+        with app.app_context():
+            start.wait()
+            state = state_at(event_id, version)
+            shown[threading.current_thread().name] = state.version if state else None
+            db.session.remove()
+
+    sa.event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        threads = [threading.Thread(target=board, name=name) for name in boards]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", watch)
+    assert shown == {name: version for name in boards}
+    assert len(readers) == 1

@@ -43,11 +43,11 @@ def has_text_alternative(svg: ET.Element) -> None:
 
 
 def arrivals_event(hours: list[int], day: date) -> int:
-    event = make_event("BOTRAM Grafik", day=day, status=EventStatus.CLOSED.value, opens=time(8), closes=time(12))
+    event = make_event("BOTRAM Grafik", day=day, status=EventStatus.CLOSED, opens=time(8), closes=time(12))
     desk = make_desk(event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
     for hour in hours:
         at = wib_to_utc(day, time(hour, 15))
-        record_visit(event, at, [StepPlan(service("KK"), StepStatus.DONE.value, at + timedelta(minutes=5),
+        record_visit(event, at, [StepPlan(service("KK"), StepStatus.DONE, at + timedelta(minutes=5),
                                           at + timedelta(minutes=15), desk)])
     db.session.commit()
     return event.id

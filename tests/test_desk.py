@@ -17,6 +17,7 @@ from .conftest import count
 from .conftest import sse_event, sse_text
 from .factories import make_desk, make_event, make_user, service
 
+NO_WAIT = QueueRules.defaults(no_show_min_seconds=0)  # these tests mark a no-show straight after the call
 NIK = "3216014501900001"  # Bekasi Regency, woman born 5 Jan 1990
 
 
@@ -52,6 +53,11 @@ def issue(world, codes, **kwargs):
 
 def call(world, desk_key="desk") -> Step:
     return queue.call_next(world[desk_key].id, by_user_id=world["users"]["petugas"].id)
+
+
+def required(step) -> list[int]:
+    """Every required requirement of the step's service: ticked, so "Selesai" finishes without asking."""
+    return [r.id for r in step.service.requirements if not r.optional]
 
 
 def toast(response) -> dict:
@@ -280,13 +286,14 @@ def test_finish_done_with_requirements(client, auth, world, htmx_headers):
     req_ids = [r.id for r in step.service.requirements]
     auth.login("petugas1")
     response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/finish", headers=htmx_headers,
-                           data={"outcome": "done", "requirements": req_ids[:3], "note": "  lengkap  "})
+                           data={"outcome": "done", "requirements": required(step) + req_ids[:1],
+                                 "note": "  lengkap  "})
     assert response.status_code == 200
     assert toast(response)["message"] == f"{visit.code} selesai dilayani."
     db.session.expire_all()
     done = db.session.get(Step, step.id)
     assert (done.status, done.outcome, done.note) == ("done", "done", "lengkap")
-    assert sorted(done.requirements_presented) == sorted(req_ids[:3])
+    assert sorted(done.requirements_presented) == sorted(set(required(step) + req_ids[:1]))
 
 
 def test_finish_incomplete_offers_the_guidance_sheet(client, auth, world, htmx_headers):
@@ -298,6 +305,27 @@ def test_finish_incomplete_offers_the_guidance_sheet(client, auth, world, htmx_h
     assert response.status_code == 200
     assert "Cetak surat panduan" in toast(response)["message"]
     assert f"/desk/{world['desk'].id}/guidance/{step.id}" in response.get_data(as_text=True)
+
+
+def test_finish_done_with_required_documents_unticked_asks_once_then_records_incomplete(
+        client, auth, world, htmx_headers):
+    issue(world, ["PBB-MUTASI"])
+    step = call(world, "pbb")
+    auth.login("petugas3")
+    url = f"/desk/{world['pbb'].id}/steps/{step.id}/finish"
+    before = version(world)
+    asked = client.post(url, headers=htmx_headers, data={"outcome": "done", "note": "bawa besok"})
+    assert asked.status_code == 200  # a question, nothing saved (below)
+    html = asked.get_data(as_text=True)
+    assert 'id="incomplete-dialog"' in html and "Persyaratan wajib belum dicentang" in html
+    assert all(r.text in html for r in step.service.requirements if not r.optional)
+    assert 'name="outcome" value="incomplete" autofocus' in html  # Enter answers it
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called" and version(world) == before  # nothing saved
+    confirmed = client.post(url, headers=htmx_headers, data={"outcome": "incomplete", "note": "bawa besok"})
+    assert confirmed.status_code == 200 and "incomplete-dialog" not in confirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert (db.session.get(Step, step.id).status, db.session.get(Step, step.id).outcome) == ("done", "incomplete")
 
 
 @pytest.mark.parametrize("data, field_message", [
@@ -351,7 +379,7 @@ def test_finish_records_amount_parsed_from_rupiah_text(client, auth, world, htmx
     page = client.get(f"/desk/{world['pbb'].id}").get_data(as_text=True)
     assert 'name="amount"' in page
     response = client.post(f"/desk/{world['pbb'].id}/steps/{step.id}/finish", headers=htmx_headers,
-                           data={"outcome": "done", "amount": "1,5 jt"})
+                           data={"outcome": "done", "amount": "1,5 jt", "requirements": required(step)})
     assert response.status_code == 200
     db.session.expire_all()
     assert db.session.get(Step, step.id).amount == 1_500_000
@@ -442,7 +470,8 @@ def test_finishing_twice_is_a_conflict(client, auth, world, htmx_headers):
     step = call(world)
     auth.login("petugas1")
     url = f"/desk/{world['desk'].id}/steps/{step.id}/finish"
-    assert client.post(url, headers=htmx_headers, data={"outcome": "done"}).status_code == 200
+    first = client.post(url, headers=htmx_headers, data={"outcome": "done", "requirements": required(step)})
+    assert first.status_code == 200
     again = client.post(url, headers=htmx_headers, data={"outcome": "referred"})
     assert again.status_code == 409
     db.session.expire_all()
@@ -601,6 +630,33 @@ def test_the_stream_pushes_the_waiting_list_when_reception_issues_a_ticket(clien
     assert name == "waiting" and later > sent_version and visit_code in html
 
 
+def test_consoles_of_one_desk_are_sent_the_list_computed_once_per_change(client, auth, world):
+    """Every open console of a desk is sent the same list on a change: the first stream to ask computes it, the
+    others take it from memory instead of each running the waiting-list queries again (bench/streams.py)."""
+    auth.login("petugas1")
+    ids = _ids(world)
+    v = _version(ids)
+    response, chunks = _stream(client, ids, v)
+    visit_code = _issue(ids, ["KK"])
+    first = sse_event(next(chunks))
+    response.close()
+    steps_read = []
+
+    def watch(_conn, _cursor, statement, *_args):
+        if "FROM step" in statement:
+            steps_read.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        response, chunks = _stream(client, ids, v)  # another console of the desk, drawn at the same version
+        second = sse_event(next(chunks))
+        response.close()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", watch)
+    assert first == second and first[0] == "waiting" and visit_code in first[2]
+    assert steps_read == []
+
+
 def test_a_reconnecting_console_gets_only_what_is_newer_than_its_last_event(client, auth, world):
     auth.login("petugas1")
     ids = _ids(world)
@@ -727,7 +783,7 @@ def test_undo_no_show_restores_the_call_with_its_times_and_is_audited(world):
     step = call(world)
     queue.recall(step.id, by_user_id=officer)
     called_at = db.session.get(Step, step.id).called_at
-    queue.no_show(step.id, by_user_id=officer)
+    queue.no_show(step.id, by_user_id=officer, rules=NO_WAIT)
     assert db.session.get(Visit, visit.id).busy_desk_id is None
     before = version(world)
     queue.undo_no_show(step.id, desk_id=world["desk"].id, by_user_id=officer)
@@ -764,7 +820,7 @@ def test_undo_is_refused_late_elsewhere_twice_or_after_the_visitor_moved_on(worl
     desk, other = world["desk"].id, world["other"].id
     visit = issue(world, ["KK", "KTP-REKAM"])
     step = call(world)
-    queue.no_show(step.id, by_user_id=officer)
+    queue.no_show(step.id, by_user_id=officer, rules=NO_WAIT)
     # another desk cannot take back this desk's no-show
     with pytest.raises(Conflict, match="Hanya loket"):
         queue.undo_no_show(step.id, desk_id=other, by_user_id=officer)
@@ -804,7 +860,9 @@ def test_undo_route_after_m_and_s(client, auth, world, htmx_headers):
     undone = client.post(f"/desk/{desk}/steps/{step.id}/undo", headers=htmx_headers)
     assert undone.status_code == 200 and "kembali ke loket ini" in toast(undone)["message"]
     assert db.session.get(Step, step.id).status == "called"
-    finished = client.post(f"/desk/{desk}/steps/{step.id}/finish", data={"outcome": "done"}, headers=htmx_headers)
+    finished = client.post(f"/desk/{desk}/steps/{step.id}/finish",
+                           data={"outcome": "done", "requirements": required(step)},
+                           headers=htmx_headers)
     assert "data-undo-seconds" in finished.get_data(as_text=True)
     assert client.post(f"/desk/{desk}/steps/{step.id}/undo", headers=htmx_headers).status_code == 200
     assert db.session.get(Step, step.id).status == "called"
@@ -878,3 +936,56 @@ def test_call_outside_hours_offers_the_extension_then_extends_and_calls(client, 
     assert entry.detail["reason"] == "call_outside_hours" and entry.detail["closes"] == expected_close.strftime("%H:%M")
     # inside the hours now: the console is back to the plain call button
     assert "Di luar jam loket" not in called.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ no-show wait and reopen, on the console
+
+def test_no_show_too_soon_says_what_remains(client, auth, world, htmx_headers, app, monkeypatch):
+    monkeypatch.setitem(app.extensions, "botram_queue_rules", QueueRules.defaults(no_show_min_seconds=60))
+    issue(world, ["KK"])
+    step = call(world)
+    auth.login("petugas1")
+    response = client.post(f"/desk/{world['desk'].id}/steps/{step.id}/no-show", headers=htmx_headers)
+    assert response.status_code == 409
+    assert "panggil ulang 3 kali lagi, atau tunggu" in toast(response)["message"]
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "called"
+
+
+def test_console_reopens_a_step_it_closed_today(client, auth, world, htmx_headers):
+    visit = issue(world, ["KK"])
+    step = call(world)
+    queue.finish(step.id, outcome="done", by_user_id=world["users"]["petugas"].id)
+    auth.login("petugas1")
+    desk = world["desk"].id
+    page = client.get(f"/desk/{desk}").get_data(as_text=True)
+    assert 'id="reopen-dialog"' in page and 'data-shortcut-alt="u"' in page and f'value="{step.id}"' in page
+    missing = client.post(f"/desk/{desk}/reopen", headers=htmx_headers, data={"step": step.id, "reason": ""})
+    assert missing.status_code == 422 and 'data-open="true"' in missing.get_data(as_text=True)
+    other = client.post(f"/desk/{world['other'].id}/reopen", headers=htmx_headers,
+                        data={"step": step.id, "reason": "salah tekan"})
+    assert other.status_code == 403  # not this desk's step
+    response = client.post(f"/desk/{desk}/reopen", headers=htmx_headers,
+                           data={"step": step.id, "reason": "salah tekan S"})
+    assert response.status_code == 200
+    assert toast(response)["message"].startswith(f"{visit.code} dibuka kembali")
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "waiting"
+    assert call(world).id == step.id  # N takes it again
+
+
+def test_reception_reopens_a_finished_step_with_a_reason(client, auth, world, htmx_headers):
+    issue(world, ["KK"])
+    step = call(world)
+    queue.finish(step.id, outcome="done", by_user_id=world["users"]["petugas"].id)
+    auth.login("resepsionis")
+    listing = client.get(f"/reception/{world['event'].id}").get_data(as_text=True)
+    assert f"/reception/steps/{step.id}/reopen" in listing
+    refused = client.post(f"/reception/steps/{step.id}/reopen", headers=htmx_headers, data={"reason": ""})
+    assert refused.status_code == 422 and "alasan" in refused.get_data(as_text=True)
+    done = client.post(f"/reception/steps/{step.id}/reopen", headers=htmx_headers, data={"reason": "salah loket"})
+    assert done.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Step, step.id).status == "waiting"
+    assert db.session.scalar(sa.select(AuditLog.user_id).where(AuditLog.action == "step.reopen")) == \
+        world["users"]["resepsionis"].id

@@ -98,7 +98,46 @@ def test_list_filters_by_status_and_month_and_answers_htmx_with_the_fragment(cli
     assert "BOTRAM Hari Ini" in month and ("BOTRAM Draf Depan" not in month or (today + timedelta(days=40)).month == today.month)
 
 
+def test_list_pages_25_events_keeping_the_filters(client, koordinator, htmx_headers):
+    today = today_wib()
+    for i in range(30):
+        make_event(f"BOTRAM Urut {i:02d}", day=today - timedelta(days=i), status="closed")
+    first = client.get("/events/").get_data(as_text=True)
+    assert first.count('class="ev-title"') == 25 and "BOTRAM Urut 00" in first and "BOTRAM Urut 25" not in first
+    assert "Kegiatan 1–25 dari 30." in first and "Halaman 1 dari 2" in first
+    assert 'href="/events/?page=2"' in first
+    second = client.get("/events/?page=2&status=closed", headers=htmx_headers)
+    body = second.get_data(as_text=True)
+    assert second.status_code == 200 and "<html" not in body and body.count('class="ev-title"') == 5
+    assert "BOTRAM Urut 29" in body and "BOTRAM Urut 24" not in body
+    assert 'href="/events/?page=1&amp;status=closed"' in body  # the filters stay on the page links
+    past_the_end = client.get("/events/?page=9").get_data(as_text=True)
+    assert "Halaman 2 dari 2" in past_the_end and "BOTRAM Urut 29" in past_the_end
+
+
+def test_list_filters_by_year_and_kecamatan(client, koordinator):
+    today = today_wib()
+    make_event("BOTRAM Tahun Lalu", day=today.replace(year=today.year - 1), status="closed")
+    make_event("BOTRAM Cibarusah", kecamatan="Cibarusah")
+    make_event("BOTRAM Cikarang Timur")
+    this_year = client.get(f"/events/?year={today.year}").get_data(as_text=True)
+    assert "BOTRAM Tahun Lalu" not in this_year and "BOTRAM Cibarusah" in this_year
+    code = db.session.scalar(sa.select(Region.code).where(Region.level == 3, Region.name == "Cibarusah"))
+    place = client.get(f"/events/?kecamatan={code}").get_data(as_text=True)
+    assert "BOTRAM Cibarusah" in place and "BOTRAM Cikarang Timur" not in place
+    assert f'<option value="{code}" selected>' in place
+
+
 @pytest.mark.parametrize("query, message", [
+    ("year=20x6", "Tahun tidak valid."),
+    ("year=1999", "Tahun tidak valid."),
+    ("year=²²²²", "Tahun tidak valid."),  # str.isdigit() says yes, int() refuses: was a 500
+    ("page=²", "Nomor halaman tidak valid."),
+    ("kecamatan=32.16.99", "Kecamatan tidak dikenal."),
+    ("kecamatan=" + "9" * 300, "Kecamatan tidak dikenal."),
+    ("page=0", "Nomor halaman tidak valid."),
+    ("page=abc", "Nomor halaman tidak valid."),
+    ("page=" + "9" * 300, "Nomor halaman tidak valid."),
     ("status=bogus", "Status tidak dikenal."),
     ("month=2026-13", "Bulan tidak valid."),
     ("month=abc", "Bulan tidak valid."),

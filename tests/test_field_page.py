@@ -95,3 +95,69 @@ def test_other_roles_cannot_open_the_page(client, app):
     make_user("keuangan")
     client.post("/login", data={"username": "keuangan", "password": PASSWORD})
     assert client.get("/lapangan/").status_code == 403
+
+
+def _outside_details(page: str) -> str:
+    """The page's text without what is folded away in <details> (the technical words for IT)."""
+    import re
+
+    return re.sub(r"<details.*?</details>", "", page, flags=re.S)
+
+
+def test_the_page_checks_an_event_out_to_a_laptop_and_the_file_opens_there(client, coordinator, event, tmp_path,
+                                                                           tmp_path_factory):
+    from botram.models import AuditLog
+
+    from .conftest import count
+
+    page = client.get("/lapangan/").get_data(as_text=True)
+    assert "Bawa ke laptop" in page
+    answer = client.post(f"/lapangan/kegiatan/{event.id}/pinjam", data={"device": "Laptop Cikarang 1"})
+    assert answer.status_code == 200 and answer.mimetype == "application/octet-stream"
+    disposition = answer.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "laptop-cikarang-1.botram" in disposition
+    assert field_sync.checkout_of(event.id).device == "Laptop Cikarang 1"
+    assert count(AuditLog, AuditLog.action == "field.checkout") == 1
+    laptop = Laptop(tmp_path / "laptop", tmp_path_factory.getbasetemp(), KEY)
+    laptop.take(answer.get_data())  # the downloaded file is a bundle the laptop opens
+    laptop.close()
+    assert "Di laptop Laptop Cikarang 1" in client.get("/lapangan/").get_data(as_text=True)
+
+
+def test_a_checkout_needs_the_laptops_name(client, coordinator, event):
+    answer = client.post(f"/lapangan/kegiatan/{event.id}/pinjam", data={"device": "  "})
+    assert answer.status_code == 422
+    assert "Tuliskan nama laptop yang membawa kegiatan ini" in answer.get_data(as_text=True)
+    assert field_sync.checkout_of(event.id) is None
+
+
+def test_taking_an_event_back_needs_a_reason(client, coordinator, event):
+    assert client.post(f"/lapangan/kegiatan/{event.id}/pinjam", data={"device": "laptop-1"}).status_code == 200
+    for reason in ("", "   "):
+        answer = client.post(f"/lapangan/kegiatan/{event.id}/ambil-kembali", data={"reason": reason})
+        assert answer.status_code == 422
+        page = answer.get_data(as_text=True)
+        assert "Tuliskan alasan mengambil kembali kegiatan dari laptop" in page
+        assert f'id="event-{event.id}-reason-error"' in page
+        assert field_sync.checkout_of(event.id) is not None
+
+
+def test_without_the_servers_key_the_coordinator_reads_plain_words_and_it_reads_the_setting(app, client,
+                                                                                             coordinator, event):
+    app.config["BOTRAM_FIELD_KEY"] = ""
+    answer = client.post(f"/lapangan/kegiatan/{event.id}/pinjam", data={"device": "laptop-1"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Server ini belum disiapkan untuk membawa kegiatan ke laptop lapangan. Hubungi petugas TI" in page
+    assert "BOTRAM_FIELD_KEY" in page and "BOTRAM_FIELD_KEY" not in _outside_details(page)
+    assert field_sync.checkout_of(event.id) is None
+
+
+def test_a_file_locked_with_another_key_is_explained_in_plain_words(app, client, coordinator, event):
+    data = client.post(f"/lapangan/kegiatan/{event.id}/pinjam", data={"device": "laptop-1"}).get_data()
+    app.config["BOTRAM_FIELD_KEY"] = "kunci-lain-sama-sekali"
+    answer = upload(client, data)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Berkas ini dikunci dengan kunci yang berbeda dari server ini" in page
+    assert "BOTRAM_FIELD_KEY" in page and "BOTRAM_FIELD_KEY" not in _outside_details(page)

@@ -22,6 +22,7 @@ Hypothesis (profiles in tests/hypothesis_profiles.py) then draws further values 
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -38,9 +39,11 @@ from botram.extensions import db
 
 from .conftest import PASSWORD, CsrfClient, fingerprint, reset_database
 from .factories import service
+from .booking_world import booking_to_check_in
 from .form_walk import Form, walk
 from .hypothesis_profiles import fuzz_settings
-from .worlds import ROLES, FuzzWorld, budget_line, build_fuzz_world, called_step, pledge, serve_one
+from .worlds import (ROLES, FuzzWorld, budget_line, build_fuzz_world, called_step, pledge, release_new_bookings,
+                     serve_one)
 
 HOSTILE: list[tuple[str, str]] = [
     ("20 digits", "1" * 20),
@@ -68,18 +71,31 @@ ENGLISH = re.compile(r"Not a valid|This field is required|Invalid (value|choice|
                      r"is not a valid|Number must be")
 FIELD_ERROR = re.compile(r'<div class="field-error" id="([^"]+)-error"[^>]*>([^<]*)</div>')
 ALERT = re.compile(r'<div class="alert error[^"]*" role="alert">([^<]*)</div>')
+
+
+def error_toast(response) -> list[str]:
+    """An htmx answer's refusal shown as a toast (web.toast): the message a form of hidden values shows."""
+    try:
+        toast = json.loads(response.headers.get("HX-Trigger") or "{}").get("botram:toast") or {}
+    except (ValueError, AttributeError):
+        return []
+    return [toast["message"]] if toast.get("kind") == "error" and toast.get("message") else []
 # Free text and amounts are read back after a success; choices (selects, radios, checkboxes, hidden values)
 # pick among stored values, and are checked by the refusals instead.
 ROUND_TRIP_KINDS = {"text", "textarea", "tel", "email", "search", "number", "date"}
 # A refusal that is about another field by design: switching off one's own account is refused on the role.
 MESSAGE_ELSEWHERE = {("admin.user_edit", "active"): "role"}
+# One-field forms on a row of a list (reception's "Buka kembali" with its reason): the refusal is the list's
+# alert, above the row the officer just used.
+ROW_FORMS = {"reception.reopen"}
 # Fields that do not apply to what the valid baseline records (a cash contribution has no in-kind details).
 NOT_APPLICABLE = {"sponsors.contribution_create": {"category", "claimed_value", "valuation_basis", "bast_number"}}
 # Forms whose success changes what the other forms stand on (the event's status or date, a desk's state, the
 # signed-in admin's own account, sign-in failures that lock an account): each gets a world of its own.
 # The others share one world per role, so the run stays short on PostgreSQL too.
 DISRUPTIVE = {"auth.login", "auth.set_language", "events.change_status", "events.edit", "desk.set_state",
-              "admin.user_edit"}
+              "admin.user_edit", "field.checkout",  # a checked-out event refuses every queue write here
+              "events.booking_save"}  # replacing the windows would meet the bookings reception.check_in made
 # Rows a refusal may write: a failed sign-in is counted (that is how brute force is slowed down).
 MAY_WRITE_ON_REFUSAL = {"auth.login": {"login_failure", "audit_log"}}
 RUPIAH_COLUMNS = {"value", "claimed_value", "planned", "actual", "amount"}
@@ -101,6 +117,8 @@ VALID: dict[str, dict] = {
                       "desa_code": lambda n, w: w.ids["desa"]},
     "events.desk_new": {"number": lambda n, w: str(10 + n % 80), "label": "Loket uji", "agency_id": "1",
                         "service_ids": lambda n, w: str(w.ids["ktp"])},
+    # later each time (an earlier time than the desk's closing is a 409), never past midnight
+    "events.live_extend": {"closes": lambda n, w: f"{min(23, 17 + n // 2):02d}:{30 * (n % 2):02d}"},
     "sponsors.set_target": {"percent": "60"},
     "sponsors.sponsor_create": {"name": lambda n, w: f"PT Uji Coba {n}", "kind": "csr"},
     "sponsors.contribution_create": {"sponsor_id": lambda n, w: str(w.ids["sponsor_id"]), "value": "Rp 1.500.000",
@@ -119,7 +137,22 @@ VALID: dict[str, dict] = {
     "admin.requirements": {"text": "Surat pengantar RT"},
     "admin.package_new": {"code": lambda n, w: f"PK{n}", "name": "Paket uji", "services": ["1", "2"]},
     "reception.event": {"services": lambda n, w: str(w.ids["ktp"])},
-    "desk.finish": {"outcome": "done"},
+    "admin.printers": {"name": lambda n, w: f"Printer uji {n}", "connection": "network", "target": "127.0.0.1:9"},
+    "admin.printer_edit": {"name": lambda n, w: f"Printer ubah {n}", "connection": "network",
+                           "target": "127.0.0.1:9"},
+    # "incomplete": "done" with the service's required documents unticked asks first (a question, nothing saved)
+    "desk.finish": {"outcome": "incomplete"},
+    # a step this desk closed: served afresh each time, so a reopen never takes the survey's served visitor
+    "desk.reopen": {"reason": "Salah tekan selesai", "step": lambda n, w: str(serve_one(w).steps[0].id)},
+    "reception.reopen": {"reason": "Salah tekan selesai"},
+    # a booking to check in, made afresh for each submission (a success uses it up)
+    "reception.check_in": {"code": lambda n, w: booking_to_check_in(w.ids["event"], n)},
+    # a citizen books the world's bookable event (a phone of its own each time: two active bookings per phone)
+    "booking.new": {"window": lambda n, w: str(w.ids["booking_window"]), "services": lambda n, w: str(w.ids["ktp"]),
+                    "phone": lambda n, w: f"0813{n:08d}"},
+    "booking.change": {"window": lambda n, w: str(w.ids["booking_window"]),
+                       "services": lambda n, w: str(w.ids["ktp"])},
+    "field.checkout": {"device": "laptop-uji"},  # the same laptop again gets the same checkout, not a 409
     "desk.transfer": {"service": lambda n, w: str(w.ids["pbb"])},  # offered at the event, at no desk 1 serves
     "survey.kiosk": {"code": lambda n, w: w.served[-1].code},
     "reports.paper": {"code": lambda n, w: w.served[-1].code,
@@ -146,7 +179,14 @@ def _current_target(endpoint: str, form: Form, world: FuzzWorld) -> str:
         return free_desk(form.action, world)
     if endpoint == "survey.answer":
         return re.sub(r"/survey/[^/]+$", f"/survey/{world.served[-1].public_token}", form.action)
-    return form.action
+    return _own_booking(form.action, world)
+
+
+def _own_booking(action: str, world: FuzzWorld) -> str:
+    """A booking's page names it by its random token: the world's booking's; the booking form is the bookable
+    event's (today's event has booking open too, for reception, but its windows may have begun)."""
+    action = re.sub(r"^/jadwal/\d+/pesan", f"/jadwal/{world.ids['booking_event']}/pesan", action)
+    return re.sub(r"^/pesan/[^/]+/", f"/pesan/{world.ids['booking_token']}/", action)
 
 
 def _fresh_target(endpoint: str, form: Form, world: FuzzWorld) -> str:
@@ -157,6 +197,12 @@ def _fresh_target(endpoint: str, form: Form, world: FuzzWorld) -> str:
         return re.sub(r"/survey/[^/]+$", f"/survey/{world.served[-1].public_token}", action)
     if endpoint == "desk.call_next":
         return free_desk(action, world)
+    if endpoint == "booking.new":
+        release_new_bookings(world)  # the place a success took is given back
+    if endpoint in ("booking.new", "booking.change", "booking.cancel"):
+        return _own_booking(action, world)
+    if endpoint == "reception.reopen":
+        return re.sub(r"/steps/\d+/", f"/steps/{serve_one(world).steps[0].id}/", action)
     if endpoint in ("survey.kiosk", "reports.paper"):
         world.served.append(serve_one(world))
     elif endpoint in ("desk.finish", "desk.transfer"):
@@ -198,12 +244,24 @@ def target_rows(action: str) -> dict[str, dict]:
     return rows
 
 
-def new_rows(before: dict) -> list[tuple[str, dict]]:
+_ROW_TABLES = ("audit_log", "login_session", "login_failure")
+
+
+def top_ids() -> dict[str, int]:
+    """The highest id of each table with one (the fingerprint hashes rows; new rows are found by id)."""
+    tables = [t for t in db.metadata.sorted_tables if "id" in t.c and t.name not in _ROW_TABLES]
+    tops = dict(db.session.execute(sa.union_all(*(
+        sa.select(sa.literal(t.name), sa.func.coalesce(sa.func.max(t.c.id), 0)) for t in tables))).all())
+    db.session.rollback()
+    return tops
+
+
+def new_rows(tops: dict[str, int]) -> list[tuple[str, dict]]:
     found = []
     for table in db.metadata.sorted_tables:
-        if "id" not in table.c or table.name in ("audit_log", "login_session", "login_failure"):
+        if "id" not in table.c or table.name in _ROW_TABLES:
             continue
-        top = before.get(table.name, (0, None))[1] or 0
+        top = tops.get(table.name, 0)
         for row in db.session.execute(sa.select(table).where(table.c.id > top)).mappings():
             found.append((table.name, dict(row)))
     db.session.rollback()
@@ -252,6 +310,7 @@ class Outcome:
     round_trips: int = 0
     refusals_with_message: int = 0
     statuses: dict = field(default_factory=dict)
+    by_endpoint: dict = field(default_factory=dict)  # endpoint -> status -> submissions
 
 
 class FormFuzzer:
@@ -298,7 +357,8 @@ class FormFuzzer:
         world = self.fresh_world()
         found: dict[tuple, tuple[str | None, Form]] = {}
         anonymous_start = ["/login", f"/status/{world.served[-1].public_token}",
-                           f"/survey/{world.served[-1].public_token}", f"/board/{world.ids['event']}"]
+                           f"/survey/{world.served[-1].public_token}", f"/board/{world.ids['event']}",
+                           f"/jadwal/{world.ids['booking_event']}/pesan", f"/pesan/{world.ids['booking_token']}"]
         for role in (None, *ROLES):
             client = self.client_for(role)
             forms, _pages = walk(client, anonymous_start if role is None else ["/"])
@@ -328,6 +388,7 @@ class FormFuzzer:
         data[name] = [value]
         where = f"{form.method} {action} [{endpoint}] {name}={label!s}"
         before = fingerprint() if form.method == "POST" else {}
+        tops = top_ids() if form.method == "POST" else {}
         targets = target_rows(action) if form.method == "POST" else {}
         if form.method == "GET":
             response = client.get(action.split("?")[0], query_string=data)
@@ -337,6 +398,8 @@ class FormFuzzer:
         outcome.submissions += 1
         status = response.status_code
         outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+        per = outcome.by_endpoint.setdefault(endpoint, {})
+        per[status] = per.get(status, 0) + 1
         if status >= 500:
             outcome.problems.append(f"{where}: {status}")
             return False
@@ -358,9 +421,9 @@ class FormFuzzer:
                     (m for i, m in errors.items() if i.endswith("-" + name) or name.startswith(i + "_")), None)
                 if message is None and (endpoint, name) in MESSAGE_ELSEWHERE:
                     message = errors.get(MESSAGE_ELSEWHERE[endpoint, name])
-                if message is None and form.fields[name].kind in ("hidden", "submit"):
+                if message is None and (form.fields[name].kind in ("hidden", "submit") or endpoint in ROW_FORMS):
                     # nothing on the page to stand next to: a message for the whole form
-                    message = next(iter(ALERT.findall(body) + list(errors.values())), None)
+                    message = next(iter(ALERT.findall(body) + list(errors.values()) + error_toast(response)), None)
                 if message is None:
                     outcome.problems.append(f"{where}: 422 without a message next to the field "
                                             f"(messages: {errors or 'none'})")
@@ -371,14 +434,14 @@ class FormFuzzer:
             return False
         outcome.successes += 1
         if form.fields[name].kind in ROUND_TRIP_KINDS and name not in NOT_APPLICABLE.get(endpoint, ()):
-            self.check_round_trip(where, name, value, action, before, outcome)
+            self.check_round_trip(where, name, value, action, tops, outcome)
         return True
 
-    def check_round_trip(self, where, name, value, action, before, outcome) -> None:
+    def check_round_trip(self, where, name, value, action, tops, outcome) -> None:
         column = re.sub(r"^\w+-\d+-", "", name)
         # in a row the submission created, or in the record the URL names (a transfer keeps its note on the
         # step it moves, a new token its name on the token row, not on the user of the URL)
-        candidates = [row for _t, row in new_rows(before)] + list(target_rows(action).values())
+        candidates = [row for _t, row in new_rows(tops)] + list(target_rows(action).values())
         stored = [row[column] for row in candidates if column in row]
         if stored:
             outcome.round_trips += 1
@@ -432,25 +495,41 @@ def test_the_walk_reaches_every_surface(fuzzer):
     for expected in ("auth.login", "events.create", "events.desk_new", "reception.event", "desk.finish",
                      "desk.transfer", "sponsors.sponsor_create", "sponsors.contribution_create", "sponsors.line_create",
                      "sponsors.line_edit", "sponsors.set_target", "admin.user_new", "admin.service_new",
-                     "admin.package_new", "survey.answer", "reports.paper"):
+                     "admin.package_new", "survey.answer", "reports.paper", "booking.new", "booking.change",
+                     "reception.check_in"):
         assert expected in endpoints, f"the walk did not reach {expected}"
     # the Bapenda desk's finish form carries the amount field
     assert any("amount" in form.fields for _role, form in forms)
 
 
-# every field of every form of every role, each with a dozen hostile values: minutes on a busy two-core machine
+# Every field of every form of every role, each with a dozen hostile values: minutes of one CPU, so the forms
+# are dealt into shards that xdist's workers share (one test of minutes would hold one worker to the end).
+SHARDS = 4
+
+
 @pytest.mark.timeout(600)
-def test_every_field_of_every_form_survives_hostile_values(fuzzer):
+@pytest.mark.parametrize("shard", range(SHARDS), ids=lambda n: f"shard{n + 1}of{SHARDS}")
+def test_every_field_of_every_form_survives_hostile_values(fuzzer, shard):
     outcome = Outcome()
     # the forms that change the shared world come last in each role's turn
-    forms = sorted(fuzzer.discover(), key=lambda rf: (str(rf[0]), fuzzer.endpoint(rf[1]) in DISRUPTIVE))
-    for role, form in forms:
-        if not fields_to_fuzz(form):
-            continue  # a button-only form (logout, call next): nothing to type into
+    forms = sorted(((role, form) for role, form in fuzzer.discover() if fields_to_fuzz(form)),
+                   key=lambda rf: (str(rf[0]), fuzzer.endpoint(rf[1]) in DISRUPTIVE, fuzzer.endpoint(rf[1]),
+                                   str(rf[1].shape)))  # the same order in every worker: each deals its own walk
+    # dealt round, so each shard gets its share of every role and of the disruptive forms, still last
+    for role, form in forms[shard::SHARDS]:
         fuzzer.fuzz_form(role, form, HOSTILE, outcome)
     assert not outcome.problems, "\n".join(outcome.problems)
     # the fuzzing reached its targets: values were refused with messages, and accepted ones read back
-    assert outcome.refusals_with_message > 100 and outcome.successes > 50 and outcome.round_trips > 50, outcome
+    assert outcome.refusals_with_message > 100 // SHARDS and outcome.successes > 50 // SHARDS \
+        and outcome.round_trips > 50 // SHARDS, outcome
+    # booking's forms were judged on their values, not stopped by its throttle (429) or a full window (409)
+    mine = {fuzzer.endpoint(form) for _role, form in forms[shard::SHARDS]}
+    for endpoint in {"booking.new", "booking.change", "reception.check_in"} & mine:
+        statuses = outcome.by_endpoint.get(endpoint, {})
+        assert sum(statuses.values()) >= 5 and not statuses.get(429), (endpoint, statuses)
+    if "booking.new" in mine:
+        booked = outcome.by_endpoint["booking.new"]
+        assert booked.get(303, 0) >= 3 and booked.get(422, 0) >= 3 and not booked.get(409), booked
 
 
 ODD = st.one_of(

@@ -27,13 +27,13 @@ from botram.models import EventStatus, StepStatus, UNSUR_KEYS
 
 from .factories import make_desk, make_event, service
 
-DONE, WAITING, NO_SHOW = StepStatus.DONE.value, StepStatus.WAITING.value, StepStatus.NO_SHOW.value
+DONE, WAITING, NO_SHOW = StepStatus.DONE, StepStatus.WAITING, StepStatus.NO_SHOW
 
 
 class SyntheticDay:
     def __init__(self):
         self.day = today_wib() - timedelta(days=7)
-        self.event = make_event(day=self.day, status=EventStatus.CLOSED.value, opens=time(8), closes=time(12))
+        self.event = make_event(day=self.day, status=EventStatus.CLOSED, opens=time(8), closes=time(12))
         self.d1 = make_desk(self.event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
         self.d2 = make_desk(self.event, 2, "BAPENDA", ["PBB-BAYAR"])
         self.d2.closes_at = wib_to_utc(self.day, time(14))
@@ -117,7 +117,7 @@ def test_recommendations_in_plain_indonesian(synthetic):
 
 def test_enough_capacity_says_so(app):
     day = today_wib() - timedelta(days=3)
-    event = make_event(day=day, status=EventStatus.CLOSED.value)
+    event = make_event(day=day, status=EventStatus.CLOSED)
     desk = make_desk(event, 1, "DINKES", ["CEK-KESEHATAN"])
     at = wib_to_utc(day, time(9))
     record_visit(event, at, [StepPlan(service("CEK-KESEHATAN"), DONE, at, at + timedelta(minutes=5), desk)])
@@ -126,6 +126,7 @@ def test_enough_capacity_says_so(app):
     assert advice == ["Kapasitas loket mencukupi sepanjang hari: pertahankan jumlah dan jam loket yang sama."]
 
 
+@pytest.mark.db_independent
 def test_percentile_nearest_rank():
     assert percentile([]) is None
     assert percentile([7]) == 7

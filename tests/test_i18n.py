@@ -61,6 +61,7 @@ def _compiled_catalogue():
 
 # (a) the catalogue itself ---------------------------------------------------------------------------------
 
+@pytest.mark.db_independent
 def test_english_catalogue_is_complete():
     catalogue = _catalogue()
     entries = [m for m in catalogue if m.id]
@@ -73,6 +74,7 @@ def test_english_catalogue_is_complete():
     assert list(catalogue.obsolete) == [], "obsolete (#~) entries: remove them"
 
 
+@pytest.mark.db_independent
 def test_every_translation_keeps_the_placeholders():
     wrong = []
     for message in _catalogue():
@@ -87,6 +89,7 @@ def test_every_translation_keeps_the_placeholders():
     assert wrong == []
 
 
+@pytest.mark.db_independent
 def test_english_is_really_english():
     """Spot checks that the msgstr is a translation, not the Indonesian copied over."""
     english = {(m.context, m.id): m.string for m in _catalogue() if m.id and not isinstance(m.id, tuple)}
@@ -104,6 +107,7 @@ def test_english_is_really_english():
 
 # (b) nothing in the code is missing from the catalogue -----------------------------------------------------
 
+@pytest.mark.db_independent
 def test_catalogue_covers_every_string_in_the_code(tmp_path):
     pot = tmp_path / "messages.pot"
     cwd = os.getcwd()

@@ -56,6 +56,7 @@ def scratch_app(scratch_url, tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.db_independent
 def test_one_head():
     from alembic.config import Config
 

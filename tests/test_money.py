@@ -22,6 +22,7 @@ from .factories import make_event, make_user
 from .hypothesis_profiles import fuzz_settings
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize("text, amount", [
     ("Rp 1.500.000", 1_500_000), ("Rp. 1.500.000", 1_500_000), ("IDR 1.500.000", 1_500_000),
     ("1500000", 1_500_000), ("1.500.000,00", 1_500_000), ("1.500.000,-", 1_500_000), ("1.500", 1_500),
@@ -33,6 +34,7 @@ def test_accepted_forms(text, amount):
     assert parse_rupiah(text) == amount
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize("text, message", [
     ("", "wajib diisi"), (" \t ", "wajib diisi"),
     ("1" * 41, "terlalu panjang"),
@@ -57,11 +59,13 @@ def test_refused_forms_name_the_field_in_indonesian(text, message):
     assert refused.value.message.startswith("Jumlah uang")
 
 
+@pytest.mark.db_independent
 def test_optional_and_zero():
     assert parse_rupiah("", required=False) is None
     assert parse_rupiah("0", allow_zero=True) == 0
 
 
+@pytest.mark.db_independent
 @given(amount=st.integers(min_value=1, max_value=MAX_RUPIAH))
 @fuzz_settings()
 def test_every_amount_written_with_dots_reads_back(amount):
@@ -69,6 +73,7 @@ def test_every_amount_written_with_dots_reads_back(amount):
     assert parse_rupiah(f"Rp {dotted}") == amount == parse_rupiah(str(amount))
 
 
+@pytest.mark.db_independent
 @given(text=st.from_regex(r"(Rp ?)?[1-9][0-9]{0,3}([.,][0-9]{1,3})? ?(rb|ribu|jt|juta|M|miliar)( [1-9][0-9]{0,2} ?(rb|ribu))?",
                           fullmatch=True))
 @fuzz_settings()
@@ -82,6 +87,7 @@ def test_whatever_is_accepted_agrees_with_lokal_id(text):
     assert theirs is not None and not theirs.approximate and round(theirs.amount) == ours, (text, ours, theirs)
 
 
+@pytest.mark.db_independent
 @given(text=st.text(max_size=45))
 @fuzz_settings()
 def test_any_text_is_an_amount_or_a_message(text):

@@ -6,6 +6,8 @@ import pytest
 from botram.domain import DomainError
 from botram.domain.nik import check_nik, mask_nik
 
+pytestmark = pytest.mark.db_independent  # the SQLite pass runs these (tests/conftest.py)
+
 TODAY = date(2026, 11, 28)
 
 

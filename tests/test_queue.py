@@ -2,6 +2,7 @@
 finish and issue validation, versions and audit."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -12,11 +13,12 @@ from botram.domain import Conflict, DomainError, NotFound
 from botram.domain import queue as q
 from botram.extensions import db
 from botram.models import AuditLog, Desk, Event, Step, Visit
-from botram.domain.queue_rules import QueueRules
+from botram.domain.queue_rules import QueueRules, current_rules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
 
+NO_WAIT = QueueRules.defaults(no_show_min_seconds=0)  # these tests mark a no-show straight after the call
 GOOD_NIK = "3216014501900001"
 
 
@@ -67,7 +69,7 @@ def test_issue_visit_builds_steps_codes_and_token(s):
     visit = issued.visit
     assert issued.warnings == []
     assert visit.code == "A-001" and visit.letter == "A" and visit.seq == 1
-    assert visit.name == "Siti Aminah" and visit.nik == GOOD_NIK and visit.phone == "0812-3456-7890"
+    assert visit.name == "Siti Aminah" and visit.nik == GOOD_NIK and visit.phone == "+6281234567890"
     assert len(visit.public_token) == 43 and visit.priority == "lansia"
     assert [(st.service_id, st.position, st.status, st.priority_rank) for st in visit.steps] == [
         (s.ids["KTP-REKAM"], 0, "waiting", 0), (s.ids["PBB-BAYAR"], 1, "waiting", 0)]
@@ -130,7 +132,7 @@ def test_nik_cap_counts_active_tickets_only(s):
     assert exc.value.field == "nik" and "2 tiket aktif" in exc.value.message
     assert count(Visit) == 2
     # A different cap, and a ticket that is finished no longer counts.
-    assert s.issue("PBB-BAYAR", nik=GOOD_NIK, rules=QueueRules(max_tickets_per_nik=3)).code == "B-001"
+    assert s.issue("PBB-BAYAR", nik=GOOD_NIK, rules=dataclasses.replace(current_rules(), max_tickets_per_nik=3)).code == "B-001"
     q.cancel_visit(first.id, by_user_id=s.rid)
     with pytest.raises(DomainError):
         s.issue("PBB-MUTASI", nik=GOOD_NIK)  # still 2 active (the second and the third)
@@ -186,7 +188,7 @@ def test_fairness_cap_takes_the_oldest_regular_after_k_priority_calls(s, cap):
     regulars = [s.issue("KTP-REKAM") for _ in range(3)]
     priorities = [s.issue("KTP-REKAM", priority="disabilitas") for _ in range(3 * cap)]
     order = []
-    while (step := s.call(rules=QueueRules(priority_cap=cap))) is not None:
+    while (step := s.call(rules=dataclasses.replace(current_rules(), priority_cap=cap))) is not None:
         order.append(step.visit_id)
         s.done(step)
     expected = []
@@ -269,10 +271,10 @@ def test_recall_limit(s):
     with pytest.raises(DomainError) as exc:
         q.recall(step.id, by_user_id=s.oid)
     assert "sudah dipanggil 3 kali; tandai tidak hadir" in exc.value.message
-    assert q.recall(step.id, by_user_id=s.oid, rules=QueueRules(max_recalls=4)).recall_count == 4
+    assert q.recall(step.id, by_user_id=s.oid, rules=dataclasses.replace(current_rules(), max_recalls=4)).recall_count == 4
     q.start(step.id, by_user_id=s.oid)
     with pytest.raises(Conflict):
-        q.recall(step.id, by_user_id=s.oid, rules=QueueRules(max_recalls=9))
+        q.recall(step.id, by_user_id=s.oid, rules=dataclasses.replace(current_rules(), max_recalls=9))
 
 
 def test_start_then_finish_records_the_service(s):
@@ -361,11 +363,11 @@ def test_no_show_and_restore_keeps_the_place_when_not_expired(s):
     with pytest.raises(Conflict):
         q.restore_step(step.id, by_user_id=s.rid)
     arrived = step.arrived_at
-    gone = q.no_show(step.id, by_user_id=s.oid)
+    gone = q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT)
     assert gone.status == "no_show" and gone.finished_at is not None
     assert db.session.get(Visit, first.id).busy_desk_id is None
     with pytest.raises(Conflict):
-        q.no_show(step.id, by_user_id=s.oid)
+        q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT)
     back = q.restore_step(step.id, by_user_id=s.rid)
     assert back.status == "waiting" and back.arrived_at == arrived and back.desk_id is None
     assert back.recall_count == 0 and back.called_at is None
@@ -380,7 +382,7 @@ def test_restore_after_max_recalls_joins_the_end(s):
     for _ in range(3):
         q.recall(step.id, by_user_id=s.oid)
     arrived = step.arrived_at
-    q.no_show(step.id, by_user_id=s.oid)
+    q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT)
     back = q.restore_step(step.id, by_user_id=s.rid)
     assert back.arrived_at > arrived
     assert s.call().visit_id == second.id
@@ -392,12 +394,12 @@ def test_restore_after_later_numbers_were_called_joins_the_end(s):
     others = [s.issue("KK") for _ in range(3)]
     step = s.call()
     arrived = step.arrived_at
-    q.no_show(step.id, by_user_id=s.oid)
+    q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT)
     for _ in range(2):
         s.done(s.call())
-    assert not q.is_expired(db.session.get(Step, step.id), rules=QueueRules(no_show_after=3))
-    assert q.is_expired(db.session.get(Step, step.id), rules=QueueRules(no_show_after=2))
-    back = q.restore_step(step.id, by_user_id=s.rid, rules=QueueRules(no_show_after=2))
+    assert not q.is_expired(db.session.get(Step, step.id), rules=dataclasses.replace(current_rules(), no_show_after=3))
+    assert q.is_expired(db.session.get(Step, step.id), rules=dataclasses.replace(current_rules(), no_show_after=2))
+    back = q.restore_step(step.id, by_user_id=s.rid, rules=dataclasses.replace(current_rules(), no_show_after=2))
     assert back.arrived_at > arrived
     assert s.call().visit_id == others[2].id
     assert absent.id
@@ -477,7 +479,7 @@ def test_every_change_bumps_the_version_and_is_audited_without_personal_data(s):
     new = bumped(lambda: q.transfer(step.id, s.ids["KTP-REKAM"], by_user_id=s.oid), "step.transfer", s.oid)
     step = bumped(lambda: s.call(), "step.call", s.oid)
     assert step.id == new.id
-    bumped(lambda: q.no_show(step.id, by_user_id=s.oid), "step.no_show", s.oid)
+    bumped(lambda: q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT), "step.no_show", s.oid)
     bumped(lambda: q.restore_step(step.id, by_user_id=s.rid), "step.restore", s.rid)
     step = bumped(lambda: s.call(), "step.call", s.oid)
     bumped(lambda: s.done(step), "step.finish", s.oid)
@@ -540,3 +542,121 @@ def test_waiting_for_desk_order_and_minutes(s):
     assert [r.visit_code for r in rows] == [b.code, a.code]
     assert rows[1].waited_minutes == 12 and rows[0].priority == "lansia" and rows[1].service_code == "KK"
     assert len(q.waiting_for_desk(s.d1, limit=1)) == 1
+
+
+# ------------------------------------------------------------------------------- no-show wait, reopen
+
+
+def _backdate_call(step_id, seconds):
+    step = db.session.get(Step, step_id)
+    step.called_at = step.called_at - timedelta(seconds=seconds)
+    db.session.commit()
+
+
+def test_no_show_needs_the_recalls_or_the_minimum_time_since_the_call(s):
+    s.issue("KK")
+    step = s.call()
+    rules = QueueRules.defaults(max_recalls=2, no_show_min_seconds=60)
+    with pytest.raises(Conflict) as refused:
+        q.no_show(step.id, by_user_id=s.oid, rules=rules)
+    assert "panggil ulang 2 kali lagi" in str(refused.value.message) and "60 detik" in str(refused.value.message)
+    q.recall(step.id, by_user_id=s.oid, rules=rules)
+    _backdate_call(step.id, 45)  # 45 s after the (re)call: one recall and 15 s remain
+    with pytest.raises(Conflict) as refused:
+        q.no_show(step.id, by_user_id=s.oid, rules=rules)
+    assert "1 kali lagi" in str(refused.value.message) and "15 detik" in str(refused.value.message)
+    assert db.session.get(Step, step.id).status == "called"
+    _backdate_call(step.id, 15)  # the minute has passed without the second recall: accepted
+    assert q.no_show(step.id, by_user_id=s.oid, rules=rules).status == "no_show"
+
+
+def test_no_show_right_after_the_last_recall_is_accepted(s):
+    s.issue("KK")
+    step = s.call()
+    rules = QueueRules.defaults(max_recalls=2, no_show_min_seconds=600)
+    for _ in range(2):
+        q.recall(step.id, by_user_id=s.oid, rules=rules)
+    assert q.no_show_wait(db.session.get(Step, step.id), rules=rules) == (0, 0)
+    assert q.no_show(step.id, by_user_id=s.oid, rules=rules).status == "no_show"
+
+
+def test_reopen_a_finished_step_puts_it_back_at_its_original_arrival(s):
+    first = s.issue("KK")
+    second = s.issue("KK")
+    step = s.call()
+    arrived = step.arrived_at
+    s.done(step, outcome="incomplete", requirements_presented=[], note="kurang KK")
+    before = version(s.event_id)
+    back = q.reopen_step(step.id, reason="salah tekan S", by_user_id=s.oid, desk_id=s.d1)
+    assert back.status == "waiting" and back.arrived_at == arrived and back.outcome is None
+    assert back.desk_id is None and back.finished_at is None and back.called_at is None
+    assert back.note == "kurang KK"  # what the officer entered stays, to correct at the next call
+    assert version(s.event_id) == before + 1
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "step.reopen"))
+    assert entry.user_id == s.oid and entry.detail["reason"] == "salah tekan S"
+    assert entry.detail["before"]["status"] == "done" and entry.detail["before"]["outcome"] == "incomplete"
+    assert entry.detail["desk_id"] == s.d1 and entry.detail["by_desk"] == s.d1
+    assert s.call().visit_id == first.id  # ahead of the second, who arrived later
+    assert second.id
+
+
+def test_reopen_rules_reason_state_desk_and_day(s):
+    s.issue("KK")
+    step = s.call()
+    with pytest.raises(Conflict):  # still called: nothing to reopen
+        q.reopen_step(step.id, reason="alasan", by_user_id=s.oid)
+    q.no_show(step.id, by_user_id=s.oid, rules=NO_WAIT)
+    with pytest.raises(DomainError) as bad:
+        q.reopen_step(step.id, reason="  x ", by_user_id=s.oid, desk_id=s.d1)
+    assert bad.value.field == "reason"
+    with pytest.raises(Conflict):  # another desk did not close it
+        q.reopen_step(step.id, reason="salah loket", by_user_id=s.oid, desk_id=s.d3)
+    closed = db.session.get(Step, step.id)
+    closed.finished_at = closed.finished_at - timedelta(days=1)
+    db.session.commit()
+    with pytest.raises(Conflict):  # yesterday's: the desk no longer, reception still
+        q.reopen_step(step.id, reason="kemarin", by_user_id=s.oid, desk_id=s.d1)
+    assert q.reopen_step(step.id, reason="warga kembali, NIK 3216014501900001", by_user_id=s.rid).status == "waiting"
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "step.reopen"))
+    assert GOOD_NIK not in repr(entry.detail)  # a NIK typed into the reason never reaches the log
+    with pytest.raises(NotFound):
+        q.reopen_step(999999, reason="alasan", by_user_id=s.rid)
+
+
+def test_reopen_a_transfer_takes_it_back_while_the_new_step_waits(s):
+    visit = s.issue("KK")
+    step = s.call()
+    new = q.transfer(step.id, s.ids["PBB-BAYAR"], by_user_id=s.oid)
+    back = q.reopen_step(step.id, reason="salah alihkan", by_user_id=s.oid, desk_id=s.d1)
+    assert back.status == "waiting"
+    assert db.session.get(Step, new.id).status == "cancelled"
+    assert s.call(s.d2) is None  # nothing waits at Bapenda any more
+    # transferred again, and this time the target desk already called it: no taking back
+    step = s.call()
+    assert step.visit_id == visit.id
+    new = q.transfer(step.id, s.ids["PBB-BAYAR"], by_user_id=s.oid)
+    assert q.call_next(s.d2, by_user_id=s.oid2).id == new.id
+    with pytest.raises(Conflict):
+        q.reopen_step(step.id, reason="salah alihkan", by_user_id=s.rid)
+
+
+def test_reopen_refused_when_the_event_is_not_open(s):
+    s.issue("KK")
+    step = s.done(s.call())
+    event = db.session.get(Event, s.event_id)
+    event.status = "closed"
+    db.session.commit()
+    with pytest.raises(Conflict):
+        q.reopen_step(step.id, reason="terlambat", by_user_id=s.rid)
+
+
+def test_closed_today_lists_this_desks_closed_steps_latest_first(s):
+    for _ in range(3):
+        s.issue("KK")
+    a = s.done(s.call())
+    b = s.call()
+    q.no_show(b.id, by_user_id=s.oid, rules=NO_WAIT)
+    s.issue("KTP-REKAM")
+    c = s.done(s.call(s.d3))
+    assert [x.id for x in q.closed_today(s.d1)] == [b.id, a.id]
+    assert [x.id for x in q.closed_today(s.d3)] == [c.id]

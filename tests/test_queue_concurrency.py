@@ -120,3 +120,42 @@ def test_sixteen_desks_calling_at_once_never_share_a_step_or_a_visit(app):
         sa.select(AuditLog.entity_id, sa.func.count()).where(AuditLog.action == "step.call")
         .group_by(AuditLog.entity_id).having(sa.func.count() > 1)).all()
     assert calls_per_step == []
+
+
+def test_desks_pressing_at_once_for_the_last_visitors_each_get_one(app):
+    """Five desks of one service press together while five visitors wait: every desk calls one. On
+    PostgreSQL a desk passes over the candidates others are claiming (SKIP LOCKED); were it to lock more
+    than the one it takes, the others would find the queue empty while visitors still wait."""
+    event = make_event()
+    officer_id = make_user("petugas", "petugas1").id
+    service_id = db.session.scalar(sa.select(Service.id).where(Service.code == "KK"))
+    desk_ids = [make_desk(event, n, "DISDUKCAPIL", ["KK"]).id for n in range(1, 6)]
+    for _ in desk_ids:
+        q.issue_visit(event.id, [service_id], by_user_id=officer_id)
+    called, errors = [], []
+    gate = threading.Barrier(len(desk_ids))
+
+    def press(desk_id):
+        with app.app_context():
+            try:
+                gate.wait()
+                step = q.call_next(desk_id, by_user_id=officer_id)
+                called.append(step.visit_id if step is not None else None)
+            except Exception as exc:  # pragma: no cover - reported by the assertion below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    for _round in range(3):  # a few rounds: the overlap of five threads is likely, not certain
+        threads = [threading.Thread(target=press, args=(d,)) for d in desk_ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == [] and None not in called and len(set(called)) == len(desk_ids)
+        db.session.rollback()
+        for step_id in db.session.scalars(sa.select(Step.id).where(Step.status == "called")):
+            q.finish(step_id, outcome="done", by_user_id=officer_id)
+        for _ in desk_ids:
+            q.issue_visit(event.id, [service_id], by_user_id=officer_id)
+        called.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import dataclasses
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (
@@ -17,11 +18,12 @@ from botram.domain import DomainError
 from botram.domain import queue as q
 from botram.extensions import db
 from botram.models import Desk, Event, Step, User, Visit
-from botram.domain.queue_rules import QueueRules
+from botram.domain.queue_rules import QueueRules, current_rules
 
 from .conftest import reset_database
 from .factories import make_desk, make_event, service
 
+NO_WAIT = QueueRules.defaults(no_show_min_seconds=0)  # these tests mark a no-show straight after the call
 SERVICES = ["KTP-REKAM", "KK", "PBB-BAYAR", "DTKS"]
 PRIORITIES = ["none", "none", "lansia", "hamil"]
 
@@ -82,7 +84,7 @@ class QueueMachine(RuleBasedStateMachine):
         desk_id = self.desk_ids[desk]
         had = q.desk_current(desk_id)
         try:
-            step = q.call_next(desk_id, by_user_id=self.user_id, rules=QueueRules(priority_cap=cap))
+            step = q.call_next(desk_id, by_user_id=self.user_id, rules=dataclasses.replace(current_rules(), priority_cap=cap))
         except DomainError:
             assert had is not None or db.session.get(Desk, desk_id).state != "open"
             return
@@ -120,7 +122,7 @@ class QueueMachine(RuleBasedStateMachine):
     def no_show(self, desk):
         step = self._current(desk)
         if step is not None and step.status == "called":
-            q.no_show(step.id, by_user_id=self.user_id)
+            q.no_show(step.id, by_user_id=self.user_id, rules=NO_WAIT)
             self._wrote()
 
     @rule(desk=st.integers(0, 3), to=st.integers(0, len(SERVICES) - 1))

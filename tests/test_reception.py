@@ -7,11 +7,12 @@ import sqlalchemy as sa
 
 from botram.domain import queue
 from botram.extensions import db
-from botram.models import AuditLog, Event, LifeEventPackage, Step, User, Visit
+from botram.models import AuditLog, Desk, Event, LifeEventPackage, Step, User, Visit
 from botram.domain.queue_rules import QueueRules
 
 from .conftest import count
 from .factories import make_desk, make_event, make_user, service
+from .html_text import texts
 
 GOOD_NIK = "3216061203900001"
 OTHER_REGENCY_NIK = "3275061203900001"
@@ -182,10 +183,10 @@ def _bad_cases():
         ({"services": "KK", "packages": ["x"]}, "packages", "Pilihan paket layanan tidak valid."),
         ({"services": "KK", "nik": "12345"}, "nik", "NIK tidak valid. NIK harus terdiri dari 16 digit angka."),
         ({"services": "KK", "nik": "3216069903900001"}, "nik", "NIK tidak valid."),
-        ({"services": "KK", "nik": "3" * 41}, "nik", "NIK harus 16 angka."),
+        ({"services": "KK", "nik": "3" * 41}, "nik", "NIK harus terdiri dari 16 digit angka."),
         ({"services": "KK", "phone": "12ab"}, "phone", "Nomor telepon tidak valid."),
         ({"services": "KK", "phone": "0812"}, "phone", "Nomor telepon tidak valid."),
-        ({"services": "KK", "name": "x" * 121}, "name", "Nama paling panjang 120 karakter."),
+        ({"services": "KK", "name": "x" * 121}, "name", "Nama paling banyak 120 karakter."),
         ({"services": "KK", "priority": "vip"}, "priority", "Kelompok prioritas tidak dikenal."),
     ]
 
@@ -205,6 +206,23 @@ def test_bad_input_is_refused_with_message_next_to_field(client, auth, setup, da
     assert message in error.group(1)
     assert count(Visit) == 0 and count(Step) == 0
     assert (("<html" in body) is not htmx)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_every_bad_field_is_shown_at_once(client, auth, setup, htmx):
+    """A too-long name used to hide a bad NIK and a bad phone (and an empty choice of services)."""
+    auth.login("resepsionis")
+    response = post_visit(client, setup, htmx=htmx, name="x" * 160, nik="12345", phone="0812", priority="vip")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    shown = {field: re.search(rf'id="{field}-error"[^>]*>([^<]*)<', body) for field in
+             ("services", "priority", "name", "nik", "phone")}
+    assert {field: bool(found) for field, found in shown.items()} == dict.fromkeys(shown, True)
+    assert "Pilih minimal satu layanan." in shown["services"].group(1)
+    assert "Nama paling banyak 120 karakter." in shown["name"].group(1)
+    assert "NIK harus terdiri dari 16 digit angka." in shown["nik"].group(1)
+    assert "Nomor telepon tidak valid." in shown["phone"].group(1)
+    assert count(Visit) == 0
 
 
 def test_nik_cap_per_event(client, auth, setup, app):
@@ -386,8 +404,8 @@ def test_live_nik_check_roles(client, auth, setup):
 def test_every_reception_view_declares_its_roles(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("reception."):
-            assert getattr(app.view_functions[rule.endpoint], "allowed_roles", None) == (
-                "resepsionis", "koordinator", "admin"), rule.rule
+            assert set(getattr(app.view_functions[rule.endpoint], "allowed_roles", None)) == {
+                "resepsionis", "koordinator", "admin"}, rule.rule
 
 
 # ------------------------------------------------------------ outcomes, reprint, names, public address
@@ -469,6 +487,28 @@ def test_loopback_addresses(app, url, loopback):
     (None, ""), ("", ""), ("  http://192.168.1.10:5000/ ", "http://192.168.1.10:5000"),
     ("192.168.1.10:5000", "http://192.168.1.10:5000"), ("https://botram.bekasikab.go.id", "https://botram.bekasikab.go.id"),
 ])
-def test_public_url_setting_is_normalised(raw, expected):
-    from botram.config import public_url
-    assert public_url(raw) == expected
+def test_public_url_setting_is_normalised(raw, expected, monkeypatch):
+    from botram.settings import Settings
+    if raw is None:
+        monkeypatch.delenv("BOTRAM_PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("BOTRAM_PUBLIC_URL", raw)
+    assert Settings().public_url == expected
+
+
+def test_a_reprinted_ticket_says_where_each_step_stands(client, auth, setup):
+    auth.login("resepsionis")
+    post_visit(client, setup, services=ids("KK", "PBB-BAYAR"))
+    visit = db.session.scalar(sa.select(Visit))
+    officer = db.session.scalar(sa.select(User.id).where(User.username == "petugas1"))
+    called = queue.call_next(db.session.scalar(sa.select(Desk.id).where(Desk.number == 1)), by_user_id=officer)
+    db.session.commit()
+    assert called.service.code == "KK"
+    queue.transfer(called.id, service("KTP-CETAK").id, by_user_id=officer)
+    db.session.commit()
+    body = client.get(f"/reception/visits/{visit.id}/ticket").get_data(as_text=True)
+    rows = texts(body, "li")
+    moved = next(r for r in rows if r.startswith(service("KK").name))
+    assert "Dialihkan" in moved
+    waiting = next(r for r in rows if r.startswith(service("KTP-CETAK").name))
+    assert "orang di depan" in waiting and "Dialihkan" not in waiting

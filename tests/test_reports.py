@@ -28,13 +28,13 @@ class World:
 
     def __init__(self):
         day = today_wib() - timedelta(days=7)
-        self.event = make_event("BOTRAM Lalu", day=day, status=EventStatus.CLOSED.value)
+        self.event = make_event("BOTRAM Lalu", day=day, status=EventStatus.CLOSED)
         self.desk = make_desk(self.event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
         self.visits = []
         for hour in (8, 9, 9, 10):
             at = wib_to_utc(day, time(hour, 15))
             self.visits.append(record_visit(self.event, at, [StepPlan(
-                service("KK"), StepStatus.DONE.value, at + timedelta(minutes=10), at + timedelta(minutes=20),
+                service("KK"), StepStatus.DONE, at + timedelta(minutes=10), at + timedelta(minutes=20),
                 self.desk)]))
         db.session.commit()
         self.today = make_event("BOTRAM Hari Ini")
@@ -112,6 +112,19 @@ def test_xlsx_export(client, auth, world):
                                "Usulan lokasi"]
     summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=3, max_col=2, values_only=True)}
     assert summary["Kunjungan (tiket)"] == 4 and summary["Selesai"] == 4
+
+
+def test_an_incomplete_step_is_not_counted_as_a_completed_service(client, auth, world):
+    step = world.visits[0].steps[0]
+    step.outcome = "incomplete"
+    db.session.commit()
+    make_user("koordinator")
+    auth.login("koordinator")
+    page = client.get(f"/reports/events/{world.event_id}").get_data(as_text=True)
+    assert 'data-testid="completed">3<' in page and 'data-testid="incomplete">1<' in page
+    book = load_workbook(BytesIO(client.get(f"/reports/events/{world.event_id}.xlsx").data))
+    summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=3, max_col=2, values_only=True)}
+    assert summary["Selesai"] == 3 and summary["Belum lengkap"] == 1
 
 
 # ---------------------------------------------------------------------------------------------- paper
@@ -228,7 +241,7 @@ def test_desk_hours_other_roles_403(client, auth, world, role):
 # ---------------------------------------------------------------------------------------------- demo
 
 def test_seed_demo_reports_is_idempotent(app, world):
-    empty = make_event("BOTRAM Kosong", day=today_wib() - timedelta(days=30), status=EventStatus.CLOSED.value)
+    empty = make_event("BOTRAM Kosong", day=today_wib() - timedelta(days=30), status=EventStatus.CLOSED)
     make_desk(empty, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
     make_desk(empty, 2, "DISDUKCAPIL", ["KK"])
     make_desk(empty, 3, "BAPENDA", ["PBB-BAYAR"])
@@ -259,7 +272,7 @@ def test_event_report_links_kiosk_and_paper_for_coordinators_only(client, auth, 
 def test_regency_view_domain(app, world):
     from botram.domain.regency import regency_view
 
-    later = make_event("BOTRAM Nanti", day=today_wib() + timedelta(days=20), status=EventStatus.DRAFT.value,
+    later = make_event("BOTRAM Nanti", day=today_wib() + timedelta(days=20), status=EventStatus.DRAFT,
                        kecamatan="Muaragembong")
     skm.submit_survey(world.visits[0].public_token, {k: 4 for k in UNSUR_KEYS}, next_desa_code=later.desa_code)
     view = regency_view()
@@ -282,8 +295,8 @@ def test_regency_view_figures_by_hand(app):
     from botram.domain.regency import regency_view
 
     today = today_wib()
-    this_year = make_event("BOTRAM Ini", day=date(today.year, 1, 1), status=EventStatus.CLOSED.value)
-    last_year = make_event("BOTRAM Lalu", day=date(today.year - 1, 6, 1), status=EventStatus.CLOSED.value,
+    this_year = make_event("BOTRAM Ini", day=date(today.year, 1, 1), status=EventStatus.CLOSED)
+    last_year = make_event("BOTRAM Lalu", day=date(today.year - 1, 6, 1), status=EventStatus.CLOSED,
                            kecamatan="Muaragembong")
     desk = {e.id: make_desk(e, 1, "DISDUKCAPIL", ["KK"]) for e in (this_year, last_year)}
     desa = list(db.session.scalars(sa.select(Region.code).where(Region.level == 4).order_by(Region.code).limit(2)))
@@ -312,3 +325,32 @@ def test_regency_view_figures_by_hand(app):
     assert (year.ikm.respondents, year.ikm.ikm) == (2, Decimal("87.50"))
     assert [(r.code, r.requests) for r in year.requests] == [(desa[0], 2)]
     assert [(r.code, r.requests) for r in regency_view(year=today.year - 1).requests] == [(desa[1], 1)]
+
+
+def test_xlsx_sheets_hold_every_row_of_the_report(client, auth, world):
+    from botram.domain.stats import event_report
+
+    make_user("koordinator")
+    auth.login("koordinator")
+    book = load_workbook(BytesIO(client.get(f"/reports/events/{world.event_id}.xlsx").data))
+    report = event_report(world.event_id)
+    per_service = list(book["Per layanan"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[3]) for r in per_service] == [(g.agency, g.name, g.steps) for g in report.services]
+    assert len(list(book["Per jam"].iter_rows(min_row=2, values_only=True))) == len(report.hours.hours)
+    nrr = [r[1] for r in book["IKM"].iter_rows(min_row=2, max_row=1 + len(report.ikm.elements), values_only=True)]
+    assert nrr == [float(e.nrr) for e in report.ikm.elements]
+    assert book["Per layanan"].freeze_panes == "A2"
+
+
+def test_all_years_list_the_latest_50_events_and_a_year_lists_all(client, auth, app):
+    make_user("koordinator")
+    auth.login("koordinator")
+    today = today_wib()
+    for i in range(52):
+        make_event(f"BOTRAM Lampau {i:02d}", day=today - timedelta(days=1 + i), status=EventStatus.CLOSED)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert page.count("BOTRAM Lampau") == 50 and "50 kegiatan terbaru dari 52" in page
+    assert "BOTRAM Lampau 00" in page and "BOTRAM Lampau 51" not in page
+    year = (today - timedelta(days=1)).year
+    in_year = sum(1 for i in range(52) if (today - timedelta(days=1 + i)).year == year)
+    assert client.get(f"/reports/?year={year}").get_data(as_text=True).count("BOTRAM Lampau") == in_year

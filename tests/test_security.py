@@ -147,15 +147,27 @@ def test_login_form_bad_input_is_refused_without_a_session(client):
 
 # ------------------------------------------------------------------------------------------ passwords
 
-def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
+def test_passwords_are_hashed_with_argon2id_at_owasp_strength_by_default(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
-    assert "BOTRAM_PASSWORD_METHOD" not in app.config or app.config["BOTRAM_PASSWORD_METHOD"] == "scrypt"
+    assert "BOTRAM_PASSWORD_METHOD" not in app.config or app.config["BOTRAM_PASSWORD_METHOD"] == "argon2id"
     with app.app_context():
         user = User(username="x", name="X", role="admin")
         user.set_password("kata-sandi-1")
-        assert user.password_hash.startswith("scrypt:")
+        # OWASP's first choice: Argon2id, at least 19 MiB and 2 iterations with one lane
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert "kata-sandi-1" not in user.password_hash
         assert user.check_password("kata-sandi-1") and not user.check_password("kata-sandi-2")
+
+
+@pytest.mark.db_independent
+def test_a_password_hashed_before_argon2id_still_signs_in():
+    from werkzeug.security import generate_password_hash
+
+    user = User(username="x", name="X", role="admin", password_hash=generate_password_hash("kata-sandi-1"))
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("kata-sandi-1") and not user.check_password("kata-sandi-2")
+    user.password_hash = "$argon2id$rusak"
+    assert not user.check_password("kata-sandi-1")  # a damaged hash refuses, never answers 500
 
 
 @pytest.mark.parametrize("password", ["", "pendek1", "12345678901", "hanyahurufsaja"])
@@ -165,6 +177,7 @@ def test_password_policy_refuses_weak_passwords(password):
     assert info.value.field == "password"
 
 
+@pytest.mark.db_independent
 def test_password_policy_accepts_a_reasonable_password():
     check_password_policy("loket-2026")
 
@@ -187,6 +200,40 @@ def test_secure_cookies_behind_https(monkeypatch, tmp_path):
 
 def _cookie(client):
     return client.get_cookie("session").value
+
+
+def test_an_old_scrypt_hash_is_replaced_by_argon2id_at_the_next_sign_in(client, auth, app):
+    from werkzeug.security import generate_password_hash
+
+    app.config["BOTRAM_PASSWORD_METHOD"] = "argon2id"  # production's method (the suite's default is cheap)
+    user = make_user("admin")
+    user.password_hash = generate_password_hash(PASSWORD, method="scrypt")
+    db.session.commit()
+    wrong = client.post("/login", data={"username": "admin", "password": "salah-sandi-9"})
+    assert wrong.status_code == 401
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash.startswith("scrypt:")  # a failed try changes nothing
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 303
+    db.session.expire_all()
+    stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert count(AuditLog, AuditLog.action == "user.password_rehashed") == 1
+    auth.logout()
+    auth.login("admin")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == stored  # a current hash is left as it is
+    assert count(AuditLog, AuditLog.action == "user.password_rehashed") == 1
+
+
+def test_seed_demo_with_a_new_password_ends_the_demo_users_sessions(client, auth, runner):
+    assert runner.invoke(args=["seed-demo", "--password", "demo-sandi-1"]).exit_code == 0
+    auth.login("admin", "demo-sandi-1")
+    assert client.get("/admin/users").status_code == 200
+    assert runner.invoke(args=["seed-demo", "--password", "demo-sandi-2"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(LoginSession.end_reason)) == "password"
+    response = client.get("/admin/users")  # the session signed in with the old password is over
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_logout_ends_the_session_for_good(client, auth, app):
@@ -315,6 +362,7 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 
 
+@pytest.mark.db_independent
 def test_no_inline_script_in_any_template():
     """CSP script-src 'self' would block them: scripts live in static/js, config in a meta tag."""
     offenders = []
@@ -326,11 +374,13 @@ def test_no_inline_script_in_any_template():
     assert offenders == []
 
 
+@pytest.mark.db_independent
 def test_htmx_eval_is_off():
     base = (TEMPLATES / "base.html").read_text()
     assert '"allowEval": false' in base and '"allowScriptTags": false' in base
 
 
+@pytest.mark.app_config()  # adds a route, which only an app that has not answered yet accepts
 def test_error_pages_show_no_internals(app, client):
     @app.get("/_boom")
     def _boom():

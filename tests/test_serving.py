@@ -1,4 +1,4 @@
-"""`botram serve --processes N`: the gunicorn settings that keep board streams alive and logs clean, the
+"""`botram serve`: one gunicorn worker per core by default on POSIX, the gunicorn settings that keep board streams alive and logs clean, the
 workers' numbers, the log scrubbing. Running servers are tested in tests/e2e/test_serve.py."""
 import logging
 import sys
@@ -9,10 +9,12 @@ import pytest
 if sys.platform == "win32":  # pragma: no cover - gunicorn is POSIX-only; waitress serves there
     pytest.skip("gunicorn runs on POSIX only", allow_module_level=True)
 
-from botram import create_app  # noqa: E402
+from botram import create_app, serving  # noqa: E402
+from botram.cli import serve_command  # noqa: E402
 from botram.serving_gunicorn import Log, Server, Worker, _number_the_worker, bind_address, scrub  # noqa: E402
 
 
+@pytest.mark.db_independent
 def test_the_settings_keep_streams_alive_and_log_no_requests():
     server = Server(create_app, host="::1", port=0, threads=48, processes=3)
     cfg = server.cfg
@@ -25,11 +27,23 @@ def test_the_settings_keep_streams_alive_and_log_no_requests():
     assert cfg.control_socket_disable
 
 
+def test_streams_get_threads_of_their_own_beside_the_requests(app, monkeypatch):
+    """`--threads` stays the requests' count: each stream a process may hold (BOTRAM_STREAMS) adds one."""
+    from botram.serving import pool_size
+
+    monkeypatch.setitem(app.config, "BOTRAM_STREAMS", 500)
+    assert pool_size(app, 64) == 564
+    server = Server(create_app, host="127.0.0.1", port=0, threads=pool_size(app, 64), processes=1)
+    assert server.cfg.threads == 564 and server.cfg.worker_connections >= 2 * 564
+
+
+@pytest.mark.db_independent
 def test_bind_address_brackets_ipv6():
     assert bind_address("127.0.0.1", 5000) == "127.0.0.1:5000"
     assert bind_address("::", 0) == "[::]:0"
 
 
+@pytest.mark.db_independent
 def test_a_replacement_takes_the_number_of_the_worker_it_replaces():
     arbiter = SimpleNamespace(WORKERS={})
     numbered = []
@@ -58,6 +72,7 @@ def test_scrub_cuts_query_strings_and_status_tokens(line, kept, cut):
         assert cut not in scrubbed
 
 
+@pytest.mark.db_independent
 def test_the_error_log_is_scrubbed_once_even_after_reloads():
     server = Server(create_app, host="127.0.0.1", port=0, threads=4, processes=2)
     log = Log(server.cfg)
@@ -67,3 +82,45 @@ def test_the_error_log_is_scrubbed_once_even_after_reloads():
                                ("GET", "/admin/users?q=Siti"), None)
     Log._scrub.filter(record)
     assert "Siti" not in record.getMessage()
+
+
+def test_one_process_per_usable_core_by_default_and_one_where_gunicorn_cannot_run(monkeypatch):
+    monkeypatch.setattr(serving.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert serving.default_processes() == 3
+    monkeypatch.setattr(serving.os, "sched_getaffinity", lambda pid: set(range(200)), raising=False)
+    assert serving.default_processes() == serving.MAX_PROCESSES  # what --processes accepts
+    monkeypatch.setattr(serving, "can_fork", lambda: False)
+    assert serving.default_processes() == 1
+
+
+def test_posix_serves_with_gunicorn_even_in_one_process(monkeypatch):
+    """One server on POSIX (issue 20): a single process is a gunicorn worker too, never waitress."""
+    import botram.serving_gunicorn as prefork
+
+    called = []
+    monkeypatch.setattr(prefork, "serve", lambda app, **options: called.append(options))
+    serving.serve(None, host="127.0.0.1", port=0, threads=8, processes=1)
+    assert called and called[0]["processes"] == 1 and called[0]["threads"] == 8
+
+
+@pytest.mark.parametrize("environ, expected", [({}, None), ({"BOTRAM_PROCESSES": "3"}, 3),
+                                               ({"BOTRAM_PROCESSES": "0"}, None)])
+def test_serve_defaults_to_a_process_per_core_and_keeps_its_options_and_line(app, monkeypatch, environ, expected):
+    """`botram serve` keeps its options, variables and "BOTRAM serving on" line (a stable interface)."""
+    monkeypatch.delenv("BOTRAM_PROCESSES", raising=False)
+    monkeypatch.delenv("BOTRAM_THREADS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(serving, "default_processes", lambda: 2)
+    seen = {}
+
+    def fake_serve(app, *, host, port, threads, processes, announce):
+        seen.update(processes=processes, threads=threads)
+        announce(5123)
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    result = app.test_cli_runner().invoke(serve_command, ["--port", "0"])
+    assert result.exit_code == 0, result.output
+    processes = expected or 2
+    assert seen == {"processes": processes, "threads": 64}
+    assert f"BOTRAM serving on http://127.0.0.1:5123  (processes={processes}, threads=64 each)" in result.output

@@ -66,6 +66,18 @@ def test_no_show_recalls(configured, hall, recalls, second):
     assert client.post(f"/api/v1/steps/{step_id}/recall", headers=hall["officer"]).status_code == second
 
 
+@pytest.mark.parametrize("seconds, status", [(None, 409), (0, 200)])
+def test_no_show_min_seconds(configured, hall, seconds, status):
+    client = configured(**({"BOTRAM_NO_SHOW_MIN_SECONDS": seconds} if seconds is not None else {}))
+    _issue(client, hall)
+    step_id = client.post(f"/api/v1/desks/{hall['desk'].id}/call-next", headers=hall["officer"]).get_json()["step_id"]
+    answer = client.post(f"/api/v1/steps/{step_id}/no-show", headers=hall["officer"])
+    assert answer.status_code == status
+    if status == 409:  # the default minute: the officer is told what remains, in Indonesian
+        assert "panggil ulang 3 kali lagi" in answer.get_json()["detail"]
+        assert db.session.get(Step, step_id).status == "called"
+
+
 @pytest.mark.parametrize("limit, allowed", [(None, 2), (1, 1), (3, 3)])
 def test_max_tickets_per_nik(configured, hall, limit, allowed):
     client = configured(**({"BOTRAM_MAX_TICKETS_PER_NIK": limit} if limit else {}))
@@ -76,7 +88,7 @@ def test_max_tickets_per_nik(configured, hall, limit, allowed):
 
 @pytest.mark.parametrize("after, keeps_place", [(None, True), (1, False)])
 def test_no_show_after_numbers(configured, hall, app, after, keeps_place):
-    client = configured(**({"BOTRAM_NO_SHOW_AFTER_NUMBERS": after} if after else {}))
+    client = configured(BOTRAM_NO_SHOW_MIN_SECONDS=0, **({"BOTRAM_NO_SHOW_AFTER_NUMBERS": after} if after else {}))
     absent = _issue(client, hall).get_json()["steps"][0]["id"]
     _issue(client, hall)
     third = _issue(client, hall).get_json()["steps"][0]["id"]
@@ -95,3 +107,28 @@ def test_no_show_after_numbers(configured, hall, app, after, keeps_place):
     # and so the queue: with its place kept it is called next, else after the one that kept waiting
     following = client.post(f"/api/v1/desks/{hall['desk'].id}/call-next", headers=hall["officer"]).get_json()
     assert following["step_id"] == (absent if keeps_place else third)
+
+
+@pytest.mark.parametrize("name, value", [("BOTRAM_PRIORITY_CAP", "tiga"), ("BOTRAM_NO_SHOW_RECALLS", "-1"),
+                                         ("BOTRAM_SESSION_HOURS", "0"), ("BOTRAM_SECURE_COOKIES", "mungkin"),
+                                         ("BOTRAM_METRICS_ADDRESSES", "10.0.0.5, kantor-it"),
+                                         ("BOTRAM_LOG_FORMAT", "xml")])
+def test_a_bad_setting_stops_the_start_naming_the_variable(monkeypatch, tmp_path, name, value):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    assert name.removeprefix("BOTRAM_").lower() in str(refused.value)
+
+
+@pytest.mark.db_independent
+def test_each_setting_has_one_default():
+    """The defaults live in botram/settings.py only: the queue's rules object has none of its own."""
+    import dataclasses
+
+    from botram.domain.queue_rules import QueueRules
+    from botram.settings import Settings
+
+    assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(QueueRules))
+    assert Settings.model_fields["priority_cap"].default == 3

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -390,3 +391,27 @@ def test_demo_seed_is_idempotent_and_fills_funding(runner, app):
     assert db.session.get(FundingTarget, today_wib().year).apbd_max_share_bp == 6000
     year = rules.yearly_funding(today_wib().year)
     assert year.total_cost > 0 and year.sponsor_cash > 0 and year.in_kind > 0 and year.pledged > 0
+
+
+@pytest.mark.parametrize("action, data", [("receive", {"received_on": ""}), ("cancel", {"cancel_reason": ""}),
+                                          ("void", {"reason": ""})])
+def test_a_dialog_sent_for_a_record_another_tab_changed_is_refused_for_its_state(client, auth, action, data):
+    """The dialog's action no longer applies (another tab received or voided the record): it is refused for the
+    record's state (409, above the record) whatever its fields held; their messages would stand in a dialog
+    that is not drawn (the form fuzz met a 422 with nothing on the page)."""
+    from .worlds import build_fuzz_world, pledge
+
+    world = build_fuzz_world()
+    contribution_id = pledge(world)
+    contribution = db.session.get(Contribution, contribution_id)
+    rules.mark_received(contribution, today_wib(), "K-1", None, by_user_id=None)
+    if action == "void":
+        rules.void_contribution(contribution, "salah catat, dobel", by_user_id=None)
+    db.session.commit()
+    before = db.session.get(Contribution, contribution_id).status
+    auth.login("admin")
+    answer = client.post(f"/funding/contributions/{contribution_id}/{action}", data=data)
+    assert answer.status_code == 409
+    assert re.search(r'<div class="alert error" role="alert">[^<]+</div>', answer.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Contribution, contribution_id).status == before

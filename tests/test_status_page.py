@@ -3,11 +3,13 @@ import pytest
 
 from botram.domain import queue
 from botram.extensions import db
+from botram.domain.queue_rules import QueueRules
 from botram.models import Event
 
 from .factories import make_desk, make_event, make_user, service
 from .html_text import texts
 
+NO_WAIT = QueueRules.defaults(no_show_min_seconds=0)  # these tests mark a no-show straight after the call
 NIK = "3216061203900001"
 
 
@@ -66,7 +68,7 @@ def test_unchanged_version_answers_204_and_a_change_sends_the_fragment(client, w
     assert client.get(f"/status/{visit.public_token}?v={version + 1}").status_code == 200
 
 
-def test_called_serving_and_done_in_words_and_polling_stops(client, world):
+def test_called_serving_and_done_in_words_and_polling_slows_then_stops(client, world):
     visit = issue(world, "KK")
     url = f"/status/{visit.public_token}"
     step = queue.call_next(world["desk1"].id, by_user_id=world["officer"].id)
@@ -76,14 +78,19 @@ def test_called_serving_and_done_in_words_and_polling_stops(client, world):
     assert "Sedang dilayani di Loket 1 (Disdukcapil)" in client.get(url).get_data(as_text=True)
     queue.finish(step.id, outcome="done", by_user_id=world["officer"].id)
     body = client.get(url).get_data(as_text=True)
-    assert "Selesai" in body and "hx-trigger" not in body
-    assert "Semua layanan untuk tiket ini sudah selesai" in body
+    assert "Selesai" in body and "Semua layanan untuk tiket ini sudah selesai" in body
+    # a desk or reception may still reopen the step today: the page keeps listening, more slowly
+    assert 'hx-trigger="every 20s"' in body
+    event = db.session.get(Event, world["event"].id)
+    event.status = "closed"
+    db.session.commit()
+    assert "hx-trigger" not in client.get(url).get_data(as_text=True)
 
 
 def test_no_show_and_cancelled_in_words(client, world):
     visit = issue(world, "KK", "PBB-BAYAR")
     step = queue.call_next(world["desk1"].id, by_user_id=world["officer"].id)
-    queue.no_show(step.id, by_user_id=world["officer"].id)
+    queue.no_show(step.id, by_user_id=world["officer"].id, rules=NO_WAIT)
     body = client.get(f"/status/{visit.public_token}").get_data(as_text=True)
     assert "Tidak hadir saat dipanggil" in body and "meja pendaftaran" in body
     queue.cancel_visit(visit.id, by_user_id=world["user"].id)
@@ -172,3 +179,18 @@ def test_a_called_step_comes_first_and_retitles_the_page(client, world):
     assert fragment.lstrip().startswith("<title")  # htmx retitles the page from the fragment
     assert texts(fragment, "title")[0].startswith(f"Dipanggil ke Loket 3 — {visit.code}")
     assert "<html" not in fragment
+
+
+def test_an_incomplete_step_is_not_done_on_the_phone_and_says_what_is_missing(client, world):
+    visit = issue(world, "KK")
+    step = queue.call_next(world["desk1"].id, by_user_id=world["officer"].id)
+    requirements = [r for r in step.service.requirements if not r.optional]
+    shown, missing = requirements[0], requirements[1:]
+    queue.finish(step.id, outcome="incomplete", requirements_presented=[shown.id], by_user_id=world["officer"].id)
+    body = client.get(f"/status/{visit.public_token}").get_data(as_text=True)
+    assert 'class="status-step state-incomplete"' in body and "state-done" not in body
+    assert "Belum selesai — berkas belum lengkap" in body
+    assert all(r.text in body for r in missing) and shown.text not in body
+    assert any(r.where_to_get and f"Didapat di: {r.where_to_get}" in body for r in missing)
+    assert "Semua layanan untuk tiket ini sudah selesai" not in body
+    assert "berkas belum lengkap: lihat yang perlu dilengkapi" in body

@@ -21,8 +21,8 @@ class World:
     def __init__(self):
         self.event = make_event()
         self.desk = make_desk(self.event, 1, "DISDUKCAPIL", ["KTP-REKAM", "KK"])
-        self.served = self.visit(StepStatus.DONE.value)
-        self.waiting = self.visit(StepStatus.WAITING.value)
+        self.served = self.visit(StepStatus.DONE)
+        self.waiting = self.visit(StepStatus.WAITING)
         self.event_id = self.event.id
 
     def visit(self, status):
@@ -166,7 +166,7 @@ def test_kiosk_missing_answer_and_unserved_ticket(client, auth, world):
 def test_kiosk_for_draft_or_unknown_event_is_404(client, auth, app):
     make_user("resepsionis")
     auth.login("resepsionis")
-    draft = make_event(status=EventStatus.DRAFT.value)
+    draft = make_event(status=EventStatus.DRAFT)
     assert client.get(f"/survey/kiosk/{draft.id}").status_code == 404
     assert client.get("/survey/kiosk/99999").status_code == 404
 

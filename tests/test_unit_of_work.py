@@ -30,6 +30,7 @@ def _calls(tree: ast.AST, names: set[str]) -> list[int]:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names]
 
 
+@pytest.mark.db_independent
 def test_nothing_commits_outside_the_unit_of_work():
     """Views, the CLI and the domain's own functions never commit: only uow.py does (a connection-level
     commit, `engine.begin()` or `conn.commit()`, is a commit too)."""
@@ -45,6 +46,7 @@ def test_nothing_commits_outside_the_unit_of_work():
     assert offenders == [], "write through a @unit_of_work domain function instead"
 
 
+@pytest.mark.db_independent
 def test_every_public_domain_write_is_a_unit_of_work():
     """A domain function that adds, deletes or bumps must be decorated (or be called only by one that is).
     Packages of the domain (`domain/queue/`, ...) are scanned too: a module moved into one stays covered."""

@@ -38,6 +38,7 @@ def admin(client, auth):
 
 # --- the committed default clips ----------------------------------------------------------------------------
 
+@pytest.mark.db_independent
 def test_every_fixed_clip_and_reference_agency_has_a_small_ogg_default():
     keys = [c.key for c in voice.FIXED_CLIPS] + [voice.agency_key(code) for code, *_ in AGENCIES]
     total = 0
@@ -51,21 +52,33 @@ def test_every_fixed_clip_and_reference_agency_has_a_small_ogg_default():
     assert set(voice.default_keys()) == set(keys), "a clip file that no key uses, or the reverse"
 
 
-def test_clip_keys_cover_letters_digits_and_twenty_desks():
+@pytest.mark.db_independent
+def test_clip_keys_cover_letters_digits_and_desks_to_99():
     assert {f"huruf-{c}" for c in "abcdefghijklmnopqrstuvwxyz"} <= voice.FIXED_KEYS
     assert {f"angka-{d}" for d in range(10)} <= voice.FIXED_KEYS
     assert {f"loket-{n}" for n in range(1, 21)} <= voice.FIXED_KEYS and "loket-21" not in voice.FIXED_KEYS
+    assert {f"loket-{n}" for n in range(30, 100, 10)} <= voice.FIXED_KEYS
     words = {c.key: c.words for c in voice.FIXED_CLIPS}
-    assert (words["loket-3"], words["loket-11"], words["loket-12"], words["loket-20"]) == \
-        ("tiga", "sebelas", "dua belas", "dua puluh")
+    assert (words["loket-3"], words["loket-11"], words["loket-12"], words["loket-20"], words["loket-70"]) == \
+        ("tiga", "sebelas", "dua belas", "dua puluh", "tujuh puluh")
+    # every desk 1-99 is said with clips only, in the words an announcer uses
+    for n in range(1, 100):
+        keys = voice.desk_number_keys(n)
+        assert set(keys) <= voice.FIXED_KEYS, n
+        assert " ".join(words[k] for k in keys) == voice.number_words(n), n
+    assert voice.desk_number_keys(37) == ["loket-30", "loket-7"]
+    assert voice.desk_number_keys(21) == ["loket-20", "loket-1"]
+    assert voice.desk_number_keys(100) == ["loket-100"]  # no clip: left to speech
     assert words["angka-0"] == "nol" and words["huruf-q"] == "ki"
 
 
+@pytest.mark.db_independent
 def test_a_call_is_said_digit_by_digit():
     assert voice.announcement_keys("A-007", 3, "DISDUKCAPIL") == [
         "chime", "nomor-antrean", "huruf-a", "angka-0", "angka-0", "angka-7", "silakan-ke-loket", "loket-3",
         "instansi-disdukcapil"]
     assert voice.number_words(15) == "lima belas" and voice.number_words(47) == "empat puluh tujuh"
+    assert voice.announcement_keys("B-012", 37)[-3:] == ["silakan-ke-loket", "loket-30", "loket-7"]
 
 
 # --- serving ------------------------------------------------------------------------------------------------

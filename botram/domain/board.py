@@ -21,7 +21,8 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Step, StepStatus, Visit
+from ..models import ACTIVE_STEP_STATES, Desk, DeskState, Event, Step, StepStatus, Visit
+from .visibility import has_live_board
 from .clock import to_wib
 from .funding import public_sponsors
 
@@ -104,6 +105,11 @@ class BoardState:
     extensions: list[BoardExtension] = field(default_factory=list)
     sponsors: list[str] = field(default_factory=list)
 
+    @property
+    def earlier(self) -> list[BoardCall]:
+        """The recent calls without the one shown as the latest."""
+        return [c for c in self.recent if self.latest is None or c.step_id != self.latest.step_id]
+
     def as_json(self) -> dict:
         """The board as JSON-ready data (computed once per state: states are cached and immutable)."""
         cached = self.__dict__.get("_json")
@@ -125,10 +131,13 @@ class BoardState:
         return cached
 
     def rendered(self, key: str, render) -> str:
-        """`render()` once per state and `key` (e.g. the template and locale), shared by every board."""
+        """`render()` once per state and `key` (e.g. the template and locale), shared by every board. Hundreds
+        of open boards ask at the same moment: the first renders, the others wait for its result."""
         cache = self.__dict__.setdefault("_rendered", {})
         if key not in cache:
-            cache[key] = render()
+            with self.__dict__.setdefault("_rendering", threading.RLock()):  # the event frames the panel
+                if key not in cache:
+                    cache[key] = render()
         return cache[key]
 
 
@@ -137,9 +146,9 @@ def _hhmm(value: datetime) -> str:
 
 
 def public_event(event_id: int) -> Event | None:
-    """The event if the public may see its board: open or closed, never a draft."""
+    """The event if the public may see its board: open or closed, never a draft (announced or not)."""
     event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT.value:
+    if event is None or not has_live_board(event):
         return None
     return event
 
@@ -157,6 +166,7 @@ class _StateCache:
         self.states: "OrderedDict[tuple[int, int], BoardState]" = OrderedDict()
         self.lock = threading.Lock()
         self.computing: dict[int, threading.Lock] = {}
+        self.latest: dict[int, BoardState] = {}
 
     def computing_lock(self, event_id: int) -> threading.Lock:
         with self.lock:
@@ -172,8 +182,17 @@ class _StateCache:
     def put(self, state: BoardState) -> None:
         with self.lock:
             self.states[(state.event_id, state.version)] = state
+            latest = self.latest.get(state.event_id)
+            if latest is None or latest.version < state.version:
+                self.latest[state.event_id] = state
             while len(self.states) > self.size:
                 self.states.popitem(last=False)
+
+    def at_least(self, event_id: int, version: int) -> BoardState | None:
+        """The newest state computed here of the event, if it is at `version` or newer (no database access)."""
+        with self.lock:
+            latest = self.latest.get(event_id)
+            return latest if latest is not None and latest.version >= version else None
 
 
 def _state_cache() -> _StateCache:
@@ -188,13 +207,43 @@ def cached_state(event_id: int, version: int) -> BoardState | None:
     return _state_cache().get(event_id, version)
 
 
+def _snapshot() -> None:
+    """On PostgreSQL, read the state in one snapshot (REPEATABLE READ) when a transaction is about to begin.
+
+    The state takes several queries; under read committed a call committed between two of them shows in
+    one and not the other (the new call under "earlier" while the desk tile still shows the one before, a
+    board out of order for one refresh), and the state would be cached under a version older than what it
+    shows. SQLite's read transaction is a snapshot already. A stream renders in a fresh session every time."""
+    if not db.session().in_transaction() and db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def state_at(event_id: int, version: int | None) -> BoardState | None:
-    """The board state of a public event: from memory when this process already computed `version`
-    (no database access), else from the database. None when the event is missing or still a draft."""
-    state = cached_state(event_id, version) if version is not None else None
-    if state is None:
+    """The board state of a public event at `version` or newer: from memory when this process already computed
+    it (no database access), else from the database. None when the event is missing or still a draft.
+
+    Every open board of the event asks at the same moment when the version moves: the first reads the
+    database, the others wait for it and take its state, instead of each opening a session to read the event
+    (with 400 boards that was 400 reads per change, bench/streams.py)."""
+    if version is None:
+        _snapshot()
         event = public_event(event_id)
-        state = board_state(event) if event is not None else None
+        return board_state(event) if event is not None else None
+    cache = _state_cache()
+    state = cache.at_least(event_id, version)
+    if state is not None:
+        return state
+    with cache.computing_lock(event_id):
+        state = cache.at_least(event_id, version)
+        if state is None:
+            _snapshot()
+            event = public_event(event_id)
+            if event is None:
+                return None
+            state = cache.get(event.id, event.queue_version)
+            if state is None:
+                state = _compute(event)
+                cache.put(state)
     return state
 
 
@@ -222,10 +271,10 @@ def _call(step: Step, desks: dict[int, Desk]) -> BoardCall:
 
 def _desk_state_for(service_id: int, desks) -> str:
     states = {d.state for d in desks if any(s.id == service_id for s in d.services)}
-    for state in (DeskState.OPEN.value, DeskState.PAUSED.value):
+    for state in (DeskState.OPEN, DeskState.PAUSED):
         if state in states:
             return state
-    return DeskState.CLOSED.value
+    return DeskState.CLOSED
 
 
 def _hours(event: Event, desks: list[Desk]) -> tuple[str, str, list[BoardExtension]]:
@@ -268,7 +317,7 @@ def _compute(event: Event) -> BoardState:
 
     waiting = dict(db.session.execute(
         sa.select(Step.service_id, sa.func.count()).where(Step.event_id == event.id,
-                                                          Step.status == StepStatus.WAITING.value)
+                                                          Step.status == StepStatus.WAITING)
         .group_by(Step.service_id)).all())
     estimates = service_wait_estimates(event.id, waiting)
     services = {}
@@ -289,8 +338,10 @@ def _compute(event: Event) -> BoardState:
                              closes_at_wib=_hhmm(d.closes_at), extended=d.closes_at > event.closes_at,
                              current=_call(current_by_desk[d.id], desks) if d.id in current_by_desk else None)
                    for d in desks.values()]
-    latest_candidates = [d.current for d in board_desks if d.current] + recent[:1]
-    latest = max(latest_candidates, key=lambda c: c.called_at, default=None)
+    # Only a call still current: a visitor finished or marked absent must not stay in the largest type on
+    # the screen while their desk's tile already says it is free (they are history, under "recent").
+    latest = max((d.current for d in board_desks if d.current), key=lambda c: (c.called_at, c.step_id),
+                 default=None)
     hours_opens, hours_closes, extensions = _hours(event, list(desks.values()))
     return BoardState(event_id=event.id, title=event.title, venue=event.venue, date=event.date.isoformat(),
                       status=event.status, running_text=event.running_text or "", version=event.queue_version,

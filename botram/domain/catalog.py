@@ -110,7 +110,7 @@ def agency_blockers(agency: Agency) -> list[str]:
     if services:
         reasons.append(_l("masih memiliki %(n)d layanan aktif", n=services))
     officers = db.session.scalar(sa.select(sa.func.count(User.id)).where(
-        User.agency_id == agency.id, User.active.is_(True), User.role == Role.PETUGAS.value))
+        User.agency_id == agency.id, User.active.is_(True), User.role == Role.PETUGAS))
     if officers:
         reasons.append(_l("masih memiliki %(n)d petugas loket aktif", n=officers))
     return reasons
@@ -172,7 +172,7 @@ def agency_counts() -> dict[int, dict[str, int]]:
         if active:
             entry["active_services"] += n
     rows = db.session.execute(sa.select(User.agency_id, sa.func.count()).where(
-        User.role == Role.PETUGAS.value, User.active.is_(True), User.agency_id.is_not(None)).group_by(User.agency_id))
+        User.role == Role.PETUGAS, User.active.is_(True), User.agency_id.is_not(None)).group_by(User.agency_id))
     for agency_id, n in rows:
         counts.setdefault(agency_id, {"services": 0, "active_services": 0, "officers": 0})["officers"] = n
     return counts
@@ -203,7 +203,7 @@ def open_desks_offering(service: Service) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Desk.id))).select_from(Desk)
         .join(desk_service, desk_service.c.desk_id == Desk.id).join(Event, Event.id == Desk.event_id)
-        .where(desk_service.c.service_id == service.id, Event.status == EventStatus.OPEN.value))
+        .where(desk_service.c.service_id == service.id, Event.status == EventStatus.OPEN))
 
 
 def _service_fields(agency_id, code, name, ticket_letter, target_minutes, description, guidance, service_id):
@@ -222,12 +222,12 @@ def _service_fields(agency_id, code, name, ticket_letter, target_minutes, descri
 @unit_of_work
 def create_service(*, agency_id: int, code: str, name: str, ticket_letter: str, target_minutes,
                    records_amount: bool = False, description: str = "", guidance: str = "",
-                   by_user_id: int | None = None) -> Service:
+                   self_service: bool = False, by_user_id: int | None = None) -> Service:
     agency, fields = _service_fields(agency_id, code, name, ticket_letter, target_minutes, description, guidance,
                                      None)
     if not agency.active:
         raise DomainError(_l("Instansi ini nonaktif; aktifkan dahulu sebelum menambah layanan."), field="agency_id")
-    service = Service(**fields, records_amount=bool(records_amount), active=True)
+    service = Service(**fields, records_amount=bool(records_amount), self_service=bool(self_service), active=True)
     db.session.add(service)
     db.session.flush()
     audit.record("service.create", "service", service.id, user_id=by_user_id, code=service.code)
@@ -237,7 +237,7 @@ def create_service(*, agency_id: int, code: str, name: str, ticket_letter: str, 
 @unit_of_work
 def update_service(service: Service, *, agency_id: int, code: str, name: str, ticket_letter: str, target_minutes,
                    records_amount: bool, active: bool, description: str = "", guidance: str = "",
-                   by_user_id: int | None = None) -> Service:
+                   self_service: bool | None = None, by_user_id: int | None = None) -> Service:
     agency, fields = _service_fields(agency_id, code, name, ticket_letter, target_minutes, description, guidance,
                                      service.id)
     if active and not agency.active and (not service.active or agency.id != service.agency_id):
@@ -251,6 +251,8 @@ def update_service(service: Service, *, agency_id: int, code: str, name: str, ti
             raise DomainError(_l("Layanan sedang dibuka di %(n)d loket kegiatan yang berlangsung. Nonaktifkan "
                                  "setelah kegiatan ditutup.", n=desks), field="active", status=409)
     values = {**fields, "records_amount": bool(records_amount), "active": active}
+    if self_service is not None:  # None: unchanged (callers that do not know the kiosk)
+        values["self_service"] = bool(self_service)
     changed = sorted(k for k, v in values.items() if getattr(service, k) != v)
     for key, value in values.items():
         setattr(service, key, value)
@@ -383,12 +385,13 @@ def _set_items(package: LifeEventPackage, services: list[Service]) -> None:
 
 @unit_of_work
 def create_package(*, code: str, name: str, description: str = "", service_ids: Iterable = (),
-                   by_user_id: int | None = None) -> LifeEventPackage:
+                   self_service: bool = False, by_user_id: int | None = None) -> LifeEventPackage:
     code = _code(code, LifeEventPackage, None, what=_l("paket"))
     name = _text(name, field="name", label=_l("Nama paket"), max_len=160)
     description = _text(description, field="description", label=_l("Keterangan"), max_len=2000, required=False)
     services = _package_services(service_ids)
-    package = LifeEventPackage(code=code, name=name, description=description, active=True)
+    package = LifeEventPackage(code=code, name=name, description=description, active=True,
+                               self_service=bool(self_service))
     db.session.add(package)
     _set_items(package, services)
     db.session.flush()
@@ -399,7 +402,7 @@ def create_package(*, code: str, name: str, description: str = "", service_ids: 
 
 @unit_of_work
 def update_package(package: LifeEventPackage, *, code: str, name: str, description: str = "",
-                   service_ids: Iterable = (), active: bool = True,
+                   service_ids: Iterable = (), active: bool = True, self_service: bool | None = None,
                    by_user_id: int | None = None) -> LifeEventPackage:
     code = _code(code, LifeEventPackage, package.id, what=_l("paket"))
     name = _text(name, field="name", label=_l("Nama paket"), max_len=160)
@@ -416,6 +419,8 @@ def update_package(package: LifeEventPackage, *, code: str, name: str, descripti
                 raise DomainError(_l("Layanan %(code)s nonaktif dan tidak dapat dimasukkan ke paket.", code=service.code),
                                   field="services")
     package.code, package.name, package.description, package.active = code, name, description, active
+    if self_service is not None:
+        package.self_service = bool(self_service)
     _set_items(package, services)
     audit.record("package.update", "life_event_package", package.id, user_id=by_user_id, code=code,
                  services=[s.code for s in services], active=active)

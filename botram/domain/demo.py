@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, User
+from . import login_guard
 from .clock import today_wib, wib_to_utc
 from .reference import kecamatan_code, seed_reference
 from .users import create_user
@@ -49,7 +50,7 @@ def _make_event(title: str, day: date, kecamatan_name: str, venue: str, status: 
         event.desks.append(Desk(
             agency=agencies[agency], number=number, label=label, opens_at=event.opens_at,
             closes_at=event.closes_at,
-            state=DeskState.OPEN.value if status == EventStatus.OPEN.value else DeskState.CLOSED.value,
+            state=DeskState.OPEN if status == EventStatus.OPEN else DeskState.CLOSED,
             services=[services[c] for c in codes]))
     db.session.add(event)
     return event
@@ -62,11 +63,11 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
     if db.session.scalar(sa.select(Event.id).where(Event.title == DEMO_TITLE)) is None:
         today = today_wib()
         _make_event(DEMO_TITLE, today, "Cikarang Timur", "Pasar Bersih Jababeka, Jl. Niaga Raya, Cikarang Timur",
-                    EventStatus.OPEN.value)
+                    EventStatus.OPEN)
         for title, kecamatan, venue, days_ago in PAST_EVENTS:
-            _make_event(title, today - timedelta(days=days_ago), kecamatan, venue, EventStatus.CLOSED.value)
+            _make_event(title, today - timedelta(days=days_ago), kecamatan, venue, EventStatus.CLOSED)
         _make_event("BOTRAM Alun-alun Cikarang Pusat", today + timedelta(days=14), "Cikarang Pusat",
-                    "Alun-alun Pemda Kabupaten Bekasi", EventStatus.DRAFT.value)
+                    "Alun-alun Pemda Kabupaten Bekasi", EventStatus.DRAFT)
 
     agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
     wanted = [("admin", "Administrator BOTRAM", "admin", None),
@@ -85,6 +86,8 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
         else:
             user.set_password(password)
             user.active = True
+            # a new password ends the sessions signed in with the old one, as every password reset does
+            login_guard.end_user_sessions(user.id, "password")
         logins.append((username, name))
     from .funding.demo import seed_demo_funding
 
@@ -92,4 +95,7 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
     from .reports_demo import seed_demo_reports
 
     seed_demo_reports()
+    from .summaries import refresh_closed_events
+
+    refresh_closed_events(only_missing=True)  # the demo's past days were written as history, not closed here
     return logins

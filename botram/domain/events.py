@@ -20,20 +20,19 @@ Times come in as WIB wall-clock `time`s and are stored UTC through `clock.wib_to
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-import lokal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, Desk, DeskState, Event, EventStatus, Region, Service, Step, Visit
-from . import DomainError, audit
+from . import DomainError, audit, summaries
 from .ids import is_digits
-from .clock import to_wib, today_wib, wib_to_utc
+from .privacy import personal_number
+from .clock import now, to_wib, today_wib, wib_to_utc
 from .reference import BEKASI_REGENCY
 from .uow import bump_version, unit_of_work
 
@@ -45,9 +44,9 @@ DESK_NUMBER_MIN, DESK_NUMBER_MAX = 1, 99
 
 # from -> allowed targets
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    EventStatus.DRAFT.value: (EventStatus.OPEN.value,),
-    EventStatus.OPEN.value: (EventStatus.CLOSED.value, EventStatus.DRAFT.value),
-    EventStatus.CLOSED.value: (),
+    EventStatus.DRAFT: (EventStatus.OPEN,),
+    EventStatus.OPEN: (EventStatus.CLOSED, EventStatus.DRAFT),
+    EventStatus.CLOSED: (),
 }
 
 
@@ -60,6 +59,11 @@ class EventInput:
     desa_code: str | None
     opens: time | None
     closes: time | None
+    # "Your turn is near" at this many people ahead; None: the server's default (notify.near_ahead)
+    notify_near_ahead: int | None = None
+
+
+NEAR_AHEAD_MIN, NEAR_AHEAD_MAX = 1, 20
 
 
 @dataclass
@@ -122,7 +126,7 @@ def _hours(day: date, opens: time | None, closes: time | None, prefix: str = "")
 
 
 def _refuse_closed(event: Event) -> None:
-    if event.status == EventStatus.CLOSED.value:
+    if event.status == EventStatus.CLOSED:
         raise DomainError(_l("Kegiatan sudah ditutup dan tidak dapat diubah lagi."), status=409)
 
 
@@ -132,22 +136,26 @@ def _validate_event(data: EventInput, event: Event | None) -> dict:
         raise DomainError(_l("Tanggal wajib diisi."), field="date")
     date_changes = event is None or data.date != event.date
     if date_changes:
-        if event is not None and event.status != EventStatus.DRAFT.value:
+        if event is not None and event.status != EventStatus.DRAFT:
             raise DomainError(_l("Tanggal hanya dapat diubah selama kegiatan masih draf."), field="date")
         if data.date < today_wib():
             raise DomainError(_l("Tanggal tidak boleh sebelum hari ini."), field="date")
     venue = _text(data.venue, "venue", VENUE_MIN, VENUE_MAX, _l("Tempat"))
     kecamatan, desa = _check_region(data.kecamatan_code, data.desa_code)
     opens_at, closes_at = _hours(data.date, data.opens, data.closes)
+    near = data.notify_near_ahead
+    if near is not None and not NEAR_AHEAD_MIN <= near <= NEAR_AHEAD_MAX:
+        raise DomainError(_l("Jumlah orang di depan untuk pesan \"giliran dekat\" harus %(lo)d–%(hi)d.",
+                             lo=NEAR_AHEAD_MIN, hi=NEAR_AHEAD_MAX), field="notify_near_ahead")
     return dict(title=title, date=data.date, venue=venue, kecamatan_code=kecamatan, desa_code=desa,
-                opens_at=opens_at, closes_at=closes_at)
+                opens_at=opens_at, closes_at=closes_at, notify_near_ahead=near)
 
 
 @unit_of_work
 def create_event(data: EventInput, *, by_user_id: int | None = None) -> Event:
     """A new event, always a draft."""
     values = _validate_event(data, None)
-    event = Event(status=EventStatus.DRAFT.value, running_text="", created_by_id=by_user_id, **values)
+    event = Event(status=EventStatus.DRAFT, running_text="", created_by_id=by_user_id, **values)
     db.session.add(event)
     db.session.flush()
     audit.record("event.create", "event", event.id, user_id=by_user_id, event_id=event.id,
@@ -160,31 +168,21 @@ def update_event(event: Event, data: EventInput, *, by_user_id: int | None = Non
     _refuse_closed(event)
     values = _validate_event(data, event)
     changed = sorted(k for k, v in values.items() if getattr(event, k) != v)
+    moved = "date" in changed or "venue" in changed
     if values["date"] != event.date:
         for desk in event.desks:
             desk.opens_at = wib_to_utc(values["date"], to_wib(desk.opens_at).time())
             desk.closes_at = wib_to_utc(values["date"], to_wib(desk.closes_at).time())
     for key, value in values.items():
         setattr(event, key, value)
+    if moved:  # citizens holding a booking who asked for messages hear of the new day or place
+        from .notify import booking as booking_messages
+
+        db.session.flush()
+        booking_messages.queue_moved(event)
     audit.record("event.update", "event", event.id, user_id=by_user_id, event_id=event.id, changed=changed)
     bump_version(event.id)
     return event
-
-
-# A long run of digits (a NIK lokal-id cannot parse, a bank account, a phone written without its prefix)
-# is personal data as far as a public projector is concerned; times and dates are short groups and pass.
-DIGIT_RUN = re.compile(r"\d{9,}")
-
-
-def personal_number(text: str) -> str | None:
-    """The first NIK-like or phone-like number in `text` (what must not go up on the public board), or None.
-    lokal-id recognises NIKs and Indonesian phone numbers written with spaces, dots or dashes (+62…, 08…,
-    (021)…); any other run of nine or more digits counts too."""
-    found = lokal.detect_pii(text, types=["NIK", "PHONE"])
-    if found:
-        return found[0].value
-    match = DIGIT_RUN.search(text)
-    return match.group(0) if match else None
 
 
 @unit_of_work
@@ -222,18 +220,54 @@ def change_status(event: Event, target: str, *, by_user_id: int | None = None) -
         raise DomainError(
             _l("Status kegiatan tidak dapat diubah dari %(source)s ke %(target)s.", source=names.get(source, source),
                target=names.get(target, target)), field="status", status=409)
-    if target == EventStatus.OPEN.value and not event.desks:
+    if target == EventStatus.OPEN and not event.desks:
         raise DomainError(_l("Tambahkan paling sedikit satu loket sebelum membuka kegiatan."), field="status",
                           status=409)
-    if source == EventStatus.OPEN.value and target == EventStatus.DRAFT.value and has_visits(event):
+    if source == EventStatus.OPEN and target == EventStatus.DRAFT and has_visits(event):
         raise DomainError(_l("Sudah ada warga yang terdaftar: kegiatan tidak dapat dikembalikan ke draf."),
                           field="status", status=409)
-    desk_state = DeskState.OPEN.value if target == EventStatus.OPEN.value else DeskState.CLOSED.value
+    desk_state = DeskState.OPEN if target == EventStatus.OPEN else DeskState.CLOSED
     for desk in event.desks:
         desk.state = desk_state
     event.status = target
     audit.record("event.status", "event", event.id, user_id=by_user_id, event_id=event.id,
                  source=source, target=target)
+    bump_version(event.id)
+    if target == EventStatus.CLOSED:
+        summaries.refresh(event.id)
+        if event.date > today_wib():  # closed before its day: cancelled, and its bookings are told
+            from .notify import booking as booking_messages
+
+            booking_messages.queue_cancelled(event)
+    return event
+
+
+@unit_of_work
+def set_announced(event: Event, announced: bool, *, by_user_id: int | None = None) -> Event:
+    """Announce a draft (public on the schedule and bookable, the queue still closed) or withdraw the
+    announcement. Only a draft with a desk and a day not past may be announced; an announcement is withdrawn
+    only while nobody booked (a citizen holding a booking must keep finding its day)."""
+    from ..models import Booking, BookingStatus
+
+    if event.status != EventStatus.DRAFT:
+        raise DomainError(_l("Hanya kegiatan draf yang dapat diumumkan; kegiatan ini sudah dibuka atau ditutup."),
+                          field="announced", status=409)
+    if announced:
+        if not event.desks:
+            raise DomainError(_l("Tambahkan paling sedikit satu loket sebelum mengumumkan kegiatan."),
+                              field="announced", status=409)
+        if event.date < today_wib():
+            raise DomainError(_l("Tanggal kegiatan sudah lewat."), field="announced", status=409)
+        if event.announced_at is None:
+            event.announced_at = now()
+    else:
+        booked = db.session.scalar(sa.select(sa.func.count(Booking.id)).where(
+            Booking.event_id == event.id, Booking.status == BookingStatus.BOOKED))
+        if booked:
+            raise DomainError(_l("Sudah ada %(n)d pemesanan: pengumuman tidak dapat ditarik.", n=booked),
+                              field="announced", status=409)
+        event.announced_at = None
+    audit.record("event.announce", "event", event.id, user_id=by_user_id, event_id=event.id, announced=announced)
     bump_version(event.id)
     return event
 
@@ -302,7 +336,7 @@ def _validate_desk(event: Event, data: DeskInput, desk: Desk | None) -> dict:
 def add_desk(event: Event, data: DeskInput, *, by_user_id: int | None = None) -> Desk:
     _refuse_closed(event)
     values = _validate_desk(event, data, None)
-    state = DeskState.OPEN.value if event.status == EventStatus.OPEN.value else DeskState.CLOSED.value
+    state = DeskState.OPEN if event.status == EventStatus.OPEN else DeskState.CLOSED
     desk = Desk(event=event, state=state, **values)
     db.session.add(desk)
     db.session.flush()
@@ -373,6 +407,19 @@ def extend_desk_hours(desk: Desk, minutes: int, *, by_user_id: int | None = None
 
 
 @unit_of_work
+def extend_desk_until(desk: Desk, closes: time, *, by_user_id: int | None = None, reason: str = "forecast") -> Desk:
+    """Keep the desk open until `closes` (WIB), later than now planned: the fix the live view's forecast offers
+    (domain/forecast.py), applied with one press. The same hours change as every other (`set_desk_hours`),
+    audited with `reason`; boards, desks and status pages learn of it through the version."""
+    if not isinstance(closes, time):
+        raise DomainError(_l("Isi jam dengan format JJ:MM, misalnya 08:00."), field="closes", status=400)
+    if closes <= to_wib(desk.closes_at).time():
+        raise DomainError(_l("Loket %(number)s sudah buka sampai %(closes)s WIB.", number=desk.number,
+                             closes=to_wib(desk.closes_at).strftime("%H.%M")), field="closes", status=409)
+    return set_desk_hours(desk, to_wib(desk.opens_at).time(), closes, by_user_id=by_user_id, reason=reason)
+
+
+@unit_of_work
 def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
     event = desk.event
     _refuse_closed(event)
@@ -380,7 +427,7 @@ def remove_desk(desk: Desk, *, by_user_id: int | None = None) -> None:
     if used:
         raise DomainError(_l("Loket ini sudah melayani warga dan tidak dapat dihapus. Ubah jamnya atau tutup "
                           "lewat konsol loket."), status=409)
-    if event.status == EventStatus.OPEN.value and len(event.desks) == 1:
+    if event.status == EventStatus.OPEN and len(event.desks) == 1:
         raise DomainError(_l("Kegiatan yang dibuka memerlukan paling sedikit satu loket."), status=409)
     audit.record("desk.delete", "desk", desk.id, user_id=by_user_id, event_id=event.id, number=desk.number,
                  agency=desk.agency.code)

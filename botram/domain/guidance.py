@@ -161,15 +161,15 @@ def _package_state(service: Service, step: Step, offered: set[int]) -> tuple[str
     latest = mine[-1] if mine else None
     agency = service.agency.short_name
     if latest is not None:
-        if latest.status == StepStatus.DONE.value and latest.outcome in (None, "done"):
+        if latest.status == StepStatus.DONE and latest.outcome in (None, "done"):
             return "done", "Sudah selesai hari ini."
-        if latest.status == StepStatus.DONE.value and latest.outcome == "incomplete":
+        if latest.status == StepStatus.DONE and latest.outcome == "incomplete":
             return "incomplete", "Sudah dilayani hari ini, tetapi persyaratan belum lengkap."
-        if latest.status == StepStatus.DONE.value and latest.outcome == "referred":
+        if latest.status == StepStatus.DONE and latest.outcome == "referred":
             return "incomplete", "Sudah dilayani hari ini dan dirujuk; ikuti arahan petugas."
-        if latest.status in (StepStatus.WAITING.value, StepStatus.CALLED.value, StepStatus.SERVING.value):
+        if latest.status in (StepStatus.WAITING, StepStatus.CALLED, StepStatus.SERVING):
             return "in_queue", f"Sudah terdaftar hari ini: tunggu panggilan ke loket {agency}."
-        if latest.status == StepStatus.NO_SHOW.value:
+        if latest.status == StepStatus.NO_SHOW:
             return "not_served", "Tidak hadir saat dipanggil: sampaikan ke meja pendaftaran untuk dipanggil lagi."
     if service.id in offered:
         return "offered_here", f"Belum didaftarkan: dapat diurus hari ini di loket {agency}; minta di meja pendaftaran."

@@ -157,7 +157,7 @@ def hours_report(event_id: int, *, at: datetime | None = None) -> HoursReport:
     # Mean service minutes per agency: measured, else the target minutes of its offered services.
     measured: dict[int, list[float]] = defaultdict(list)
     for row in steps:
-        if row.status == StepStatus.DONE.value and row.called_at and row.finished_at:
+        if row.status == StepStatus.DONE and row.called_at and row.finished_at:
             measured[row.agency_id].append((row.finished_at - row.called_at).total_seconds() / 60)
     infos: dict[int, AgencyInfo] = {}
     for aid in sorted(agency_ids, key=lambda a: agencies_db[a].short_name):
@@ -194,7 +194,7 @@ def hours_report(event_id: int, *, at: datetime | None = None) -> HoursReport:
     for created in arrivals:
         hour_of(created).arrivals += 1
     for row in steps:
-        if row.status == StepStatus.TRANSFERRED.value:
+        if row.status == StepStatus.TRANSFERRED:
             continue
         hour_of(row.arrived_at).agencies[row.agency_id].demand += 1
     for row in rows:
@@ -212,7 +212,7 @@ def hours_report(event_id: int, *, at: datetime | None = None) -> HoursReport:
     last_close = {sid: max(desk_by_id[d].closes_at for d in ids) for sid, ids in offered.items()}
     unserved: dict[int, UnservedRow] = {}
     for row in steps:
-        if row.status != StepStatus.WAITING.value:
+        if row.status != StepStatus.WAITING:
             continue
         closing = last_close.get(row.service_id)
         if closing is not None and closing > at:

@@ -24,6 +24,11 @@ from .uow import first_in_next_unit, unit_of_work
 
 KEY_MAX = 200
 KEPT_FOR = timedelta(days=1)
+# How long a stored key may wait for its answer before the answer counts as lost. A request stores its answer
+# a few milliseconds after its commit; one that has not after half a minute died in between (the connection
+# broke after COMMIT was sent: the write happened, its 503 said "maybe"). Asking to retry for the rest of
+# the day would loop a device for nothing.
+ANSWER_GRACE = timedelta(seconds=30)
 _STAGED = "idempotency_staged"
 
 
@@ -33,9 +38,10 @@ class KeyInUse(Conflict):
 
 @dataclass(frozen=True)
 class Replay:
-    status: int | None  # None: written, but the answer is not stored yet
+    status: int | None  # None: written, but the answer is not stored yet (or was lost)
     content_type: str | None
     body: str | None
+    answer_lost: bool = False  # written, and the request that wrote it died before storing its answer
 
 
 def clean_key(raw: str) -> str:
@@ -65,7 +71,8 @@ def replay_for(user_id: int | None, route: str, key: str, request_hash: str) -> 
     if row.request_hash != request_hash:
         raise DomainError(_l("Idempotency-Key ini sudah dipakai untuk permintaan lain; pakai kunci baru."),
                           field="Idempotency-Key", status=422)
-    return Replay(row.status, row.content_type, row.body)
+    lost = row.status is None and row.created_at <= now() - ANSWER_GRACE
+    return Replay(row.status, row.content_type, row.body, answer_lost=lost)
 
 
 def stage(user_id: int | None, route: str, key: str, request_hash: str) -> None:

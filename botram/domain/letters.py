@@ -42,11 +42,11 @@ class Document:
 
     @property
     def in_kind(self) -> bool:
-        return self.contribution.form == ContributionForm.IN_KIND.value
+        return self.contribution.form == ContributionForm.IN_KIND
 
 
 def document(contribution: Contribution, kind: str) -> Document:
-    if contribution.voided_at is not None or contribution.status != ContributionStatus.RECEIVED.value:
+    if contribution.voided_at is not None or contribution.status != ContributionStatus.RECEIVED:
         raise Conflict(_l("Tanda terima dan surat ucapan terima kasih hanya untuk sumbangan yang sudah diterima "
                        "dan tidak dibatalkan."))
     return Document(

@@ -44,18 +44,44 @@ def _retry_after(oldest: datetime, window: timedelta, at: datetime) -> int:
     return max(1, int((oldest + window - at).total_seconds()))
 
 
+def _lock_ends(column, value: str, limit: int, window: timedelta, at: datetime) -> datetime | None:
+    """When the lock on `value` (a username or an address) ends, or None when it is not locked: the lock
+    lasts until the oldest of the last `limit` failures in the window ages out of it."""
+    recent = db.session.scalars(
+        sa.select(LoginFailure.at).where(column == value, LoginFailure.at > at - window)
+        .order_by(LoginFailure.at.desc()).limit(limit)).all()
+    return recent[-1] + window if len(recent) >= limit else None
+
+
 def check_allowed(username: str, ip: str, *, max_failures: int, ip_max_failures: int,
                   window: timedelta, at: datetime | None = None) -> None:
     """Raise `LockedOut` when the username or the client address has failed too often lately."""
     at = at or now()
-    since = at - window
     for column, value, limit in ((LoginFailure.username, _norm(username), max_failures),
                                  (LoginFailure.ip, (ip or "")[:45], ip_max_failures)):
-        recent = db.session.scalars(
-            sa.select(LoginFailure.at).where(column == value, LoginFailure.at > since)
-            .order_by(LoginFailure.at.desc()).limit(limit)).all()
-        if len(recent) >= limit:
-            raise LockedOut(_retry_after(recent[-1], window, at))
+        ends = _lock_ends(column, value, limit, window, at)
+        if ends is not None:
+            raise LockedOut(_retry_after(ends - window, window, at))
+
+
+def locked_usernames(*, max_failures: int, window: timedelta, at: datetime | None = None) -> dict[str, datetime]:
+    """Every username locked right now, with when its lock ends (UTC): what the admin's user list shows."""
+    at = at or now()
+    candidates = db.session.scalars(
+        sa.select(LoginFailure.username).where(LoginFailure.at > at - window)
+        .group_by(LoginFailure.username).having(sa.func.count(LoginFailure.id) >= max_failures)).all()
+    locks = {name: _lock_ends(LoginFailure.username, name, max_failures, window, at) for name in candidates}
+    return {name: ends for name, ends in locks.items() if ends is not None}
+
+
+@unit_of_work
+def unlock(user, *, by_user_id: int | None = None) -> int:
+    """An admin lifts a username's lockout before it ends on its own (the officer forgot the password and
+    it was reset, or a colleague mistyped it). Forgets that username's failed sign-ins; a lock on a client
+    address (many usernames from one machine) is left to end by itself. Returns how many were forgotten."""
+    removed = db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == _norm(user.username)))
+    audit.record("auth.unlock", "user", user.id, user_id=by_user_id, failures=removed.rowcount or 0)
+    return removed.rowcount or 0
 
 
 @unit_of_work(audited=False)  # a failure is counted, not an action; the lockout it may cause is audited
@@ -76,13 +102,18 @@ def record_failure(username: str, ip: str, *, max_failures: int, window: timedel
 
 
 @unit_of_work
-def sign_in(user_id: int, username: str) -> str:
+def sign_in(user_id: int, username: str, *, new_hash: str | None = None) -> str:
     """The bookkeeping of a successful sign-in (the password was checked before, outside the writer lock:
-    hashing takes longer than the write). Returns the raw session id for the cookie."""
+    hashing takes longer than the write; so was `new_hash`, an old hash's replacement, User.rehashed).
+    Returns the raw session id for the cookie."""
     from ..models import User
 
     raw = start_session(user_id)
-    db.session.execute(sa.update(User).where(User.id == user_id).values(last_login_at=now())
+    values = {"last_login_at": now()}
+    if new_hash:
+        values["password_hash"] = new_hash
+        audit.record("user.password_rehashed", "user", user_id, user_id=user_id)
+    db.session.execute(sa.update(User).where(User.id == user_id).values(**values)
                        .execution_options(synchronize_session=False))
     clear_failures(username)
     audit.record("auth.login", "user", user_id, user_id=user_id)
@@ -97,11 +128,6 @@ def sign_out(raw: str | None, user_id: int) -> None:
 
 def clear_failures(username: str) -> None:
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == _norm(username)))
-
-
-def prune_failures(older_than: timedelta) -> int:
-    result = db.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < now() - older_than))
-    return result.rowcount or 0
 
 
 def _digest(raw: str) -> str:
@@ -123,10 +149,12 @@ def end_session(raw: str | None, reason: str = "logout") -> None:
         ended_at=now(), end_reason=reason))
 
 
-def end_user_sessions(user_id: int, reason: str = "revoked") -> None:
-    """End every session of a user (deactivated account, password reset)."""
-    db.session.execute(sa.update(LoginSession).where(
+def end_user_sessions(user_id: int, reason: str = "revoked") -> int:
+    """End every session of a user (domain.users: deactivation, password reset, role change); how many.
+    Runs inside the caller's unit of work."""
+    result = db.session.execute(sa.update(LoginSession).where(
         LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)).values(ended_at=now(), end_reason=reason))
+    return result.rowcount or 0
 
 
 def check_session(raw: str | None, user_id: int, *, idle: timedelta, lifetime: timedelta) -> str | None:

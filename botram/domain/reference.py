@@ -83,6 +83,9 @@ SERVICES = [
      [("Kartu BPJS Kesehatan atau KIS", "BPJS Kesehatan", False), _KTP]),
 ]
 
+# Offered at the self-service kiosk: nothing to check before the ticket (the desk checks what it needs).
+SELF_SERVICE = {"PBB-BAYAR", "PAJAK-KONSUL", "BANSOS-KONSUL", "CEK-KESEHATAN", "KEMATIAN", "KELAHIRAN"}
+
 PACKAGES = [
     ("KEMATIAN", "Kematian anggota keluarga",
      "Untuk keluarga yang ditinggalkan: akta kematian, KK baru, pemutakhiran DTKS, dan balik nama PBB.",
@@ -122,7 +125,8 @@ def seed_catalog() -> None:
         if code in services:
             continue
         service = Service(agency=agencies[agency], code=code, ticket_letter=letter, name=name,
-                          target_minutes=minutes, records_amount=amount, guidance=guidance)
+                          target_minutes=minutes, records_amount=amount, guidance=guidance,
+                          self_service=code in SELF_SERVICE)
         for position, (text, where, optional) in enumerate(requirements):
             service.requirements.append(Requirement(position=position, text=text, where_to_get=where,
                                                     optional=optional))
@@ -134,7 +138,7 @@ def seed_catalog() -> None:
     for code, name, description, service_codes in PACKAGES:
         if code in packages:
             continue
-        package = LifeEventPackage(code=code, name=name, description=description)
+        package = LifeEventPackage(code=code, name=name, description=description, self_service=code in SELF_SERVICE)
         for position, service_code in enumerate(service_codes):
             package.items.append(PackageService(service=services[service_code], position=position))
         db.session.add(package)

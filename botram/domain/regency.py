@@ -14,12 +14,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Event, EventStatus, Region, Step, StepStatus, SurveyResponse, Visit
-from . import skm
+from ..models import Event, EventStatus, Region, Service
+from . import skm, summaries
 from .clock import today_wib
 from .reference import BEKASI_REGENCY
 
-HELD = (EventStatus.OPEN.value, EventStatus.CLOSED.value)
+HELD = (EventStatus.OPEN, EventStatus.CLOSED)
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 
 
@@ -78,6 +78,19 @@ class MonthRow:
         return f"{MONTHS[self.month - 1]} {self.year}"
 
 
+@dataclass(frozen=True)
+class BookedTotal:
+    """One service's booked vs walk-in figures over the view's events."""
+
+    service_id: int
+    service: str
+    booked_visits: int
+    walk_in_visits: int
+    booked_wait: float | None      # mean minutes from arrival to the call
+    walk_in_wait: float | None
+    no_shows: int
+
+
 @dataclass
 class RegencyView:
     kecamatan: list[KecamatanCoverage]
@@ -87,6 +100,7 @@ class RegencyView:
     requests: list[skm.NextLocation]
     ikm: skm.IkmResult
     today: date
+    booking: list[BookedTotal] = field(default_factory=list)
 
     @property
     def desa_total(self) -> int:
@@ -119,13 +133,12 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
     if year:
         query = query.where(Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))
     events = db.session.scalars(query).all()
-    visits = dict(db.session.execute(
-        sa.select(Visit.event_id, sa.func.count()).group_by(Visit.event_id)).all())
-    done = dict(db.session.execute(
-        sa.select(Step.event_id, sa.func.count()).where(Step.status == StepStatus.DONE.value)
-        .group_by(Step.event_id)).all())
-    # Respondents and score totals per event, summed by the database (the IKM needs nothing else).
-    answers = skm.score_totals(SurveyResponse.event_id)
+    # Visits, done steps, respondents and score totals per held event (the IKM needs nothing else): closed
+    # events from their summaries, open ones counted by the database (botram/domain/summaries.py).
+    totals = summaries.event_totals([e.id for e in events if _held(e, today)])
+    visits = {event_id: t[0] for event_id, t in totals.items()}
+    done = {event_id: t[1] for event_id, t in totals.items()}
+    answers = {event_id: t[2] for event_id, t in totals.items() if t[2][0]}
 
     desa_rows = {d.code: DesaCoverage(d.code, d.label) for d in desa}
     kec_rows = {k.code: KecamatanCoverage(k.code, k.name) for k in kecamatan}
@@ -153,7 +166,7 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
                 if target is not None:
                     target.planned += 1
 
-    requests = skm.next_location_tally(year=year or None)
+    requests = summaries.next_locations([e.id for e in events]) if year else skm.next_location_tally()
     for request in requests:
         if request.code in desa_rows:
             desa_rows[request.code].requested += request.requests
@@ -163,7 +176,7 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
 
     trend = _trend(held_rows)
     upcoming = db.session.scalars(sa.select(Event).where(Event.date >= today).order_by(Event.date, Event.id)).all()
-    upcoming = [e for e in upcoming if not (e.status == EventStatus.CLOSED.value)]
+    upcoming = [e for e in upcoming if not (e.status == EventStatus.CLOSED)]
     respondents, totals = 0, Counter()
     for row in held_rows:
         n, sums = answers.get(row.event.id, (0, {}))
@@ -171,7 +184,20 @@ def regency_view(year: int | None = None, today: date | None = None) -> RegencyV
         totals.update(sums)
     overall = skm.ikm_from_totals(respondents, totals, population=sum(r.visits for r in held_rows))
     return RegencyView(kecamatan=list(kec_rows.values()), events=held_rows, trend=trend, upcoming=upcoming,
-                       requests=requests, ikm=overall, today=today)
+                       requests=requests, ikm=overall, today=today,
+                       booking=booked_totals(summaries.booking_totals([r.event.id for r in held_rows])))
+
+
+def booked_totals(totals: dict[int, list]) -> list[BookedTotal]:
+    """`summaries.booking_totals` as rows by service name; a wait is the mean over the waits measured."""
+    names = dict(db.session.execute(sa.select(Service.id, Service.name).where(Service.id.in_(list(totals)))).all())
+
+    def mean(count, total):
+        return round(total / count, 1) if count else None
+
+    rows = [BookedTotal(sid, names.get(sid, ""), booked, walk_in, mean(bn, bsum), mean(wn, wsum), no_shows)
+            for sid, (booked, walk_in, bn, bsum, wn, wsum, no_shows) in totals.items()]
+    return sorted(rows, key=lambda r: r.service)
 
 
 def _trend(rows: list[EventRow]) -> list[MonthRow]:

@@ -30,7 +30,7 @@ class StepPlan:
     """One step of a synthetic visit: the service, its end state and its times (aware UTC)."""
 
     service: Service
-    status: str = StepStatus.DONE.value
+    status: str = StepStatus.DONE
     called_at: datetime | None = None
     finished_at: datetime | None = None
     desk: Desk | None = None
@@ -51,12 +51,12 @@ def record_visit(event: Event, arrived_at: datetime, steps: list[StepPlan], *, p
                   public_token=secrets.token_urlsafe(32), created_at=arrived_at, created_by_id=created_by_id)
     rank = Priority(priority).rank
     for position, plan in enumerate(steps):
-        finished = plan.finished_at if plan.status in (StepStatus.DONE.value, StepStatus.NO_SHOW.value) else None
+        finished = plan.finished_at if plan.status in (StepStatus.DONE, StepStatus.NO_SHOW) else None
         visit.steps.append(Step(
             event_id=event.id, service_id=plan.service.id, position=position, status=plan.status,
             priority_rank=rank, arrived_at=arrived_at, desk_id=plan.desk.id if plan.desk else None,
-            called_at=plan.called_at, started_at=plan.called_at if plan.status == StepStatus.DONE.value else None,
-            finished_at=finished, outcome="done" if plan.status == StepStatus.DONE.value else None))
+            called_at=plan.called_at, started_at=plan.called_at if plan.status == StepStatus.DONE else None,
+            finished_at=finished, outcome="done" if plan.status == StepStatus.DONE else None))
     db.session.add(visit)
     db.session.flush()
     return visit
@@ -141,13 +141,13 @@ def _fill_event(event: Event, rng: random.Random, staff_id: int | None) -> None:
                 if start is None or begin < start:
                     best, start = desk, begin
             if best is None:
-                plan.status = StepStatus.WAITING.value  # never called: the desks for it had closed
+                plan.status = StepStatus.WAITING  # never called: the desks for it had closed
                 continue
             slow = 1.6 if (best.number == 1 and to_wib(start).hour >= 13) else 1.0
             minutes = max(2.0, rng.gauss(plan.service.target_minutes * slow, plan.service.target_minutes * 0.3))
             plan.desk, plan.called_at = best, start
             if rng.random() < 0.05:
-                plan.status = StepStatus.NO_SHOW.value
+                plan.status = StepStatus.NO_SHOW
                 plan.finished_at = start + timedelta(minutes=2)
             else:
                 plan.finished_at = start + timedelta(minutes=minutes)
@@ -156,7 +156,7 @@ def _fill_event(event: Event, rng: random.Random, staff_id: int | None) -> None:
             cursor = plan.finished_at
         priority = rng.choices(["none", "lansia", "disabilitas", "hamil"], weights=(85, 9, 2, 4))[0]
         visit = record_visit(event, arrived, plans, priority=priority, created_by_id=staff_id)
-        if any(p.status == StepStatus.DONE.value for p in plans) and rng.random() < 0.45:
+        if any(p.status == StepStatus.DONE for p in plans) and rng.random() < 0.45:
             channel = rng.choices(["qr", "kiosk", "paper"], weights=(55, 30, 15))[0]
             scores = _survey_scores(rng, waited_total)
             db.session.add(SurveyResponse(
@@ -176,7 +176,7 @@ def seed_demo_reports(seed: int = 2026) -> int:
     staff_id = db.session.scalar(sa.select(User.id).where(User.username == "resepsionis"))
     filled = 0
     events = db.session.scalars(
-        sa.select(Event).where(Event.status == EventStatus.CLOSED.value).order_by(Event.date, Event.id)).all()
+        sa.select(Event).where(Event.status == EventStatus.CLOSED).order_by(Event.date, Event.id)).all()
     for event in events:
         if db.session.scalar(sa.select(Visit.id).where(Visit.event_id == event.id).limit(1)) is not None:
             continue

@@ -22,6 +22,7 @@ audit entry (no personal data; the comment is not copied) and commit. A broken r
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,7 @@ from ..models import (
 )
 from . import Conflict, DomainError, NotFound, audit
 from .ids import is_digits
+from .privacy import redact
 from .reference import BEKASI_REGENCY
 from .uow import unit_of_work
 
@@ -192,7 +194,16 @@ def compute_ikm(rows: Iterable[Mapping[str, int]], *, population: int = 0, lowes
 
 def ikm_from_totals(n: int, totals: Mapping[str, int], *, population: int = 0, lowest_count: int = 3) -> IkmResult:
     """The IKM of `n` responses whose scores add up to `totals` per element: what `compute_ikm` computes, for
-    totals the database has summed (the regency's 60,000 answers are not loaded one by one)."""
+    totals the database has summed (the regency's 60,000 answers are not loaded one by one).
+
+    A pure function of its numbers, remembered for the last few thousand: the regency view over five years
+    grades ~1,000 closed events whose totals never change, and exact fractions cost ~1 ms an event."""
+    return _ikm_from_totals(n, tuple(int(totals.get(key, 0)) for key in UNSUR_KEYS), population, lowest_count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ikm_from_totals(n: int, sums: tuple[int, ...], population: int, lowest_count: int) -> IkmResult:
+    totals = dict(zip(UNSUR_KEYS, sums))
     sample = sample_size(population)
     if n == 0:
         return IkmResult(respondents=0, ikm=None, grade=None, elements=[], population=population,
@@ -268,9 +279,13 @@ class GroupIkm:
 def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
     """(per agency, per service) IKM of the event. A response counts for every service/agency of its visit's
     done steps; the population of a group is the number of visits served there."""
-    done = (Step.event_id == event_id, Step.status == StepStatus.DONE.value)
-    # (visit, service) and (visit, agency) pairs of done steps, each once: a visit served twice by one
-    # agency counts once for it.
+    return groups_from_totals(*group_totals(event_id))
+
+
+def group_totals(event_id: int) -> list[tuple[dict, dict]]:
+    """[(population per agency, score totals per agency), (the same per service)]: what `ikm_by_group` computes
+    its rows from (a summary row keeps these, not the rows)."""
+    done = (Step.event_id == event_id, Step.status == StepStatus.DONE)
     by_service = sa.select(Step.visit_id, Step.service_id.label("group_id")).where(*done).distinct().subquery()
     by_agency = (sa.select(Step.visit_id, Service.agency_id.label("group_id"))
                  .join(Service, Service.id == Step.service_id).where(*done).distinct().subquery())
@@ -281,7 +296,13 @@ def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
         totals = score_totals(served.c.group_id, join=(served, served.c.visit_id == SurveyResponse.visit_id),
                               where=[SurveyResponse.event_id == event_id])
         groups.append((population, totals))
-    (pop_agency, agency_totals), (pop_service, service_totals) = groups
+    return groups
+
+
+def groups_from_totals(agency_groups: tuple[dict, dict], service_groups: tuple[dict, dict]
+                       ) -> tuple[list[GroupIkm], list[GroupIkm]]:
+    """The (per agency, per service) IKM rows from populations and score totals, with today's names."""
+    (pop_agency, agency_totals), (pop_service, service_totals) = agency_groups, service_groups
     services = {s.id: s for s in db.session.scalars(
         sa.select(Service).where(Service.id.in_(set(pop_service))).options(joinedload(Service.agency)))}
     agencies = {a.id: a for a in db.session.scalars(sa.select(Agency))}
@@ -294,14 +315,24 @@ def ikm_by_group(event_id: int) -> tuple[list[GroupIkm], list[GroupIkm]]:
     return agency_rows, service_rows
 
 
-def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
-    """Counts per profile answer (as the regulation's report tabulates respondents); the labels are lazy strings."""
+def profile_counts(event_id: int) -> dict[str, Counter]:
+    """Respondents per profile answer code (None: not answered), per profile question."""
     columns = [getattr(SurveyResponse, name) for name in PROFILE_CHOICES]
     counts = {name: Counter() for name in PROFILE_CHOICES}
     for *answers, n in db.session.execute(sa.select(*columns, sa.func.count()).where(
             SurveyResponse.event_id == event_id).group_by(*columns)):
         for name, answer in zip(PROFILE_CHOICES, answers):
             counts[name][answer] += n
+    return counts
+
+
+def profile_tally(event_id: int) -> dict[str, list[tuple[str, int]]]:
+    """Counts per profile answer (as the regulation's report tabulates respondents); the labels are lazy strings."""
+    return profile_rows(profile_counts(event_id))
+
+
+def profile_rows(counts: Mapping[str, Mapping]) -> dict[str, list[tuple[str, int]]]:
+    """`profile_counts` as the report's rows: every choice with its label, then "Tidak diisi"."""
     result = {}
     for name, choices in PROFILE_CHOICES.items():
         rows = [(label, counts[name].get(code, 0)) for code, label in choices.items()]
@@ -319,13 +350,15 @@ class NextLocation:
 
 
 def next_location_tally(event_id: int | None = None, limit: int | None = None, *,
-                        year: int | None = None) -> list[NextLocation]:
-    """Where citizens asked BOTRAM to go next, most requested first (one event, the events dated in one
-    year, or every event)."""
+                        year: int | None = None, event_ids: Iterable[int] | None = None) -> list[NextLocation]:
+    """Where citizens asked BOTRAM to go next, most requested first (one event, some events, the events dated
+    in one year, or every event)."""
     query = (sa.select(SurveyResponse.next_desa_code, sa.func.count())
              .where(SurveyResponse.next_desa_code.is_not(None)).group_by(SurveyResponse.next_desa_code))
     if event_id is not None:
         query = query.where(SurveyResponse.event_id == event_id)
+    if event_ids is not None:
+        query = query.where(SurveyResponse.event_id.in_(list(event_ids)))
     if year is not None:
         query = query.join(Event, Event.id == SurveyResponse.event_id).where(
             Event.date >= date(year, 1, 1), Event.date <= date(year, 12, 31))
@@ -337,14 +370,31 @@ def next_location_tally(event_id: int | None = None, limit: int | None = None, *
         sa.select(Region).where(Region.code.in_({r.parent_code for r in regions.values()})))}
     rows = [NextLocation(code, regions[code].label, parents[regions[code].parent_code].name, n)
             for code, n in counts.items()]
+    return ranked(rows, limit)
+
+
+def ranked(rows: list[NextLocation], limit: int | None = None) -> list[NextLocation]:
+    """Most requested first (then by kecamatan and desa name)."""
     rows.sort(key=lambda r: (-r.requests, r.kecamatan, r.desa))
     return rows[:limit] if limit else rows
 
 
-def comments(event_id: int, limit: int = 50) -> list[SurveyResponse]:
-    return list(db.session.scalars(
-        sa.select(SurveyResponse).where(SurveyResponse.event_id == event_id, SurveyResponse.comment.is_not(None))
-        .order_by(SurveyResponse.created_at.desc()).limit(limit)))
+@dataclass(frozen=True)
+class Comment:
+    """A survey comment as it may be shown: personal numbers and e-mail addresses masked."""
+
+    comment: str
+    created_at: object
+
+
+def comments(event_id: int, limit: int = 50) -> list[Comment]:
+    """The latest comments of an event, newest first, through the PII guard (`privacy.redact`): a NIK or a
+    phone number a respondent typed is kept until the purge but never shown."""
+    rows = db.session.execute(
+        sa.select(SurveyResponse.comment, SurveyResponse.created_at)
+        .where(SurveyResponse.event_id == event_id, SurveyResponse.comment.is_not(None))
+        .order_by(SurveyResponse.created_at.desc()).limit(limit))
+    return [Comment(redact(text), created_at) for text, created_at in rows]
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -421,10 +471,10 @@ def _clean_comment(comment: str | None) -> str | None:
 
 def _check_visit(visit: Visit) -> None:
     event = db.session.get(Event, visit.event_id)
-    if event.status == EventStatus.DRAFT.value:
+    if event.status == EventStatus.DRAFT:
         raise DomainError(_l("Survei belum dibuka untuk kegiatan ini."), status=409)
     served = db.session.scalar(sa.select(Step.id).where(
-        Step.visit_id == visit.id, Step.status == StepStatus.DONE.value).limit(1))
+        Step.visit_id == visit.id, Step.status == StepStatus.DONE).limit(1))
     if served is None:
         raise DomainError(_l("Survei dapat diisi setelah Anda selesai dilayani di paling sedikit satu loket."),
                           status=409)
@@ -446,7 +496,7 @@ def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, n
           entered_by_id) -> SurveyResponse:
     if channel not in {c.value for c in SurveyChannel}:
         raise DomainError(_l("Saluran survei tidak dikenal."), field="channel")
-    if channel in (SurveyChannel.PAPER.value, SurveyChannel.KIOSK.value) and entered_by_id is None:
+    if channel in (SurveyChannel.PAPER, SurveyChannel.KIOSK) and entered_by_id is None:
         raise DomainError(_l("Survei kios dan kertas dicatat oleh petugas yang masuk."), field="channel", status=403)
     clean = validate_scores(scores)
     values = dict(
@@ -465,6 +515,9 @@ def _save(visit: Visit, scores, comment, sex, age_band, education, occupation, n
         raise Conflict(_l("Survei untuk tiket ini sudah diisi. Terima kasih!")) from None
     audit.record("survey.submit", "survey_response", response.id, user_id=entered_by_id, event_id=visit.event_id,
                  visit=visit.code, channel=channel)
+    from . import summaries  # summaries reads through this module: imported here, when first needed
+
+    summaries.refresh(visit.event_id)  # paper forms are typed in days after a closed event
     return response
 
 
@@ -485,7 +538,7 @@ def visit_for_code(event_id: int, code: str | None) -> Visit | None:
 
 def submit_survey(token: str, scores: Mapping, comment: str | None = None, *, sex: str | None = None,
                   age_band: str | None = None, education: str | None = None, occupation: str | None = None,
-                  next_desa_code: str | None = None, channel: str = SurveyChannel.QR.value,
+                  next_desa_code: str | None = None, channel: str = SurveyChannel.QR,
                   entered_by_id: int | None = None) -> SurveyResponse:
     """The citizen's answers for the visit with this public token (the QR on the ticket). Once per visit."""
     visit = visit_for_token(token)

@@ -41,6 +41,10 @@ class Durations:
     values: list[float] = field(default_factory=list)
 
     @property
+    def count(self) -> int:
+        return len(self.values)
+
+    @property
     def mean(self) -> float | None:
         return sum(self.values) / len(self.values) if self.values else None
 
@@ -49,7 +53,28 @@ class Durations:
         return percentile(self.values)
 
     def as_dict(self) -> dict:
-        return {"count": len(self.values), "mean": _r1(self.mean), "p90": _r1(self.p90)}
+        return {"count": self.count, "mean": _r1(self.mean), "p90": _r1(self.p90)}
+
+
+@dataclass
+class FixedDurations(Durations):
+    """Durations as a summary row keeps them: the count, mean and 90th percentile, not every value."""
+
+    fixed_count: int = 0
+    fixed_mean: float | None = None
+    fixed_p90: float | None = None
+
+    @property
+    def count(self) -> int:
+        return self.fixed_count
+
+    @property
+    def mean(self) -> float | None:
+        return self.fixed_mean
+
+    @property
+    def p90(self) -> float | None:
+        return self.fixed_p90
 
 
 def _r1(value: float | None) -> float | None:
@@ -69,9 +94,21 @@ class GroupRow:
     wait: Durations = field(default_factory=Durations)
     service: Durations = field(default_factory=Durations)
 
+    fixed_visits: int | None = None  # a summary's count of `visits` (the ids themselves are not kept)
+
+    @property
+    def visit_count(self) -> int:
+        return self.fixed_visits if self.fixed_visits is not None else len(self.visits)
+
     @property
     def steps(self) -> int:
-        return sum(v for k, v in self.states.items() if k != StepStatus.TRANSFERRED.value)
+        return sum(v for k, v in self.states.items() if k != StepStatus.TRANSFERRED)
+
+    @property
+    def completed(self) -> int:
+        """Steps finished with everything in order: a "belum lengkap" or "dirujuk" finish is not counted
+        (the report shows those on their own)."""
+        return self.outcomes["done"]
 
 
 @dataclass
@@ -97,7 +134,13 @@ class EventReport:
 
     @property
     def steps(self) -> int:
-        return sum(v for k, v in self.states.items() if k != StepStatus.TRANSFERRED.value)
+        return sum(v for k, v in self.states.items() if k != StepStatus.TRANSFERRED)
+
+    @property
+    def completed(self) -> int:
+        """Steps finished with everything in order: a "belum lengkap" or "dirujuk" finish is not counted
+        (the report shows those on their own)."""
+        return self.outcomes["done"]
 
 
 def event_report(event_id: int, *, at: datetime | None = None) -> EventReport:
@@ -124,10 +167,10 @@ def event_report(event_id: int, *, at: datetime | None = None) -> EventReport:
             arow = by_agency[aid] = GroupRow(aid, acode, aname, aname, color)
         for group in (srow, arow):
             group.states[status] += 1
-            if status != StepStatus.TRANSFERRED.value:
+            if status != StepStatus.TRANSFERRED:
                 group.visits.add(visit_id)
         states[status] += 1
-        if status == StepStatus.DONE.value:
+        if status == StepStatus.DONE:
             outcomes[outcome or "done"] += 1
             srow.outcomes[outcome or "done"] += 1
             arow.outcomes[outcome or "done"] += 1
@@ -135,7 +178,7 @@ def event_report(event_id: int, *, at: datetime | None = None) -> EventReport:
             minutes = max(0.0, (called - arrived).total_seconds() / 60)
             for target in (wait, srow.wait, arow.wait):
                 target.values.append(minutes)
-            if status == StepStatus.DONE.value and finished is not None:
+            if status == StepStatus.DONE and finished is not None:
                 served = max(0.0, (finished - called).total_seconds() / 60)
                 for target in (service, srow.service, arow.service):
                     target.values.append(served)
@@ -163,7 +206,11 @@ def event_stats(event_id: int, *, at: datetime | None = None) -> dict:
     """What `GET /api/v1/events/<id>/stats` answers (docs/architecture.md, stable interfaces). Raises NotFound.
 
     No name, NIK, phone or comment text: only counts, times and scores."""
-    report = event_report(event_id, at=at)
+    return stats_payload(event_report(event_id, at=at))
+
+
+def stats_payload(report: EventReport) -> dict:
+    """An event report as the JSON of `event_stats`."""
     event = report.event
     hours = report.hours
     agency_names = {a.id: a.name for a in hours.agencies}
@@ -177,16 +224,16 @@ def event_stats(event_id: int, *, at: datetime | None = None) -> dict:
         "visits": report.visits,
         "steps": {"total": report.steps, "by_state": dict(report.states)},
         "outcomes": dict(report.outcomes),
-        "no_show": report.states[StepStatus.NO_SHOW.value],
+        "no_show": report.states[StepStatus.NO_SHOW],
         "wait_minutes": report.wait.as_dict(),
         "service_minutes": report.service.as_dict(),
         "services": [
-            {"id": g.id, "code": g.code, "name": g.name, "agency": g.agency, "visits": len(g.visits),
+            {"id": g.id, "code": g.code, "name": g.name, "agency": g.agency, "visits": g.visit_count,
              "steps": g.steps, "by_state": dict(g.states), "wait_minutes": g.wait.as_dict(),
              "service_minutes": g.service.as_dict()}
             for g in report.services],
         "agencies": [
-            {"id": g.id, "code": g.code, "name": g.name, "visits": len(g.visits), "steps": g.steps,
+            {"id": g.id, "code": g.code, "name": g.name, "visits": g.visit_count, "steps": g.steps,
              "by_state": dict(g.states), "wait_minutes": g.wait.as_dict(), "service_minutes": g.service.as_dict()}
             for g in report.agencies],
         "arrivals_per_hour": [

@@ -63,7 +63,13 @@ def _write_last_used(token_id: int, at) -> None:
 
 
 def user_for_token(raw: str) -> User | None:
-    """The active user behind a raw token, or None.
+    """The active user behind a raw token, or None (token_user without the token's id)."""
+    found = token_user(raw)
+    return found[0] if found else None
+
+
+def token_user(raw: str) -> tuple[User, int] | None:
+    """The active user behind a raw token and the token's id (a kiosk's printer is attached to it), or None.
 
     One query finds the token and its user. When the token was last used is noted at most once per
     token per 5 minutes, so a polling device does not write on every request.
@@ -81,4 +87,4 @@ def user_for_token(raw: str) -> User | None:
     at = now()
     if last_used_at is None or at - last_used_at >= LAST_USED_EVERY:
         _note_use(token_id, at)
-    return user if user.active else None
+    return (user, token_id) if user.active else None

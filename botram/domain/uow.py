@@ -45,6 +45,22 @@ _DEPTH = "uow_depth"
 _AUDITED = "uow_audited"
 _WROTE = "uow_wrote"
 _FIRST = "uow_first"
+_BOOKKEEPING = frozenset({"AuditLog", "IdempotentRequest"})
+
+
+_OBSERVERS: list[Callable[[str, str], None]] = []
+
+
+def observe(callback: Callable[[str, str], None]) -> None:
+    """Learn of every retry and database failure of a unit of work: `callback("retry" | "failure", reason)`.
+    botram/metrics.py counts them; the domain itself stays free of any monitoring library."""
+    if callback not in _OBSERVERS:
+        _OBSERVERS.append(callback)
+
+
+def _note(kind: str, reason: str) -> None:
+    for callback in _OBSERVERS:
+        callback(kind, reason)
 
 
 class Unaudited(AssertionError):
@@ -87,10 +103,26 @@ def _retryable(exc: Exception, sqlite: bool) -> bool:
     return isinstance(orig, (pg.DeadlockDetected, pg.SerializationFailure, pg.LockNotAvailable))
 
 
+def _refuse_changes_made_outside() -> None:
+    """A row a view changed before calling the domain would be written by this unit under another action's audit
+    entry (or, on SQLite, by ending the read transaction with a commit): a programming error, refused."""
+    session = db.session()
+    changed = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
+    if changed:
+        session.rollback()
+        raise Unaudited(f"rows changed outside a unit of work: {sorted({type(o).__name__ for o in changed})}")
+
+
+def _end_read() -> None:
+    """End the read transaction the request left open, without committing it."""
+    if db.session().in_transaction():
+        db.session.rollback()
+
+
 def _begin(sqlite: bool) -> None:
     """Start a writer transaction (see the module docstring for why SQLite ends its reader first)."""
-    if sqlite and db.session().in_transaction():
-        db.session.commit()
+    if sqlite:
+        _end_read()
     write_transaction(db.session)
 
 
@@ -117,6 +149,7 @@ def unit_of_work(fn: Callable[..., T] | None = None, *, audited: bool = True):
 
 
 def _run(fn: Callable[..., T], args, kwargs, audited: bool) -> T:
+    _refuse_changes_made_outside()
     sqlite = db.engine.dialect.name == "sqlite"
     guard = _SQLITE_WRITERS if sqlite else contextlib.nullcontext()
     reconnected = False
@@ -125,8 +158,8 @@ def _run(fn: Callable[..., T], args, kwargs, audited: bool) -> T:
         attempt += 1
         # Never wait for the writer lock while holding a pooled connection: the writer in front of us may
         # need one, and a pool drained by waiters would stall everyone until the pool timeout.
-        if sqlite and db.session().in_transaction():
-            db.session.commit()
+        if sqlite:
+            _end_read()
         committing = False
         with guard:
             session = db.session()
@@ -151,12 +184,19 @@ def _run(fn: Callable[..., T], args, kwargs, audited: bool) -> T:
                     # during the commit: it may have been written, so the caller must not repeat it blindly
                     # (the API's Idempotency-Key is how a device repeats safely).
                     if committing or reconnected:
+                        _note("failure", "unavailable")
                         raise DatabaseUnavailable(str(exc.orig or exc)) from exc
                     reconnected = True
+                    _note("retry", "reconnect")
                     time.sleep(0.2)  # a restarting server needs a moment before it accepts again
                     continue
-                if attempt >= RETRIES or not _retryable(exc, sqlite):
+                if not _retryable(exc, sqlite):
+                    _note("failure", "error")
                     raise
+                if attempt >= RETRIES:
+                    _note("failure", "retries_exhausted")
+                    raise
+                _note("retry", "locked" if sqlite else "conflict")
             except BaseException:
                 session.rollback()
                 raise
@@ -168,12 +208,21 @@ def _run(fn: Callable[..., T], args, kwargs, audited: bool) -> T:
 
 @sa.event.listens_for(Session, "before_flush")
 def _note_rows_written(session, flush_context, instances) -> None:
-    """A unit of work that changes rows through the ORM owes an audit entry (see `unit_of_work`)."""
+    """A unit of work that changes rows through the ORM owes an audit entry (see `unit_of_work`).
+
+    An API idempotency key is not such a row: it keeps the answer of the write it guards, and a write that
+    turned out to change nothing (a call-next with no one waiting) must still keep its key so the repeat
+    answers the same."""
     if not session.info.get(_DEPTH):
         return
     changed = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
-    if any(type(obj).__name__ != "AuditLog" for obj in changed):
+    if any(type(obj).__name__ not in _BOOKKEEPING for obj in changed):
         session.info[_WROTE] = True
+
+
+def in_unit_of_work() -> bool:
+    """True inside a running unit of work (the outbox refuses rows written anywhere else)."""
+    return bool(db.session().info.get(_DEPTH))
 
 
 def first_in_next_unit(callback: Callable[[], None]) -> None:
@@ -192,16 +241,18 @@ def note_audited() -> None:
     db.session().info[_AUDITED] = True
 
 
-def in_unit_of_work() -> bool:
-    return bool(db.session().info.get(_DEPTH))
-
-
 # ---------------------------------------------------------------------------------------- announcing changes
 
 _BUMP = (
     sa.update(Event.__table__).where(Event.__table__.c.id == sa.bindparam("e_id"))
     .values(queue_version=Event.__table__.c.queue_version + 1)
 )
+# PostgreSQL: the same statement also queues a NOTIFY, which the server delivers at the commit (and never on
+# a rollback) to every process listening (board_watch): their screens learn of the change without a poll.
+# Identical notifications of one transaction are delivered once. No extra round trip.
+NOTIFY_CHANNEL = "botram_queue"
+_BUMP_AND_NOTIFY = _BUMP.returning(
+    sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(Event.__table__.c.id, sa.String)))
 
 
 def bump_version(event_id: int) -> None:
@@ -213,7 +264,8 @@ def bump_version(event_id: int) -> None:
     listen for the version. Pending ORM changes are flushed first so the increment is the last statement.
     """
     db.session.flush()
-    db.session.execute(_BUMP, {"e_id": event_id})
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    db.session.execute(_BUMP_AND_NOTIFY if postgresql else _BUMP, {"e_id": event_id})
     db.session.info[_WROTE] = True
     # Read by the board watcher after the commit, to wake this process's boards without waiting for a poll.
     db.session.info.setdefault("bumped_events", set()).add(event_id)
@@ -228,4 +280,4 @@ def bump_versions(event_ids: Iterable[int]) -> None:
 def bump_open_events() -> None:
     """Every open event (the boards that are on a projector now): for changes that are not tied to one
     event, such as a sponsor of the whole programme or an agency's colour."""
-    bump_versions(db.session.scalars(sa.select(Event.id).where(Event.status == EventStatus.OPEN.value)))
+    bump_versions(db.session.scalars(sa.select(Event.id).where(Event.status == EventStatus.OPEN)))

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Agency, Role, User
-from . import DomainError, audit
+from ..models import Agency, ApiToken, Role, User
+from . import DomainError, audit, login_guard
+from .clock import now
 from .uow import unit_of_work
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -33,7 +34,7 @@ def _check(username: str, name: str, role: str, agency_id: int | None, user_id: 
         raise DomainError(_l("Nama lengkap wajib diisi, paling banyak 120 karakter."), field="name")
     if role not in {r.value for r in Role}:
         raise DomainError(_l("Peran tidak dikenal."), field="role")
-    if role == Role.PETUGAS.value:
+    if role == Role.PETUGAS:
         agency = db.session.get(Agency, agency_id) if isinstance(agency_id, int) else None
         if agency is None:
             raise DomainError(_l("Petugas loket harus terikat pada satu instansi."), field="agency_id")
@@ -51,7 +52,7 @@ def create_user(username: str, name: str, password: str, role: str, *, agency_id
     elif not password:
         raise DomainError(_l("Kata sandi wajib diisi."), field="password")
     user = User(username=username, name=name.strip(), role=role, active=active,
-                agency_id=agency_id if role == Role.PETUGAS.value else None)
+                agency_id=agency_id if role == Role.PETUGAS else None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -65,9 +66,9 @@ def update_user(user: User, *, name: str, role: str, agency_id: int | None, acti
     _check(user.username, name, role, agency_id, user.id)
     if by_user_id == user.id and (not active or role != user.role):
         raise DomainError(_l("Anda tidak dapat menonaktifkan atau mengubah peran akun sendiri."), field="role")
-    if user.role == Role.ADMIN.value and user.active and (role != Role.ADMIN.value or not active):
+    if user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active):
         others = db.session.scalar(sa.select(sa.func.count(User.id)).where(
-            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id))
+            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id))
         if not others:
             raise DomainError(_l("Harus tetap ada paling sedikit satu administrator aktif."), field="role")
     if password:
@@ -76,10 +77,34 @@ def update_user(user: User, *, name: str, role: str, agency_id: int | None, acti
     changed = {k: v for k, v in {"role": role, "active": active}.items() if getattr(user, k) != v}
     user.name = name.strip()
     user.role = role
-    user.agency_id = agency_id if role == Role.PETUGAS.value else None
+    user.agency_id = agency_id if role == Role.PETUGAS else None
     user.active = active
-    audit.record("user.update", "user", user.id, user_id=by_user_id, password_changed=bool(password), **changed)
+    ended = _end_access(user, deactivated=changed.get("active") is False, password=bool(password),
+                        role_changed="role" in changed)
+    audit.record("user.update", "user", user.id, user_id=by_user_id, password_changed=bool(password), **changed,
+                 **ended)
     return user
+
+
+def _end_access(user: User, *, deactivated: bool, password: bool, role_changed: bool) -> dict:
+    """What a reset, a deactivation or a role change takes away at once, in the same transaction.
+
+    Every signed-in session of the user ends (a stolen laptop's session must not outlive the reset; a new
+    role starts from a fresh sign-in). Device tokens are revoked on deactivation and on a role change — a
+    token acts with its user's role, and a kiosk enrolled for a receptionist must not silently become a
+    coordinator's key, nor come back to life when an account is reactivated — but not on a password reset:
+    a token is not derived from the password, and the desk's call button should not stop because its
+    officer forgot theirs (a lost device's token is revoked on the tokens page).
+    """
+    reason = "deactivated" if deactivated else "password" if password else "role_change" if role_changed else None
+    if reason is None:
+        return {}
+    sessions = login_guard.end_user_sessions(user.id, reason)
+    tokens = 0
+    if deactivated or role_changed:
+        tokens = db.session.execute(sa.update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())).rowcount or 0
+    return {"sessions_ended": sessions, "tokens_revoked": tokens}
 
 
 def list_users(*, q: str = "", role: str | None = None, active: bool | None = None,

@@ -1,8 +1,8 @@
 """The voice call: the clips an announcement is made of, where each one comes from, and replacing them.
 
 An announcement is a chime, then "nomor antrean", the ticket letter, the digits one by one, "silakan ke
-loket", the desk number as a word and the agency's name: "nomor antrean A nol nol tujuh, silakan ke loket
-tiga, Disdukcapil". Each piece is a short audio clip the app serves itself, so the call sounds the same on
+loket", the desk number in words (21-99 composed of a tens clip and a unit clip) and the agency's name:
+"nomor antrean A nol nol tujuh, silakan ke loket tiga puluh tujuh, Disdukcapil". Each piece is a short audio clip the app serves itself, so the call sounds the same on
 an offline projector PC that has no Indonesian speech voice.
 
 Where a clip comes from:
@@ -27,8 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Agency, VoiceClip
-from ..models.types import utcnow
-from . import DomainError, NotFound, audit
+from . import NotFound, audit, uploads
 from .uow import unit_of_work
 
 AUDIO_DIR = Path(__file__).resolve().parents[1] / "static" / "audio"
@@ -37,7 +36,12 @@ DEFAULT_CONTENT_TYPE = "audio/ogg"
 # A clip is a word or two. 1 MB holds about 10 s of uncompressed mono WAV at 48 kHz, and a board
 # downloads every clip when it starts: a larger file is a mistake (a whole programme, a video).
 MAX_UPLOAD_BYTES = 1024 * 1024
-MAX_DESK_NUMBER = 20  # desks 1-20 have clips, as a BOTRAM event holds up to 20 desks
+# Desks 1-99 are said as the announcer says them, from number-word clips: 1-20 and the tens 30-90 each have
+# a clip ("tiga puluh"), and 21-99 are a tens clip then a unit clip ("tiga puluh" + "tujuh"). Eight clips
+# more than twenty cover every desk a hall can hold, and a regency's own recording of "tujuh" is heard in
+# "loket tujuh" and "loket tiga puluh tujuh" alike.
+MAX_DESK_NUMBER = 99
+DESK_CLIP_NUMBERS = [*range(1, 21), *range(30, 100, 10)]
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
@@ -84,8 +88,7 @@ def _fixed_clips() -> list[ClipSpec]:
     ]
     clips += [ClipSpec(f"huruf-{letter.lower()}", "huruf", name, name) for letter, name in LETTER_NAMES.items()]
     clips += [ClipSpec(f"angka-{d}", "angka", word, word) for d, word in enumerate(DIGIT_WORDS)]
-    clips += [ClipSpec(f"loket-{n}", "loket", number_words(n), number_words(n))
-              for n in range(1, MAX_DESK_NUMBER + 1)]
+    clips += [ClipSpec(f"loket-{n}", "loket", number_words(n), number_words(n)) for n in DESK_CLIP_NUMBERS]
     return clips
 
 
@@ -103,6 +106,16 @@ def agency_clip(code: str, short_name: str) -> ClipSpec:
     return ClipSpec(agency_key(code), "instansi", short_name, short_name)
 
 
+def desk_number_keys(n: int) -> list[str]:
+    """The clips that say desk `n`: 7 → ["loket-7"], 30 → ["loket-30"], 37 → ["loket-30", "loket-7"]
+    (board.js composes the same). A number without clips (0, above 99) gives a key no clip has: the board
+    says it with speech synthesis, if the PC has an Indonesian voice."""
+    if n in DESK_CLIP_NUMBERS or not 1 <= n <= MAX_DESK_NUMBER:
+        return [f"loket-{n}"]
+    tens, unit = divmod(n, 10)
+    return [f"loket-{tens * 10}", f"loket-{unit}"]
+
+
 def announcement_keys(code: str, desk_number: int, agency_code: str | None = None) -> list[str]:
     """The clip keys of one call, in the order they are played (board.js builds the same list in JS)."""
     keys = ["chime", "nomor-antrean"]
@@ -111,7 +124,7 @@ def announcement_keys(code: str, desk_number: int, agency_code: str | None = Non
             keys.append(f"huruf-{ch.lower()}")
         elif ch.isdigit():
             keys.append(f"angka-{ch}")
-    keys += ["silakan-ke-loket", f"loket-{desk_number}"]
+    keys += ["silakan-ke-loket", *desk_number_keys(desk_number)]
     if agency_code:
         keys.append(agency_key(agency_code))
     return keys
@@ -244,17 +257,12 @@ def sniff_audio(data: bytes) -> str | None:
 
 
 def _validated(data: bytes) -> str:
-    if not data:
-        raise DomainError(_l("Pilih berkas rekaman suara terlebih dahulu."), field="audio")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise DomainError(_l("Berkas terlalu besar. Rekaman satu potongan suara paling besar %(kb)d KB; potong jeda "
-                             "di awal dan akhir, atau simpan sebagai MP3.", kb=MAX_UPLOAD_BYTES // 1024),
-                          field="audio", status=413)
-    content_type = sniff_audio(data)
-    if content_type is None:
-        raise DomainError(_l("Berkas ini bukan rekaman suara yang dapat diputar. Unggah berkas MP3, OGG, atau WAV."),
-                          field="audio", status=415)
-    return content_type
+    return uploads.checked(
+        data, field="audio", max_bytes=MAX_UPLOAD_BYTES, sniff=sniff_audio,
+        empty=_l("Pilih berkas rekaman suara terlebih dahulu."),
+        too_large=_l("Berkas terlalu besar. Rekaman satu potongan suara paling besar %(kb)d KB; potong jeda "
+                     "di awal dan akhir, atau simpan sebagai MP3.", kb=MAX_UPLOAD_BYTES // 1024),
+        wrong_type=_l("Berkas ini bukan rekaman suara yang dapat diputar. Unggah berkas MP3, OGG, atau WAV."))
 
 
 def replace_clip(key: str, data: bytes, *, filename: str = "", by_user_id: int | None = None) -> VoiceClip:
@@ -262,8 +270,6 @@ def replace_clip(key: str, data: bytes, *, filename: str = "", by_user_id: int |
     if not known_key(key):
         raise NotFound(_l("Potongan suara ini tidak dikenal."))
     content_type = _validated(data)
-    sha = hashlib.sha256(data).hexdigest()
-    filename = Path(filename or "").name[:255]
 
     @unit_of_work
     def write() -> VoiceClip:
@@ -271,8 +277,7 @@ def replace_clip(key: str, data: bytes, *, filename: str = "", by_user_id: int |
         if clip is None:
             clip = VoiceClip(key=key)
             db.session.add(clip)
-        clip.data, clip.content_type, clip.size, clip.sha256 = data, content_type, len(data), sha
-        clip.original_filename, clip.uploaded_by_id, clip.uploaded_at = filename, by_user_id, utcnow()
+        sha = uploads.store(clip, data, content_type, filename=filename, by_user_id=by_user_id)
         audit.record("voice.replace", "voice_clip", None, user_id=by_user_id, key=key, size=len(data),
                      content_type=content_type, sha256=sha[:16])
         return clip

@@ -39,6 +39,8 @@ class Service(StableId, db.Model):
     ticket_letter: Mapped[str] = mapped_column(sa.String(1))
     target_minutes: Mapped[int] = mapped_column(default=10)
     records_amount: Mapped[bool] = mapped_column(default=False)  # e.g. PBB payments
+    # Offered at the self-service kiosk: nothing to check before the ticket (no documents, no NIK).
+    self_service: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Plain-language deadline or note for the guidance sheet, e.g. "paling lambat 30 hari setelah kematian".
     guidance: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
@@ -89,6 +91,8 @@ class LifeEventPackage(StableId, db.Model):
     name: Mapped[str] = mapped_column(sa.String(160))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Offered whole at the kiosk: its desks check the documents, nobody needs to before the ticket.
+    self_service: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     items: Mapped[list[PackageService]] = relationship(
         order_by=PackageService.position, cascade="all, delete-orphan"

@@ -11,13 +11,13 @@ from ..extensions import db
 from .types import StableId, UTCDateTime, utcnow
 
 
-class EventStatus(str, enum.Enum):
+class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
 
 
-class DeskState(str, enum.Enum):
+class DeskState(enum.StrEnum):
     OPEN = "open"
     PAUSED = "paused"
     CLOSED = "closed"
@@ -35,10 +35,15 @@ class Event(StableId, db.Model):
     # Planned hours, stored UTC; forms and pages speak WIB.
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(10), default=EventStatus.DRAFT.value)
+    status: Mapped[str] = mapped_column(sa.String(10), default=EventStatus.DRAFT)
     running_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # Set while a draft is announced: on the public schedule and bookable, not yet open (domain/visibility.py).
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every queue change; the board and desk consoles watch it.
     queue_version: Mapped[int] = mapped_column(default=0)
+    # "Your turn is near" goes at this many people ahead (1..20, the coordinator's choice for this event);
+    # None: the server's BOTRAM_NOTIFY_NEAR_AHEAD (notify.near_ahead is the one place that decides).
+    notify_near_ahead: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
@@ -73,9 +78,11 @@ class Desk(StableId, db.Model):
     label: Mapped[str] = mapped_column(sa.String(80))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(sa.String(10), default=DeskState.CLOSED.value)
+    state: Mapped[str] = mapped_column(sa.String(10), default=DeskState.CLOSED)
     # Consecutive priority calls, for the fairness cap (call_next in docs/queue-domain.md).
     priority_streak: Mapped[int] = mapped_column(default=0)
+    # Consecutive due booked calls, for the walk-ins' fairness cap (queue/order.py rule 3).
+    booked_streak: Mapped[int] = mapped_column(default=0, server_default="0")
 
     event: Mapped[Event] = relationship(back_populates="desks")
     agency: Mapped["Agency"] = relationship()  # noqa: F821

@@ -19,7 +19,7 @@ UNSUR_KEYS = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi
               "pengaduan")
 
 
-class SurveyChannel(str, enum.Enum):
+class SurveyChannel(enum.StrEnum):
     QR = "qr"        # the citizen's own phone, from the QR on the ticket
     KIOSK = "kiosk"  # a staff-signed-in tablet at the exit
     PAPER = "paper"  # a paper form typed in by staff
@@ -36,7 +36,7 @@ class SurveyResponse(StableId, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"), unique=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id"), index=True)
-    channel: Mapped[str] = mapped_column(sa.String(8), default=SurveyChannel.QR.value)
+    channel: Mapped[str] = mapped_column(sa.String(8), default=SurveyChannel.QR)
 
     persyaratan: Mapped[int] = mapped_column(sa.SmallInteger)
     prosedur: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -17,7 +17,7 @@ from ..extensions import db
 from .types import UTCDateTime, new_uuid, utcnow
 
 
-class CheckoutRole(str, enum.Enum):
+class CheckoutRole(enum.StrEnum):
     OUT = "out"    # server: the event is on a laptop
     HELD = "held"  # laptop: the event came from a server
 
@@ -42,6 +42,9 @@ class FieldCheckout(db.Model):
     # When the laptop made the last check-in bundle applied here; an older bundle changes nothing.
     last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkins: Mapped[int] = mapped_column(default=0)
+    # Check-ins are numbered by the laptop (docs/field-sync.md): on a laptop's row the last number it gave, on the
+    # server's row the last number it applied. A check-in at or below it changes nothing.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     release_reason: Mapped[str | None] = mapped_column(sa.Text)
     by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))

@@ -16,7 +16,7 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 
-class SponsorKind(str, enum.Enum):
+class SponsorKind(enum.StrEnum):
     CSR = "csr"              # a company's CSR / TJSL (Perda Kab. Bekasi 6/2015)
     BUMD = "bumd"            # regional enterprise, e.g. Perumda Tirta Bhagasasi
     COMMUNITY = "community"  # community group, association, paguyuban
@@ -24,12 +24,12 @@ class SponsorKind(str, enum.Enum):
     OTHER = "other"
 
 
-class ContributionForm(str, enum.Enum):
+class ContributionForm(enum.StrEnum):
     CASH = "cash"
     IN_KIND = "in_kind"
 
 
-class InKindCategory(str, enum.Enum):
+class InKindCategory(enum.StrEnum):
     GOODS = "goods"
     SERVICES = "services"
     VENUE = "venue"
@@ -39,13 +39,13 @@ class InKindCategory(str, enum.Enum):
     HEALTH = "health"
 
 
-class ContributionStatus(str, enum.Enum):
+class ContributionStatus(enum.StrEnum):
     PLEDGED = "pledged"
     RECEIVED = "received"
     CANCELLED = "cancelled"
 
 
-class BudgetCategory(str, enum.Enum):
+class BudgetCategory(enum.StrEnum):
     TENTS = "tents"
     SOUND = "sound"
     CHAIRS = "chairs"
@@ -128,7 +128,7 @@ class Contribution(db.Model):
     valuation_basis: Mapped[str] = mapped_column(sa.String(300), default="")
     bast_number: Mapped[str] = mapped_column(sa.String(60), default="")
     budget_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("budget_line.id"))
-    status: Mapped[str] = mapped_column(sa.String(10), default=ContributionStatus.PLEDGED.value, index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ContributionStatus.PLEDGED, index=True)
     pledged_on: Mapped[date] = mapped_column(sa.Date)
     received_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     receipt_number: Mapped[str] = mapped_column(sa.String(60), default="")

@@ -11,7 +11,7 @@ from ..extensions import db
 from .types import StableId, UTCDateTime, utcnow
 
 
-class Priority(str, enum.Enum):
+class Priority(enum.StrEnum):
     """Priority groups of UU 25/2009; rank 0 is served first."""
 
     LANSIA = "lansia"
@@ -24,7 +24,7 @@ class Priority(str, enum.Enum):
         return 1 if self is Priority.NONE else 0
 
 
-class StepStatus(str, enum.Enum):
+class StepStatus(enum.StrEnum):
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
@@ -34,7 +34,7 @@ class StepStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STEP_STATES = (StepStatus.CALLED.value, StepStatus.SERVING.value)
+ACTIVE_STEP_STATES = (StepStatus.CALLED, StepStatus.SERVING)
 
 
 class Visit(StableId, db.Model):
@@ -50,13 +50,18 @@ class Visit(StableId, db.Model):
     seq: Mapped[int]
     name: Mapped[str | None] = mapped_column(sa.String(120))
     nik: Mapped[str | None] = mapped_column(sa.String(16), index=True)
-    phone: Mapped[str | None] = mapped_column(sa.String(20))
-    priority: Mapped[str] = mapped_column(sa.String(12), default=Priority.NONE.value)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # +62… (botram/domain/notify/phone.py)
+    # The citizen ticked "kirimi saya pesan": messages go to `phone` (never on by default), in `locale`.
+    notify: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    priority: Mapped[str] = mapped_column(sa.String(12), default=Priority.NONE)
     public_token: Mapped[str] = mapped_column(sa.String(43), unique=True)
     # The desk currently calling or serving this visit; the guard that keeps it at one desk at a time.
     busy_desk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("desk.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Came through a booking (pendaftaran daring); the desk marks its ticket, nothing else shows it.
+    booked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Set by `purge-pii`: the name, NIK, phone and notes are gone for good, and no field import brings them back.
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -79,9 +84,11 @@ class Step(StableId, db.Model):
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id"))
     service_id: Mapped[int] = mapped_column(sa.ForeignKey("service.id"))
     position: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(sa.String(12), default=StepStatus.WAITING.value)
+    status: Mapped[str] = mapped_column(sa.String(12), default=StepStatus.WAITING)
     priority_rank: Mapped[int] = mapped_column(default=1)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # kept on transfer
+    # The start of the booked window of a booker checked in by then (None: a walk-in); the order's booked band.
+    booked_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     desk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("desk.id"))
     served_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -39,7 +39,7 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    end_reason: Mapped[str | None] = mapped_column(sa.String(12))  # logout, idle, expired
+    end_reason: Mapped[str | None] = mapped_column(sa.String(12))  # logout, idle, expired; password, deactivated, role_change (domain.users)
 
 
 class IdempotentRequest(db.Model):

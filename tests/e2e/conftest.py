@@ -3,8 +3,9 @@ Debian's Chromium through Playwright (`playwright install` cannot download brows
 
 Every test gets a fresh database copied from a template that holds the reference data and the demo
 (password DEMO_PASSWORD), and a fresh server on a port the system picks (`botram serve --port 0`, which
-prints the port it bound). Every page fails its test on a console error or an uncaught script error, and
-every screenshot checks the page for a horizontal scrollbar and clipped controls.
+prints the port it bound), forked from a process that has BOTRAM imported already (forked.py; the tests of
+the command itself start the real executable). Every page fails its test on a console error or an uncaught
+script error, and every screenshot checks the page for a horizontal scrollbar and clipped controls.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from . import forked
 
 CHROMIUM = os.environ.get("BOTRAM_CHROMIUM", "/usr/bin/chromium")
 DEMO_PASSWORD = "demo-sandi-2026"
@@ -42,6 +45,10 @@ def pytest_collection_modifyitems(config, items) -> None:
             # BOTRAM_E2E_DRAWING=1 runs them on PostgreSQL too.
             if drawing_skipped and item.get_closest_marker("drawing"):
                 item.add_marker(pytest.mark.skip(reason="what the browser draws: checked in the SQLite pass"))
+
+
+def pytest_sessionfinish(session) -> None:
+    forked.stop()
 
 
 def _pg_admin(url: str, statement: str) -> None:
@@ -70,8 +77,17 @@ class Databases:
         else:
             self.template_url = f"sqlite:///{workdir / 'template.sqlite'}"
         env = self.env(self.template_url)
-        subprocess.run([BOTRAM, "init"], env=env, check=True, capture_output=True)
-        subprocess.run([BOTRAM, "seed-demo", "--password", DEMO_PASSWORD], env=env, check=True, capture_output=True)
+        # forks of the preloaded process (forked.py): the real executable's imports cost seconds a worker
+        run_forked("botram", ["init"], env)
+        run_forked("botram", ["seed-demo", "--password", DEMO_PASSWORD], env)
+        if not base_url:
+            # A fork ends without closing its connections, so the commands' writes may still sit in the WAL
+            # file beside the template: fold them into the file that fresh() copies.
+            import sqlite3
+
+            conn = sqlite3.connect(workdir / "template.sqlite")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
 
     def env(self, url: str) -> dict:
         env = dict(os.environ)
@@ -79,6 +95,8 @@ class Databases:
         env["BOTRAM_SECRET_KEY"] = "e2e-secret"
         env["BOTRAM_INSTANCE_PATH"] = str(self.workdir / "instance")
         env.pop("BOTRAM_TEST_DATABASE_URL", None)
+        # Desk tests press M right after N; the wait before a no-show has its own test (a server's `settings`).
+        env["BOTRAM_NO_SHOW_MIN_SECONDS"] = "0"
         return env
 
     def fresh(self) -> str:
@@ -102,13 +120,15 @@ def e2e_databases(tmp_path_factory, database_url) -> Databases:
 
 
 class LiveServer:
-    def __init__(self, databases: Databases):
+    def __init__(self, databases: Databases, executable: bool = False):
         self.databases = databases
+        self.executable = executable  # the real `botram` program, not a fork of the preloaded one (forked.py)
         self.database_url = databases.fresh()
         self.name = f"server-{databases.counter}"
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.settings: dict[str, str] = {}  # BOTRAM_* variables for this server only, set before start()
 
     @property
     def url(self) -> str:
@@ -121,11 +141,15 @@ class LiveServer:
         self.starts += 1
         log_path = self.databases.workdir / f"{self.name}-{self.starts}.log"
         env = self.databases.env(self.database_url)
+        env.update(self.settings)
         env["PYTHONUNBUFFERED"] = "1"
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                             "--processes", str(processes)],
-                                            env=env, stdout=log, stderr=subprocess.STDOUT)
+        argv = ["serve", "--host", "127.0.0.1", "--port", str(port), "--processes", str(processes)]
+        if self.executable:
+            with open(log_path, "wb") as log:
+                self.process = subprocess.Popen([BOTRAM, *argv], env=env, stdout=log, stderr=subprocess.STDOUT)
+        else:
+            log_path.write_bytes(b"")  # read below before the fork may have opened it
+            self.process = forked.Forked("botram", argv, env, str(log_path))
         deadline = time.monotonic() + 60  # a loaded CI machine can take a while to import and bind
         bound = None
         while bound is None:
@@ -156,20 +180,40 @@ class LiveServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            # gunicorn (every POSIX start) lets its workers finish and join their threads: seconds on a
+            # loaded machine, where waitress used to drop everything at once
+            self.process.wait(30)
         self.process = None
 
     def cli(self, *args: str) -> str:
-        """Run a `botram` command against this server's database."""
-        result = subprocess.run([BOTRAM, *args], env=self.databases.env(self.database_url), check=True,
-                                capture_output=True, text=True)
-        return result.stdout
+        """Run a `botram` command against this server's database; what it printed."""
+        return run_forked("botram", list(args), self.databases.env(self.database_url))
+
+
+# These check the `botram serve` program itself (signals, worker processes, open handles): the real executable.
+EXECUTABLE_SERVE = ("test_serve.py",)
+
+
+def run_forked(kind: str, argv: list[str], env: dict) -> str:
+    """A `botram` command (kind "botram") or a Python script (kind "python", argv[0] the script) run to the
+    end in a fork of the preloaded process; its stdout. A non-zero exit fails like check=True."""
+    output = Path(env["BOTRAM_INSTANCE_PATH"]) / f"forked-{os.getpid()}-{time.monotonic_ns()}.log"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    code, printed, errors = forked.run(kind, argv, env, str(output))
+    if code != 0:
+        raise subprocess.CalledProcessError(code, [kind, *argv[:1]], output=printed, stderr=errors)
+    return printed
 
 
 @pytest.fixture
-def live_server(e2e_databases):
-    server = LiveServer(e2e_databases)
-    server.start()
+def live_server(request, e2e_databases):
+    """A served app on a fresh database. `@pytest.mark.serve(processes=2, BOTRAM_X="...")` starts it that way
+    at once (a stop and a second start cost seconds of a gunicorn shutdown)."""
+    server = LiveServer(e2e_databases, executable=request.node.path.name in EXECUTABLE_SERVE)
+    options = dict(request.node.get_closest_marker("serve").kwargs) if request.node.get_closest_marker("serve") else {}
+    processes = options.pop("processes", 1)
+    server.settings.update({name: str(value) for name, value in options.items()})
+    server.start(processes=processes)
     yield server
     server.stop()
 
@@ -198,7 +242,9 @@ def allow_console_errors(page, pattern: str) -> None:
 _FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d+)")
 # A server-sent-event stream is open for as long as the board is: when the test leaves the page or stops the
 # server, Chromium reports the stream's unfinished last chunk. That is the stream ending, not a broken page.
-_STREAM_CUT = re.compile(r"^Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING")
+# A stream cut by a worker that stops (teardown, a replaced worker) logs one of these; the stream reconnects by
+# design, and a stream the server refuses for real answers with an error status, which is not let through.
+_STREAM_CUT = re.compile(r"^Failed to load resource: net::(ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_CONNECTION_REFUSED)")
 # htmx logs that same cut as the EventSource's error event, "[object Event]" (its SSE extension's htmx:sseError);
 # a stream that fails for real also answers with an error status, which is not let through.
 _SSE_CUT = re.compile(r"^\[object Event\]$")
@@ -226,13 +272,17 @@ def console_errors(page) -> list[str]:
     """The console errors and uncaught script errors this page has had, minus the allowed ones.
 
     Chromium also logs every answer with an error status. A 4xx answer to a page load or an htmx/fetch
-    request is the app speaking (a 422 form with its messages, a 404 page, a 401 login), which the tests
-    check themselves; a failed script, stylesheet, image or icon is a broken page and counts."""
+    request passes only where the test declared it (tests/e2e/refusals.py `expect_refusal`: a 422 form with
+    its messages, a 404 page it opens on purpose), so an htmx request the app refuses by mistake fails the
+    test; a failed script, stylesheet, image or icon is a broken page and always counts."""
+    from .refusals import declared
+
     errors = []
     for text, url in page._botram_console:
         failed = _FAILED_LOAD.match(text)
         if failed and 400 <= int(failed.group(1)) < 500 \
-                and page._botram_answers.get(url) in ("document", "xhr", "fetch"):
+                and page._botram_answers.get(url) in ("document", "xhr", "fetch") \
+                and declared(page, int(failed.group(1)), url):
             continue
         if _STREAM_CUT.match(text) and "/stream" in url or _SSE_CUT.match(text) and "/vendor/htmx-" in url:
             continue
@@ -301,12 +351,13 @@ def layout_problems(page) -> dict:
     return page.evaluate(LAYOUT)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, animations: str = "allow") -> Path:
     """Keep a screenshot under artifacts/screenshots/ for people to look at, and fail if what it shows has a
-    horizontal scrollbar or clipped controls."""
+    horizontal scrollbar or clipped controls. `animations="disabled"` shows finite animations at their end
+    (Playwright fast-forwards them) instead of waiting for them to finish."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, animations=animations)
     layout = layout_problems(page)
     assert layout == {"wide": False, "clipped": []}, (name, layout)
     return path
@@ -359,9 +410,8 @@ with app.app_context():
 def seed_visits(server, visitors) -> list[list[str]]:
     """Register visitors on the demo event through the queue domain, in the server's database, as reception
     would: `visitors` is [[service codes], {priority, name, nik ...}] each; returns [[code, public token]]."""
-    result = subprocess.run([sys.executable, "-c", _SEED, json.dumps(visitors)], check=True, capture_output=True,
-                            text=True, env=server.databases.env(server.database_url))
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    printed = run_forked("python", [_SEED, json.dumps(visitors)], server.databases.env(server.database_url))
+    return json.loads(printed.strip().splitlines()[-1])
 
 
 def open_desk(page, server, number: int, shot: str | None = None) -> None:
@@ -377,3 +427,15 @@ def open_desk(page, server, number: int, shot: str | None = None) -> None:
     expect(page.locator(".desk-title")).to_contain_text(f"Loket {number}")
     # The console is visible while the page is still parsing; shortcuts work once desk.js and htmx have run.
     page.wait_for_load_state("load")
+
+
+@pytest.fixture
+def field_server(e2e_databases, monkeypatch):
+    """A server that holds the regency's field key (the Lapangan page and field sync tests)."""
+    from .field_laptop import KEY
+
+    monkeypatch.setenv("BOTRAM_FIELD_KEY", KEY)  # Databases.env copies the environment for the server
+    server = LiveServer(e2e_databases)
+    server.start()
+    yield server
+    server.stop()

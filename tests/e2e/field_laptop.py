@@ -153,8 +153,8 @@ with app.app_context():
     officer = db.session.scalar(sa.select(User.id).where(User.role.in_(("admin", "koordinator"))).order_by(User.id))
     service_id = desk.services[0].id
     desk_id = desk.id
-    if desk.state != DeskState.OPEN.value:
-        queue.set_desk_state(desk_id, DeskState.OPEN.value, by_user_id=officer)
+    if desk.state != DeskState.OPEN:
+        queue.set_desk_state(desk_id, DeskState.OPEN, by_user_id=officer)
     codes = []
     for _ in range(count):
         visit = queue.issue_visit(event_id, [service_id], by_user_id=officer).visit

@@ -2,6 +2,7 @@
 from playwright.sync_api import expect
 
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 
 def test_admin_pages_look_finished(live_server, page):
@@ -28,6 +29,7 @@ def test_services_filter_by_agency_through_htmx(live_server, page):
 
 
 def test_requirement_checklist_is_edited_inline(live_server, page):
+    expect_refusal(page, 422, r"/admin/services/\d+/requirements")  # "+ Tambah" with the fields empty
     login(page, live_server.url, "admin")
     page.goto(live_server.url + "/admin/services")
     page.get_by_role("link", name="Akta kematian").click()
@@ -74,6 +76,7 @@ def test_token_is_shown_once_and_revoked(live_server, page):
 
 
 def test_new_service_form_shows_errors_and_suggests_the_letter(live_server, page):
+    expect_refusal(page, 422, r"/admin/services/new")  # the form sent wrong on purpose
     login(page, live_server.url, "admin")
     page.goto(live_server.url + "/admin/services/new")
     page.get_by_role("button", name="Tambah layanan").click()

@@ -8,6 +8,7 @@ import sys
 from playwright.sync_api import expect
 
 from .conftest import login, open_desk, screenshot, seed_visits
+from .refusals import expect_refusal
 
 # Chromium logs every 4xx answer as "Failed to load resource". A 409/422 is a deliberate refusal whose
 # message htmx swaps into the page (the form, the console alert): that line is the browser's network log,
@@ -54,8 +55,7 @@ def test_called_step_leads_the_phone_page_and_retitles_it(live_server, page, new
     expect(first_card).to_have_class(re.compile(r"\bstate-called\b"))
     assert banner.bounding_box()["y"] < 200  # above the fold, first thing on the screen
     assert phone.evaluate("document.documentElement.scrollWidth <= 390")
-    phone.wait_for_timeout(5000)  # let the pulse settle for the screenshot
-    screenshot(phone, "citizen-status-called-390")
+    screenshot(phone, "citizen-status-called-390", animations="disabled")  # the pulse at its end, not mid-beat
     assert phone_errors == [] and errors == []
 
 
@@ -125,6 +125,7 @@ with app.app_context():
     db.session.commit()
 """], check=True, env=live_server.databases.env(live_server.database_url))
     errors = watch_console(page)
+    expect_refusal(page, 422, r"/desk/\d+/steps/\d+/transfer")  # the transfer with no service chosen
     login(page, live_server.url, "petugas1")
     open_desk(page, live_server, 1)
     offer = page.locator(".hours-offer")
@@ -142,8 +143,11 @@ with app.app_context():
     page.keyboard.press("u")
     expect(page.locator("#visitor-code")).to_have_text(codes[0])
     expect(page.locator("#toasts")).to_contain_text("kembali ke loket ini")
-    # S finishes with required documents unticked; the undo brings the visitor back.
+    # S with required documents unticked asks first; Enter records "belum lengkap"; the undo brings the
+    # visitor back.
     page.keyboard.press("s")
+    expect(page.locator("#incomplete-dialog")).to_be_visible()
+    page.keyboard.press("Enter")
     expect(page.locator(".undo-bar")).to_be_visible()
     page.keyboard.press("u")
     expect(page.locator("#visitor-code")).to_have_text(codes[0])

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from .conftest import login, open_desk, screenshot, seed_visits
+from .refusals import expect_refusal
 
 
 def step_state(live_server, code: str) -> list:
@@ -27,6 +28,18 @@ def step_state(live_server, code: str) -> list:
 
 
 
+
+
+def answer_if_asked(page) -> None:
+    """After S with nothing ticked: the console asks about the required documents; Enter records the
+    step "belum lengkap". A service that requires none finishes at once."""
+    asked = page.locator("#incomplete-dialog[open]")
+    for _ in range(40):
+        if asked.count() or page.locator(".visitor-card").count() == 0:
+            break
+        page.wait_for_timeout(50)
+    if asked.count():
+        page.keyboard.press("Enter")
 
 
 def seed(live_server, visitors) -> list[str]:
@@ -69,7 +82,8 @@ def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
     page.keyboard.press("n")
     expect(page.locator("#note")).to_have_value("dokumen lengkapn")
     page.locator("#note").fill("dokumen lengkap")
-    page.locator("input[name='requirements']").first.check()
+    for box in page.locator("input[name='requirements']").all():  # every document shown: S does not ask
+        box.check()
     page.locator("input[name='requirements']").first.focus()  # on a checkbox shortcuts still work
     page.keyboard.press("s")
     expect(page.locator("#toasts")).to_contain_text(f"{codes[0]} selesai dilayani")
@@ -82,6 +96,7 @@ def test_petugas_calls_with_n_and_finishes_with_s(live_server, page):
         page.keyboard.press("n")
         expect(page.locator(".visitor-card")).to_be_visible()
         page.keyboard.press("s")
+        answer_if_asked(page)
         expect(page.locator(".visitor-card")).to_have_count(0)
     page.keyboard.press("n")
     expect(page.locator("#toasts")).to_contain_text("Tidak ada yang menunggu")
@@ -198,6 +213,8 @@ def test_an_action_replaces_the_console_and_its_stream_and_a_change_elsewhere_ar
 
 
 def test_conflict_pause_and_transfer_dialog(live_server, page):
+    expect_refusal(page, 409, r"/desk/\d+/call-next")  # N while still serving
+    expect_refusal(page, 422, r"/desk/\d+/steps/\d+/transfer")  # "Alihkan" with nothing chosen
     codes = seed(live_server, [[["KTP-REKAM"], {}], [["KK"], {}]])
     login(page, live_server.url, "petugas1")
     open_desk(page, live_server, 1)

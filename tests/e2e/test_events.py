@@ -7,9 +7,12 @@ from playwright.sync_api import expect
 from botram.domain.clock import today_wib
 
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 
 def test_coordinator_creates_an_event_with_two_desks(live_server, page):
+    expect_refusal(page, 422, r"/events/new")  # the event form sent incomplete on purpose
+    expect_refusal(page, 422, r"/events/\d+/desks/new")  # and the desk form
     login(page, live_server.url, "koordinator")
     page.get_by_role("navigation", name="Navigasi utama").get_by_role("link", name="Kegiatan").click()
     expect(page.get_by_role("heading", name="Kegiatan BOTRAM")).to_be_visible()
@@ -122,6 +125,7 @@ def test_finance_reads_events_and_reception_is_refused(live_server, new_page):
     expect(page.get_by_role("button", name="Tutup kegiatan")).to_have_count(0)
     screenshot(page, "events-detail-keuangan-1366")
     other = new_page(1366, 768)
+    expect_refusal(other, 403, r"/events/")
     login(other, live_server.url, "resepsionis")
     response = other.goto(live_server.url + "/events/")
     assert response.status == 403

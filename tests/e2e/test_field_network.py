@@ -1,5 +1,6 @@
-"""Field sync over a real network (docs/field-sync.md): a regency server (`botram serve` on PostgreSQL) and a
-field laptop (its own SQLite database), each through the real `botram` command.
+"""Field sync over a real network (docs/field-sync.md): a regency server (`botram serve`, on PostgreSQL in CI's
+PostgreSQL pass, else on a SQLite file of its own) and a field laptop (its own SQLite database), each through
+the real `botram` command.
 
 The laptop pulls the demo event, serves visitors offline, pushes at midday and again in the evening: each
 push brings what is new and nothing twice. Between them sits a proxy that cuts the connection after a number
@@ -9,7 +10,6 @@ from where it was cut (a `Range` request, a chunk that starts after zero), not s
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 
@@ -21,28 +21,20 @@ from .field_laptop import CuttingProxy, FieldDatabases, Laptop
 CHUNK = 2048  # small chunks so a small bundle still travels in several
 
 
-def _postgres_base(database_url: str) -> str:
-    """The server's database: this run's PostgreSQL, else the machine's (a regency server runs PostgreSQL)."""
+def _postgres_base(database_url: str) -> str | None:
+    """The server's database: this run's PostgreSQL (a database of its own beside it) in CI's PostgreSQL pass,
+    else None: a SQLite file of its own (Databases), so the test runs everywhere and never skips."""
     from sqlalchemy.engine import make_url
 
-    base = database_url if database_url.startswith("postgresql") else \
-        os.environ.get("BOTRAM_FIELD_TEST_SERVER_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/botram_fieldnet")
-    url = make_url(base)
+    if not database_url.startswith("postgresql"):
+        return None
+    url = make_url(database_url)
     return url.set(database=f"{url.database}_field").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
 def server_databases(tmp_path_factory, database_url):
-    base = _postgres_base(database_url)
-    try:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        admin = make_url(base).set(drivername="postgresql", database="postgres")
-        psycopg.connect(admin.render_as_string(hide_password=False), connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL is not there
-        pytest.skip(f"no PostgreSQL for the regency server: {exc}")
-    return FieldDatabases(base, tmp_path_factory.mktemp("field-server"))
+    return FieldDatabases(_postgres_base(database_url), tmp_path_factory.mktemp("field-server"))
 
 
 @pytest.fixture

@@ -6,22 +6,14 @@ import json
 import re
 import urllib.request
 
-import pytest
 from playwright.sync_api import expect
 
-from .conftest import LiveServer, login, screenshot
-from .field_laptop import KEY, Laptop
+from .conftest import login, screenshot
+from .refusals import expect_refusal
+from .field_laptop import Laptop
 
 EVENT = "BOTRAM Pasar Bersih Jababeka"
 
-
-@pytest.fixture
-def field_server(e2e_databases, monkeypatch):
-    monkeypatch.setenv("BOTRAM_FIELD_KEY", KEY)  # Databases.env copies the environment for the server
-    server = LiveServer(e2e_databases)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_coordinator_uploads_a_laptops_file_and_sees_the_event_in_the_regency_view(field_server, new_page,
@@ -62,6 +54,7 @@ def test_the_coordinator_uploads_a_laptops_file_and_sees_the_event_in_the_regenc
     expect(page.get_by_role("heading", level=1)).to_have_text("Berkas ini sudah pernah dimasukkan")
 
     # a file that is no bundle gets a message next to the field, not an error page
+    expect_refusal(page, 422, r"/lapangan/impor")
     junk = tmp_path / "foto.jpg"
     junk.write_bytes(b"\xff\xd8\xff\xe0 bukan bundel")
     page.goto(field_server.url + "/lapangan/")

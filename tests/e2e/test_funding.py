@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 SPONSOR = "PT Sumber Rejeki Cikarang"
 
@@ -44,6 +45,10 @@ def record(page, base: str, sponsor_id: str, event_id: str, **fields):
 
 def test_finance_officer_records_voids_and_exports(live_server, page):
     base = live_server.url
+    # the forms sent wrong on purpose: a sponsor, a bad amount, a void without a reason
+    expect_refusal(page, 422, r"/funding/sponsors/new")
+    expect_refusal(page, 422, r"/funding/contributions/new")
+    expect_refusal(page, 422, r"/funding/contributions/\d+/void")
     login(page, base, "keuangan")
     page.goto(base + "/funding/")
     expect(page.get_by_test_id("year-share")).to_contain_text("%")
@@ -117,7 +122,7 @@ def test_finance_officer_records_voids_and_exports(live_server, page):
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == SPONSOR]
     assert sorted((r["Bentuk"], r["Status"], r["Nilai dibukukan (Rp)"]) for r in rows) == [
-        ("Barang/jasa", "Diterima", 2_500_000), ("Uang tunai", "Dibatalkan (salah catat)", 50_000_000),
+        ("Barang/jasa", "Diterima", 2_500_000), ("Uang tunai", "Dibatalkan (salah catat)", 0),
         ("Uang tunai", "Diterima", 5_000_000)]
     assert all(r["Jenis sponsor"] == "Perusahaan (CSR)" and r["Kegiatan"] == "BOTRAM Pasar Bersih Jababeka"
                for r in rows)

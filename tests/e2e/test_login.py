@@ -1,4 +1,5 @@
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 
 def test_coordinator_signs_in_and_sees_the_open_demo_event(live_server, page):
@@ -9,6 +10,7 @@ def test_coordinator_signs_in_and_sees_the_open_demo_event(live_server, page):
 
 
 def test_wrong_password_shows_a_clear_message(live_server, page):
+    expect_refusal(page, 401, r"/login")
     page.goto(live_server.url + "/login")
     page.get_by_label("Nama pengguna").fill("koordinator")
     page.get_by_label("Kata sandi").fill("bukan-sandinya")

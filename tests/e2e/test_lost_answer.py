@@ -1,5 +1,8 @@
 """A kiosk whose connection dies before it reads the answer sends the same request again with the same
-Idempotency-Key and gets the same ticket: one ticket issued, not two. The same for a call button."""
+Idempotency-Key and gets the same ticket: one ticket issued, not two. The same for a call button.
+
+The repeat is sent only once the first request's write is visible, so it must be answered as a replay
+(`Idempotent-Replayed: true`), never by running the write again or by the repeat overtaking the first."""
 from __future__ import annotations
 
 import json
@@ -42,6 +45,20 @@ def _retry(url: str, token: str, body: dict | None, key: str) -> tuple[int, dict
             raise
 
 
+def _until(what: str, check) -> None:
+    """Wait until the first request (whose answer nobody reads) has written: `check()` holds."""
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, f"the request whose answer was lost never wrote: {what}"
+        time.sleep(0.05)
+
+
+def _get(url: str, token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+        return json.loads(response.read())
+
+
 def test_a_ticket_and_a_call_whose_answers_were_lost_are_not_made_twice(live_server):
     reception = live_server.cli("create-token", "resepsionis").strip()
     officer = live_server.cli("create-token", "petugas1").strip()
@@ -50,21 +67,27 @@ def test_a_ticket_and_a_call_whose_answers_were_lost_are_not_made_twice(live_ser
     visits_url = f"{live_server.url}/api/v1/events/{event_id}/visits"
     body = {"services": [service_id], "priority": "lansia"}
 
+    board_url = f"{live_server.url}/api/v1/events/{event_id}/board"
+
+    def waiting() -> int:
+        return sum(s["waiting"] for s in _get(board_url)["services"] if s["id"] == service_id)
+
     _send_and_hang_up(visits_url, reception, body, "kiosk-2-000117")
-    status, _headers, ticket = _retry(visits_url, reception, body, "kiosk-2-000117")
-    assert status == 201  # the first answer replayed (or, had the retry overtaken it, the only one written)
-    board = json.loads(urllib.request.urlopen(f"{live_server.url}/api/v1/events/{event_id}/board").read())
-    waiting = sum(s["waiting"] for s in board["services"] if s["id"] == service_id)
-    assert waiting == 1  # one ticket, the one the retry answered with
+    _until("the ticket", lambda: waiting() == 1)
+    status, headers, ticket = _retry(visits_url, reception, body, "kiosk-2-000117")
+    assert status == 201 and headers.get("Idempotent-Replayed") == "true", (status, headers)  # the first answer
+    assert waiting() == 1  # one ticket, the one the retry answered with
     # a new key is a new ticket
-    status, _headers, other = _retry(visits_url, reception, body, "kiosk-2-000118")
-    assert status == 201 and other["code"] != ticket["code"]
+    status, headers, other = _retry(visits_url, reception, body, "kiosk-2-000118")
+    assert status == 201 and other["code"] != ticket["code"] and "Idempotent-Replayed" not in headers
 
     call_url = f"{live_server.url}/api/v1/desks/{desks[1]['id']}/call-next"
+    desk_url = f"{live_server.url}/api/v1/desks/{desks[1]['id']}"
     _send_and_hang_up(call_url, officer, {}, "button-1-0042")
-    status, _headers, called = _retry(call_url, officer, {}, "button-1-0042")
-    assert status == 200
+    _until("the call", lambda: _get(desk_url, officer).get("step") is not None)
+    status, headers, called = _retry(call_url, officer, {}, "button-1-0042")
+    assert status == 200 and headers.get("Idempotent-Replayed") == "true", (status, headers)
     assert called["visit_code"] == ticket["code"]  # the lansia ticket, called once
-    desk = json.loads(urllib.request.urlopen(urllib.request.Request(
-        f"{live_server.url}/api/v1/desks/{desks[1]['id']}", headers={"Authorization": f"Bearer {officer}"})).read())
+    desk = _get(desk_url, officer)
     assert desk["step"]["id"] == called["step_id"] and desk["step"]["recall_count"] == 0
+    assert waiting() == 1  # the other ticket still waits: the repeat did not call a second one

@@ -3,9 +3,11 @@ status page on a phone."""
 from playwright.sync_api import expect
 
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 
 def test_resepsionis_registers_two_services_by_keyboard_and_citizen_checks_status(live_server, page, new_page):
+    expect_refusal(page, 422, r"/reception/\d+")  # Enter with nothing ticked
     login(page, live_server.url, "resepsionis")
     page.goto(live_server.url + "/reception/")
     assert "/reception/" in page.url and page.url.rstrip("/").split("/")[-1].isdigit()
@@ -65,6 +67,7 @@ def test_ticket_print_page_and_unknown_status(live_server, page, new_page):
     assert page.locator(".ticket-toolbar").is_hidden()
     screenshot(page, "ticket-print-58")
     phone = new_page(390, 844)
+    expect_refusal(phone, 404, r"/status/tidak-ada")
     response = phone.goto(live_server.url + "/status/tidak-ada")
     assert response.status == 404
     assert "Tiket tidak ditemukan" in phone.inner_text("h1")

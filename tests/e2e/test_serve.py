@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import api, demo_ids
+from .conftest import LiveServer, api, demo_ids
 
 
 def workers(server) -> list[int]:
@@ -25,9 +25,17 @@ def workers(server) -> list[int]:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == server.process.pid and fields[0] != "Z":
+        if int(fields[1]) == server.process.pid and fields[0] != "Z" and not _is_outbox(stat.parent):
             found.append(int(stat.parent.name))
     return sorted(found)
+
+
+def _is_outbox(proc: Path) -> bool:
+    """The server's one outbox worker process (botram/outbox_process.py) is its child too, not a gunicorn worker."""
+    try:
+        return (proc / "comm").read_text().strip() == "botram-outbox"
+    except OSError:
+        return False
 
 
 def wait_until(check, timeout=15.0, what="condition"):
@@ -74,11 +82,14 @@ def holder(pids: list[int], port: int, client_port: int) -> int | None:
 
 
 @pytest.fixture
-def two_workers(live_server):
-    live_server.stop()
-    live_server.start(processes=2, port=0)  # a fresh port: nothing needs the old one
-    wait_until(lambda: len(workers(live_server)) == 2, what="two workers")
-    return live_server
+def two_workers(e2e_databases):
+    """`botram serve --processes 2` on a fresh database, started that way at once (not one worker, stopped,
+    then two: a gunicorn shutdown costs seconds)."""
+    server = LiveServer(e2e_databases, executable=True)
+    server.start(processes=2)
+    wait_until(lambda: len(workers(server)) == 2, what="two workers")
+    yield server
+    server.stop()
 
 
 def test_two_workers_serve_desks_at_once_and_stop_together(two_workers):
@@ -279,3 +290,35 @@ def test_a_board_on_one_worker_shows_a_call_made_through_another(two_workers, ne
         code, shown_at = boards[worker].evaluate("window.__shown")
         # polls answer "nothing changed" here, so only a push can have brought it: well within a poll's 10 s
         assert code == called["visit_code"] and shown_at - asked[worker] < 5000, (worker, shown_at - asked[worker])
+
+
+def test_serve_without_options_runs_one_gunicorn_worker_per_core_and_says_so(live_server):
+    """The default on POSIX (issue 19 "faster morning", issue 20 "one server"): as many gunicorn workers as
+    the cores the server may use, under one arbiter, announced on the usual "BOTRAM serving on" line."""
+    import re
+    import subprocess
+
+    from .conftest import BOTRAM
+
+    live_server.stop()
+    cores = len(os.sched_getaffinity(0))
+    env = live_server.databases.env(live_server.database_url)
+    env.pop("BOTRAM_PROCESSES", None)
+    env.pop("BOTRAM_THREADS", None)
+    log_path = live_server.databases.workdir / "serve-defaults.log"
+    with open(log_path, "wb") as log:
+        live_server.process = subprocess.Popen([BOTRAM, "serve", "--host", "127.0.0.1", "--port", "0"], env=env,
+                                               stdout=log, stderr=subprocess.STDOUT)
+    wait_until(lambda: b"BOTRAM serving on" in log_path.read_bytes(), timeout=60, what="the serving line")
+    line = re.search(rb"BOTRAM serving on http://127\.0\.0\.1:(\d+)  \(processes=(\d+), threads=64 each\)",
+                     log_path.read_bytes())
+    assert line, log_path.read_text()
+    live_server.port = int(line.group(1))
+    assert int(line.group(2)) == cores
+    wait_until(lambda: len(workers(live_server)) == cores, timeout=30, what=f"{cores} workers")
+    seen = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(seen) < min(cores, 2):
+        with urllib.request.urlopen(live_server.url + "/login", timeout=10) as answer:
+            seen.add(answer.headers["X-Botram-Worker"])  # only gunicorn's workers name themselves
+    assert seen and seen <= {str(n) for n in range(1, cores + 1)}

@@ -6,7 +6,9 @@ import sys
 
 from playwright.sync_api import expect
 
+from .axe import describe, violations
 from .conftest import login, screenshot
+from .refusals import expect_refusal
 
 SERVE_ONE = """
 import json, sqlalchemy as sa
@@ -79,6 +81,8 @@ def test_citizen_answers_on_a_phone_and_the_ikm_changes(live_server, page, new_p
 def test_kiosk_tablet_at_the_exit(live_server, new_page):
     served = _served_visit(live_server)
     tablet = new_page(1024, 768)
+    expect_refusal(tablet, 404, r"/survey/kiosk/\d+")  # a ticket code that does not exist
+    expect_refusal(tablet, 409, r"/survey/kiosk/\d+")  # a ticket that already answered
     login(tablet, live_server.url, "resepsionis")
     tablet.goto(f"{live_server.url}/survey/kiosk/{served['event']}")
     tablet.get_by_label("Nomor tiket Anda").fill("Z-404")
@@ -96,3 +100,25 @@ def test_kiosk_tablet_at_the_exit(live_server, new_page):
     tablet.get_by_label("Nomor tiket Anda").fill(served["code"])
     tablet.get_by_role("button", name="Mulai survei").click()
     expect(tablet.get_by_text("Survei untuk tiket ini sudah diisi. Terima kasih!")).to_be_visible()
+
+
+def test_a_nik_and_a_phone_typed_into_a_comment_never_reach_the_event_report(live_server, page, new_page):
+    served = _served_visit(live_server)
+    phone = new_page(390, 844)
+    phone.goto(f"{live_server.url}/survey/{served['token']}")
+    for card in phone.locator(".unsur-card").all():
+        card.locator(".answer-3 .answer-text").click()
+    phone.get_by_label("Saran atau keluhan").fill(
+        "Terima kasih. NIK saya 3216014512900003, kalau ada kekurangan hubungi 0812-3456-7890.")
+    phone.get_by_role("button", name="Kirim jawaban").click()
+    expect(phone.get_by_role("heading", name="Terima kasih!")).to_be_visible()
+
+    login(page, live_server.url, "koordinator")
+    page.goto(f"{live_server.url}/reports/events/{served['event']}")
+    comment = page.locator("ul.comments li").first
+    expect(comment).to_contain_text("Terima kasih. NIK saya [dihapus], kalau ada kekurangan hubungi [dihapus].")
+    content = page.content()
+    assert "3216014512900003" not in content and "3456-7890" not in content
+    found = violations(page)
+    assert not found, describe(found)
+    screenshot(page, "report-event-comment-masked-1366")

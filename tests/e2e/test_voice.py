@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from botram.domain.voice import announcement_keys
 
 from .conftest import api, demo_ids, login, screenshot
+from .refusals import expect_refusal
 
 pytestmark = pytest.mark.drawing
 
@@ -145,6 +146,42 @@ def test_a_part_without_a_clip_is_said_by_speech_synthesis(live_server, new_page
     assert errors == []
 
 
+def test_desks_above_twenty_are_said_in_number_words_without_a_speech_voice(live_server, new_page):
+    """Issue 19 item 6: desks 21 and 37 are said "dua puluh satu" and "tiga puluh tujuh" from the app's clips
+    (a tens clip, then a unit clip), on a PC with no speech voice at all: nothing is left to speech."""
+    engine = sa.create_engine(live_server.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE desk SET number = number + 20 WHERE number = 1"))
+        conn.execute(sa.text("UPDATE desk SET number = 37 WHERE number = 3"))
+    engine.dispose()
+    reception = live_server.cli("create-token", "resepsionis").strip()
+    event_id, desks = demo_ids(live_server)
+    assert {21, 37} <= set(desks)
+
+    page = new_page(1920, 1080)
+    page.add_init_script(SPEECH_STUB)  # a speech engine with no voice installed
+    errors = watch_console(page)
+    page.goto(f"{live_server.url}/board/{event_id}")
+    wait_for(page, "!!window.botramVoice")
+    page.get_by_role("button", name="Aktifkan suara panggilan").click()
+    expected = []
+    for number, officer_name, words in ((21, "petugas1", ["loket-20", "loket-1"]),
+                                        (37, "petugas3", ["loket-30", "loket-7"])):
+        desk = desks[number]
+        officer = live_server.cli("create-token", officer_name).strip()
+        api(live_server, "POST", f"/api/v1/events/{event_id}/visits", reception,
+            {"services": [desk["services"][0]["id"]]})
+        _status, called = api(live_server, "POST", f"/api/v1/desks/{desk['id']}/call-next", officer)
+        keys = announcement_keys(called["visit_code"], number, desk["agency"]["code"])
+        assert keys[-4:-1] == ["silakan-ke-loket", *words]
+        expected.append(keys)
+        wait_for(page, f"window.botramVoice.announcements.length >= {len(expected)}")
+    assert [a["parts"] for a in page.evaluate("window.botramVoice.announcements")] == expected
+    assert page.evaluate("window.__spoken") == []
+    assert page.evaluate("window.botramVoice.played") == expected[0] + expected[1]
+    assert errors == []
+
+
 def wav_bytes(seconds: float = 0.4, rate: int = 16000) -> bytes:
     """A short 440 Hz beep as a mono 16-bit WAV: a stand-in for an announcer's recording."""
     import math
@@ -158,12 +195,14 @@ def wav_bytes(seconds: float = 0.4, rate: int = 16000) -> bytes:
 
 def test_an_admin_replaces_a_clip_and_the_sample_call_plays_it(live_server, page, tmp_path):
     errors = watch_console(page, refused=("/admin/voice/loket-3",))
+    expect_refusal(page, 422, r"/admin/voice/loket-3")  # the upload without a file
+    expect_refusal(page, 415, r"/admin/voice/loket-3")  # the file that is not a sound
     login(page, live_server.url, "admin")
     page.get_by_role("link", name="Suara").click()
     page.get_by_role("heading", name="Suara panggilan").wait_for()
     screenshot(page, "admin-voice-1366")
 
-    page.get_by_role("link", name="Ganti: Loket 3").click()
+    page.get_by_role("link", name="Ganti: Loket 3", exact=True).click()
     page.get_by_role("button", name="Unggah rekaman").click()
     page.get_by_text("Pilih berkas rekaman suara terlebih dahulu.").wait_for()
     not_audio = tmp_path / "foto.wav"
@@ -190,7 +229,7 @@ def test_an_admin_replaces_a_clip_and_the_sample_call_plays_it(live_server, page
     manifest = page.evaluate("fetch('/board/voice').then(r => r.json())")
     assert "?v=u" in manifest["clips"]["loket-3"]
 
-    tile.get_by_role("link", name="Ganti: Loket 3").click()
+    tile.get_by_role("link", name="Ganti: Loket 3", exact=True).click()
     page.get_by_role("button", name="Kembalikan suara bawaan").click()
     page.get_by_text("“tiga” kembali memakai suara bawaan.").wait_for()
     assert "Bawaan" in page.locator("#clip-loket-3").inner_text()

@@ -74,6 +74,7 @@ class ServiceForm(FlaskForm):
                                  validators=required(_l("Target waktu layanan harus berupa angka 1–240 menit.")),
                                  render_kw={"type": "number", "min": 1, "max": 240, "inputmode": "numeric"})
     records_amount = BooleanField(_l("Mencatat nominal pembayaran (mis. pajak)"))
+    self_service = BooleanField(_l("Boleh diambil di kios tiket (tanpa pemeriksaan dokumen atau NIK)"))
     description = TextAreaField(_l("Keterangan untuk petugas"), render_kw={"rows": 2})
     guidance = TextAreaField(_l("Panduan untuk warga"), render_kw={"rows": 3})
     active = BooleanField(_l("Layanan aktif"), default=True)
@@ -97,6 +98,7 @@ class PackageForm(FlaskForm):
     description = TextAreaField(_l("Keterangan"), render_kw={"rows": 3})
     services = SelectMultipleField(_l("Layanan dalam paket"), coerce=int_or_none, validate_choice=False)
     active = BooleanField(_l("Paket aktif (tampil di pendaftaran)"), default=True)
+    self_service = BooleanField(_l("Boleh diambil di kios tiket (dokumen diperiksa di loket)"))
 
 
 class EmptyForm(FlaskForm):

@@ -1,40 +1,27 @@
 """Admin pages. Thin: parse the form, call botram.domain, show its Indonesian message next to the field."""
 from __future__ import annotations
 
-from typing import Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ...domain import DomainError, catalog, tokens
+from ...domain import DomainError, catalog, login_guard, tokens
 from ...domain import users as user_rules
 from ...extensions import db
 from ...models import Agency, ApiToken, LifeEventPackage, Requirement, Role, Service, User
-from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
+from ...permissions import may_administer
+from ...security import requires
+from ...web import is_fragment_request, render_page_or_fragment
+from ..form_action import submit
 from . import bp
 from .forms import (AgencyForm, EmptyForm, MoveForm, PackageForm, RequirementForm, ServiceForm, TokenForm, UserForm,
                     int_or_none)
 
-admin_only = roles_required(Role.ADMIN)
-
-
-def _attempt(form, action: Callable):
-    """Validate the form (required fields, all at once), then run the domain write and commit it.
-
-    On a broken rule roll back, put the message next to its field (or above the form), return None.
-    """
-    if not form.validate():
-        return None
-    try:
-        result = action()
-        return result
-    except DomainError as exc:
-        show_domain_error(form, exc)
-        return None
+admin_only = requires(may_administer)
 
 
 def _status_filter(value: str | None) -> bool | None:
@@ -71,7 +58,25 @@ def users():
     role = filters["role"] if filters["role"] in {r.value for r in Role} else None
     rows = user_rules.list_users(q=filters["q"], role=role, active=_status_filter(filters["status"]))
     return render_page_or_fragment("admin/users.html", "admin/_users_table.html", users=rows, filters=filters,
-                                   roles=list(Role))
+                                   roles=list(Role), locks=_locks(), unlock_form=EmptyForm())
+
+
+def _locks() -> dict:
+    """Locked usernames and when each lock ends, under the same settings the sign-in page applies."""
+    config = current_app.config
+    return login_guard.locked_usernames(max_failures=config["BOTRAM_LOGIN_MAX_FAILURES"],
+                                        window=timedelta(minutes=config["BOTRAM_LOGIN_LOCKOUT_MINUTES"]))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@admin_only
+def user_unlock(user_id: int):
+    user = _load(User, user_id)
+    if not EmptyForm().validate():
+        abort(400)
+    login_guard.unlock(user, by_user_id=current_user.id)
+    flash(_("Kunci akun %(username)s dibuka: petugas dapat masuk lagi sekarang.", username=user.username), "ok")
+    return redirect(url_for("admin.users"), 303)
 
 
 def _user_form_page(form, user=None, status=200):
@@ -87,13 +92,13 @@ def _user_form_page(form, user=None, status=200):
 def user_new():
     form = UserForm()
     if request.method == "POST":
-        user = _attempt(form, lambda: user_rules.create_user(
+        done = submit(form, lambda: user_rules.create_user(
             form.username.data or "", form.name.data or "", form.password.data or "", form.role.data or "",
             agency_id=form.agency_id.data, active=form.active.data, by_user_id=current_user.id))
-        if user is not None:
-            flash(_("Pengguna %(username)s dibuat.", username=user.username), "success")
+        if done:
+            flash(_("Pengguna %(username)s dibuat.", username=done.result.username), "ok")
             return redirect(url_for("admin.users"), 303)
-        return _user_form_page(form, status=422)
+        return _user_form_page(form, status=done.status)
     return _user_form_page(form)
 
 
@@ -104,13 +109,13 @@ def user_edit(user_id: int):
     form = UserForm(obj=user)
     del form.username  # fixed once created
     if request.method == "POST":
-        result = _attempt(form, lambda: user_rules.update_user(
+        done = submit(form, lambda: user_rules.update_user(
             user, name=form.name.data or "", role=form.role.data or "", agency_id=form.agency_id.data,
             active=form.active.data, password=form.password.data or None, by_user_id=current_user.id))
-        if result is not None:
-            flash(_("Perubahan pengguna %(username)s disimpan.", username=user.username), "success")
+        if done:
+            flash(_("Perubahan pengguna %(username)s disimpan.", username=user.username), "ok")
             return redirect(url_for("admin.users"), 303)
-        return _user_form_page(form, user, status=422)
+        return _user_form_page(form, user, status=done.status)
     return _user_form_page(form, user)
 
 
@@ -129,11 +134,11 @@ def user_tokens(user_id: int):
     user = _load(User, user_id)
     form = TokenForm()
     if request.method == "POST":
-        issued = _attempt(form, lambda: tokens.issue_token(user, form.name.data or "", by_user_id=current_user.id))
-        if issued is None:
-            return _tokens_page(user, form, status=422)
+        done = submit(form, lambda: tokens.issue_token(user, form.name.data or "", by_user_id=current_user.id))
+        if not done:
+            return _tokens_page(user, form, status=done.status)
         # The raw token exists only in this response: shown once, never stored or redirected through the session.
-        response = _tokens_page(user, TokenForm(formdata=None), raw_token=issued[1], status=201)
+        response = _tokens_page(user, TokenForm(formdata=None), raw_token=done.result[1], status=201)
         return response[0], 201, {"Cache-Control": "no-store"}
     return _tokens_page(user, form)
 
@@ -147,7 +152,7 @@ def token_revoke(user_id: int, token_id: int):
         abort(404)
     tokens.revoke_token(token, by_user_id=current_user.id)
     flash(_("Token %(prefix)s… dicabut; perangkat itu tidak dapat lagi mengakses API.", prefix=token.prefix),
-          "success")
+          "ok")
     return redirect(url_for("admin.user_tokens", user_id=user.id), 303)
 
 
@@ -166,13 +171,13 @@ def agency_new():
     if request.method == "GET":
         form.color.data = catalog.next_agency_color()
     else:
-        agency = _attempt(form, lambda: catalog.create_agency(
+        done = submit(form, lambda: catalog.create_agency(
             code=form.code.data, name=form.name.data, short_name=form.short_name.data, color=form.color.data,
             by_user_id=current_user.id))
-        if agency is not None:
-            flash(_("Instansi %(name)s ditambahkan.", name=agency.short_name), "success")
+        if done:
+            flash(_("Instansi %(name)s ditambahkan.", name=done.result.short_name), "ok")
             return redirect(url_for("admin.agencies"), 303)
-        return render_template("admin/agency_form.html", form=form, agency=None, blockers=[]), 422
+        return render_template("admin/agency_form.html", form=form, agency=None, blockers=[]), done.status
     return render_template("admin/agency_form.html", form=form, agency=None, blockers=[])
 
 
@@ -183,13 +188,13 @@ def agency_edit(agency_id: int):
     form = AgencyForm(obj=agency)
     status = 200
     if request.method == "POST":
-        result = _attempt(form, lambda: catalog.update_agency(
+        done = submit(form, lambda: catalog.update_agency(
             agency, code=form.code.data, name=form.name.data, short_name=form.short_name.data,
             color=form.color.data, active=form.active.data, by_user_id=current_user.id))
-        if result is not None:
-            flash(_("Perubahan instansi %(name)s disimpan.", name=agency.short_name), "success")
+        if done:
+            flash(_("Perubahan instansi %(name)s disimpan.", name=agency.short_name), "ok")
             return redirect(url_for("admin.agencies"), 303)
-        status = 422
+        status = done.status
     return render_template("admin/agency_form.html", form=form, agency=agency,
                            blockers=catalog.agency_blockers(agency) if agency.active else []), status
 
@@ -210,7 +215,8 @@ def services():
 def _service_action(form, service=None):
     values = dict(agency_id=form.agency_id.data, code=form.code.data, name=form.name.data,
                   ticket_letter=form.ticket_letter.data, target_minutes=form.target_minutes.data,
-                  records_amount=form.records_amount.data, description=form.description.data,
+                  records_amount=form.records_amount.data, self_service=form.self_service.data,
+                  description=form.description.data,
                   guidance=form.guidance.data, by_user_id=current_user.id)
     if service is None:
         return lambda: catalog.create_service(**values)
@@ -229,12 +235,12 @@ def service_new():
             form.agency_id.data = chosen.id
             form.ticket_letter.data = catalog.letter_for_agency(chosen)
     else:
-        service = _attempt(form, _service_action(form))
-        if service is not None:
-            flash(_("Layanan %(code)s ditambahkan. Lengkapi daftar persyaratannya di bawah.", code=service.code),
-                  "success")
-            return redirect(url_for("admin.service_edit", service_id=service.id), 303)
-        return render_template("admin/service_form.html", form=form, service=None, letters=_letters()), 422
+        done = submit(form, _service_action(form))
+        if done:
+            flash(_("Layanan %(code)s ditambahkan. Lengkapi daftar persyaratannya di bawah.", code=done.result.code),
+                  "ok")
+            return redirect(url_for("admin.service_edit", service_id=done.result.id), 303)
+        return render_template("admin/service_form.html", form=form, service=None, letters=_letters()), done.status
     return render_template("admin/service_form.html", form=form, service=None, letters=_letters())
 
 
@@ -257,11 +263,11 @@ def service_edit(service_id: int):
     form = ServiceForm(obj=service)
     form.agency_id.choices = _agency_choices(service.agency_id)
     if request.method == "POST":
-        result = _attempt(form, _service_action(form, service))
-        if result is not None:
-            flash(_("Perubahan layanan %(code)s disimpan.", code=service.code), "success")
+        done = submit(form, _service_action(form, service))
+        if done:
+            flash(_("Perubahan layanan %(code)s disimpan.", code=service.code), "ok")
             return redirect(url_for("admin.service_edit", service_id=service.id), 303)
-        return _service_page(service, form, 422)
+        return _service_page(service, form, done.status)
     editing = _editing(service)
     return _service_page(service, form, editing=editing,
                          edit_form=RequirementForm(obj=editing, prefix="edit") if editing else None)
@@ -302,11 +308,11 @@ def requirements(service_id: int):
         return _checklist(service, editing=editing,
                           edit_form=RequirementForm(obj=editing, prefix="edit") if editing else None)
     form = RequirementForm()
-    added = _attempt(form, lambda: catalog.add_requirement(
+    done = submit(form, lambda: catalog.add_requirement(
         service, text=form.text.data, where_to_get=form.where_to_get.data, optional=form.optional.data,
         by_user_id=current_user.id))
-    if added is None:
-        return _checklist(service, 422, req_form=form)
+    if not done:
+        return _checklist(service, done.status, req_form=form)
     return _checklist(service)
 
 
@@ -316,11 +322,11 @@ def requirement_update(service_id: int, requirement_id: int):
     service = _load(Service, service_id)
     requirement = _requirement_or_404(service, requirement_id)
     form = RequirementForm(prefix="edit")
-    result = _attempt(form, lambda: catalog.update_requirement(
+    done = submit(form, lambda: catalog.update_requirement(
         requirement, text=form.text.data, where_to_get=form.where_to_get.data, optional=form.optional.data,
         by_user_id=current_user.id))
-    if result is None:
-        return _checklist(service, 422, editing=requirement, edit_form=form)
+    if not done:
+        return _checklist(service, done.status, editing=requirement, edit_form=form)
     return _checklist(service)
 
 
@@ -372,13 +378,13 @@ def _package_page(form, package=None, status=200):
 def package_new():
     form = PackageForm()
     if request.method == "POST":
-        package = _attempt(form, lambda: catalog.create_package(
+        done = submit(form, lambda: catalog.create_package(
             code=form.code.data, name=form.name.data, description=form.description.data,
-            service_ids=form.services.data or [], by_user_id=current_user.id))
-        if package is not None:
-            flash(_("Paket %(name)s dibuat.", name=package.name), "success")
+            service_ids=form.services.data or [], self_service=form.self_service.data, by_user_id=current_user.id))
+        if done:
+            flash(_("Paket %(name)s dibuat.", name=done.result.name), "ok")
             return redirect(url_for("admin.packages"), 303)
-        return _package_page(form, status=422)
+        return _package_page(form, status=done.status)
     return _package_page(form)
 
 
@@ -390,11 +396,12 @@ def package_edit(package_id: int):
     if request.method == "GET":
         form.services.data = [item.service_id for item in package.items]
     if request.method == "POST":
-        result = _attempt(form, lambda: catalog.update_package(
+        done = submit(form, lambda: catalog.update_package(
             package, code=form.code.data, name=form.name.data, description=form.description.data,
-            service_ids=form.services.data or [], active=form.active.data, by_user_id=current_user.id))
-        if result is not None:
-            flash(_("Perubahan paket %(name)s disimpan.", name=package.name), "success")
+            service_ids=form.services.data or [], active=form.active.data, self_service=form.self_service.data,
+            by_user_id=current_user.id))
+        if done:
+            flash(_("Perubahan paket %(name)s disimpan.", name=package.name), "ok")
             return redirect(url_for("admin.packages"), 303)
-        return _package_page(form, package, status=422)
+        return _package_page(form, package, status=done.status)
     return _package_page(form, package)

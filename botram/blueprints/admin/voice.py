@@ -9,12 +9,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
 from ...domain import DomainError, voice
-from ...models import Role
-from ...security import roles_required
+from ...permissions import may_administer
+from ...security import requires
 from . import bp
 from .forms import EmptyForm
 
-admin_only = roles_required(Role.ADMIN)
+admin_only = requires(may_administer)
 
 GROUPS = [
     ("kalimat", _l("Bel dan kalimat")),
@@ -73,7 +73,7 @@ def voice_clip(key: str):
         form.audio.errors = [exc.message]
         return _clip_page(_row_or_404(key), form, exc.status)
     flash(_("Rekaman untuk “%(words)s” disimpan. Layar antrean memakainya mulai panggilan berikutnya.",
-            words=row.spec.words or key), "success")
+            words=row.spec.words or key), "ok")
     return redirect(url_for("admin.voice_clips", _anchor=f"clip-{key}"), 303)
 
 
@@ -83,8 +83,8 @@ def voice_clip_revert(key: str):
     row = _row_or_404(key)
     if voice.revert_clip(key, by_user_id=current_user.id):
         if row.has_default:
-            flash(_("“%(words)s” kembali memakai suara bawaan.", words=row.spec.words or key), "success")
+            flash(_("“%(words)s” kembali memakai suara bawaan.", words=row.spec.words or key), "ok")
         else:
             flash(_("Rekaman “%(words)s” dihapus. Nama ini kembali dibacakan suara komputer proyektor.",
-                    words=row.spec.words), "success")
+                    words=row.spec.words), "ok")
     return redirect(url_for("admin.voice_clips", _anchor=f"clip-{key}"), 303)

@@ -18,6 +18,7 @@ ROUTE_MODULES = (
     "funding_routes",
     "feedback_routes",
     "field_routes",
+    "booking_routes",
 )
 
 from .auth import protect_api_blueprint  # noqa: E402

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import csrf
-from ...models import Role
+from ...permissions import Capability
 from .errors import ApiError
 
 def _bearer_token() -> str | None:
@@ -72,35 +72,31 @@ def _vary_by_caller(response):
     return response
 
 
-def api_roles(*roles: str | Role) -> Callable:
-    """Allow only callers holding one of `roles`: 401 JSON for anonymous callers, 403 JSON for others."""
-    wanted = tuple(r.value if isinstance(r, Role) else r for r in roles)
+def api_requires(capability: Capability) -> Callable:
+    """Allow only callers holding `capability` (botram.permissions): 401 JSON for anonymous callers, 403 JSON
+    for others."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 raise ApiError(401)
-            if current_user.role not in wanted:
+            if not capability(current_user):
                 raise ApiError(403)
             return view(*args, **kwargs)
 
-        wrapped.allowed_roles = wanted  # read by the authorization tests
+        wrapped.capability = capability  # read by the authorization tests and the API description
+        wrapped.allowed_roles = capability.roles
         wrapped.api_public = False
         return wrapped
 
     return decorator
 
 
-def api_login_required(view: Callable) -> Callable:
-    """Any signed-in role (session or token)."""
-    return api_roles(*Role)(view)
-
-
 def api_public(view: Callable) -> Callable:
     """Mark a view as open to anonymous callers (it may still show more to signed-in staff).
 
-    Only a marker: every API view is either `api_public` or behind `api_roles`, and the OpenAPI test
+    Only a marker: every API view is either `api_public` or behind `api_requires`, and the OpenAPI test
     checks that the document says the same.
     """
     view.api_public = True

@@ -3,7 +3,7 @@
 `error` is a short stable code a device can branch on (see ERROR_CODES); `detail` is Indonesian text a person
 can read; `field` (only when one input is at fault) names the request field. Never an HTML page.
 
-Views raise `ApiError` (or `api_abort`), let `botram.domain.DomainError` propagate from domain calls, or
+Views raise `ApiError`, let `botram.domain.DomainError` propagate from domain calls, or
 `abort(status)`: the handlers registered on the blueprint turn all of these into JSON.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ ERROR_CODES = {
     416: "range_not_satisfiable",
     422: "invalid",
     429: "too_many_requests",
+    501: "not_configured",
     503: "unavailable",
     500: "server_error",
 }
@@ -70,10 +71,6 @@ def get_or_404(model, ident: int, detail: str | None = None):
     if row is None:
         raise ApiError(404, detail)
     return row
-
-
-def api_abort(status: int, detail: str | None = None, *, field: str | None = None, **kwargs) -> None:
-    raise ApiError(status, detail, field=field, **kwargs)
 
 
 def json_error(status: int, detail: str | None = None, *, field: str | None = None,

@@ -2,32 +2,29 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Desk, DeskState, Event, EventStatus, Role, Service
+from ...models import Desk, DeskState, Event, Service
 from . import bp
+from ...domain.visibility import is_public, public_clause
+from ...permissions import may_read_events
 from .auth import api_public
 from .errors import ApiError, get_or_404
-from .schemas import DeskList, EventList, EventServiceList, EventsQuery
-from .serialize import agency_ref, desk_json, event_summary
-from .spec import TAGS, answers, api_spec
-
-# Roles that plan events and therefore also see drafts (the same roles that see the events pages).
-DRAFT_VIEWERS = (Role.ADMIN.value, Role.KOORDINATOR.value, Role.KEUANGAN.value)
-
+from .schemas import DeskList, EventList, EventServiceList, EventsQuery, Extra
+from .spec import TAGS, answer, answers, api_spec
 
 def sees_drafts() -> bool:
-    return current_user.is_authenticated and current_user.role in DRAFT_VIEWERS
+    # Drafts to those who see the events pages, where drafts are listed.
+    return may_read_events(current_user)
 
 
 def visible_event_or_404(event_id: int) -> Event:
     """The event, if the caller may see it; a draft is 'not found' to the public (its existence is not news)."""
     event = get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
-    if event.status == EventStatus.DRAFT.value and not sees_drafts():
+    if not is_public(event) and not sees_drafts():
         raise ApiError(404, _("Kegiatan tidak ditemukan."))
     return event
 
@@ -55,14 +52,14 @@ def events(query: EventsQuery):
     stmt = (sa.select(Event).order_by(Event.date, Event.opens_at, Event.id)
             .options(selectinload(Event.kecamatan), selectinload(Event.desa)))
     if not sees_drafts():
-        stmt = stmt.where(Event.status != EventStatus.DRAFT.value)
+        stmt = stmt.where(public_clause())
     if status:
         stmt = stmt.where(Event.status == status)
     if start:
         stmt = stmt.where(Event.date >= start)
     if end:
         stmt = stmt.where(Event.date <= end)
-    return jsonify([event_summary(e) for e in db.session.scalars(stmt)])
+    return answer(EventList, list(db.session.scalars(stmt)))
 
 
 @bp.get("/events/<int:event_id>/desks")
@@ -75,7 +72,7 @@ def event_desks(event_id: int):
     drafts. Ordered by desk number, with their agency, services, state and hours.
     """
     event = visible_event_or_404(event_id)
-    return jsonify([desk_json(d) for d in _event_desks(event)])
+    return answer(DeskList, _event_desks(event))
 
 
 @bp.get("/events/<int:event_id>/services")
@@ -88,13 +85,10 @@ def event_services(event_id: int):
     visibility as the desks.
     """
     event = visible_event_or_404(event_id)
-    offered: dict[int, dict] = {}
+    offered: dict[int, Service] = {}
+    open_desks: dict[int, int] = {}
     for desk in _event_desks(event):
         for service in desk.services:
-            entry = offered.setdefault(service.id, {
-                "id": service.id, "code": service.code, "name": service.name,
-                "agency": agency_ref(service.agency), "open_desks": 0,
-            })
-            if desk.state == DeskState.OPEN.value:
-                entry["open_desks"] += 1
-    return jsonify(list(offered.values()))
+            offered.setdefault(service.id, service)
+            open_desks[service.id] = open_desks.get(service.id, 0) + (desk.state == DeskState.OPEN)
+    return answer(EventServiceList, [Extra(s, open_desks=open_desks[s.id]) for s in offered.values()])

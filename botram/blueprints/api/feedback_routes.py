@@ -1,15 +1,13 @@
 """Satisfaction (SKM) from citizens' phones and kiosks, and the statistics of an event."""
 from __future__ import annotations
 
-from flask import jsonify
-
 from ...domain import skm
 from ...domain.stats import event_stats
-from ...models import Role
+from ...permissions import may_use_app
 from . import bp
-from .auth import api_public, api_roles
+from .auth import api_public, api_requires
 from .schemas import PROFILE_FIELDS, EventStats, SurveyAccepted, SurveyRequest
-from .spec import TAGS, answers, api_spec
+from .spec import TAGS, answer, answers, api_spec
 
 FEEDBACK = [TAGS["feedback"]]
 
@@ -26,14 +24,13 @@ def survey(token: str, json: SurveyRequest):
     """
     profile = {name: getattr(json, name) or None for name in PROFILE_FIELDS}
     response = skm.submit_survey(token, json.scores.model_dump(), json.comment or None, channel="qr", **profile)
-    return jsonify({"id": response.id, "event_id": response.event_id,
-                    "scores": {key: getattr(response, key) for key in skm.UNSUR_KEYS}}), 201
+    return answer(SurveyAccepted, response, 201, scores={key: getattr(response, key) for key in skm.UNSUR_KEYS})
 
 
 @bp.get("/events/<int:event_id>/stats")
-@api_roles(*Role)
+@api_requires(may_use_app)
 @api_spec.validate(resp=answers(200, EventStats, description="Statistics."), tags=FEEDBACK,
                    operation_id="getEventStats")
 def stats(event_id: int):
     """An event's statistics: visits, steps, times, arrivals per hour, unserved, IKM"""
-    return jsonify(event_stats(event_id))
+    return answer(EventStats, event_stats(event_id))

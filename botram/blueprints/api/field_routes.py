@@ -9,22 +9,22 @@ domain's. Coordinators (or admins) only: a laptop carries a coordinator's device
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, send_file, url_for
+from flask import current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from spectree import Response
 
 from ... import field_transfer as transfer
 from ...domain import field as field_sync
-from ...models import Event, Role
-from ..field.sync import checkout_json, field_key, report_json
+from ...models import Event
+from ...permissions import may_sync_field
+from ..field.sync import field_key, report_json
 from . import bp
-from .auth import api_roles
+from .auth import api_requires
 from .errors import ApiError, get_or_404
 from .schemas import Error, FieldBundle, FieldCheckout, FieldCheckoutRequest, FieldUpload, FieldUploadRequest
-from .spec import TAGS, answers, api_spec, not_json
+from .spec import TAGS, answer, answers, api_spec, not_json
 
-SYNC_ROLES = (Role.KOORDINATOR.value, Role.ADMIN.value)
 FIELD = [TAGS["field"]]
 BYTES = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
 
@@ -33,13 +33,16 @@ def _instance() -> str:
     return current_app.instance_path
 
 
-def _bundle_json(bundle: transfer.StoredBundle) -> dict:
-    return {"id": bundle.id, "event_id": bundle.event_id, "device": bundle.device, "size": bundle.size,
-            "sha256": bundle.sha256, "url": url_for("api.field_bundle", bundle_id=bundle.id)}
+def _bundle(bundle: transfer.StoredBundle, status: int):
+    return answer(FieldBundle, bundle, status, url=url_for("api.field_bundle", bundle_id=bundle.id))
+
+
+def _upload(upload: transfer.Upload, status: int = 200):
+    return answer(FieldUpload, upload, status, imported=upload.report is not None)
 
 
 @bp.get("/events/<int:event_id>/checkout")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=answers(200, FieldCheckout, description="The checkout."), tags=FIELD,
                    operation_id="getEventCheckout")
 def event_checkout(event_id: int):
@@ -47,13 +50,17 @@ def event_checkout(event_id: int):
 
     Checked out to which laptop since when, and how many check-ins arrived meanwhile."""
     get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
-    return jsonify(checkout_json(event_id))
+    current = field_sync.checkout_of(event_id)
+    if current is None:
+        return answer(FieldCheckout, {"event_id": event_id, "checked_out": False, "device": None, "since": None})
+    return answer(FieldCheckout, current, event_id=event_id, checked_out=True)
 
 
 @bp.post("/events/<int:event_id>/checkout")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=Response(HTTP_200=(FieldBundle, "The bundle made earlier for this device."),
                                  HTTP_201=(FieldBundle, "The bundle."), HTTP_409=Error, HTTP_422=Error,
+                                 HTTP_501=Error,
                                  # an id beyond the integer range (security.IdConverter refuses it): werkzeug answers 405
                                  HTTP_405=Error),
                    tags=FIELD, operation_id="checkoutEvent")
@@ -63,21 +70,21 @@ def checkout(event_id: int, json: FieldCheckoutRequest):
     The server marks the event as held by `device` (its queue then refuses writes here) and makes the
     encrypted bundle once: 201. The same device asking again (its answer was lost, or the laptop restarted)
     gets the same bundle (200), so its download resumes; another device is refused (409) until the event is
-    checked in or taken back."""
+    checked in or taken back. 501 while the server has no BOTRAM_FIELD_KEY (a setting, not an outage)."""
     get_or_404(Event, event_id, _("Kegiatan tidak ditemukan."))
     device = json.device
     current = field_sync.checkout_of(event_id)
     if current is not None and current.device == device:
         stored = transfer.bundle_for_checkout(_instance(), event_id, device)
         if stored is not None:
-            return jsonify(_bundle_json(stored)), 200
+            return _bundle(stored, 200)
     data = field_sync.export_checkout(event_id, device=device, key=field_key(), by_user_id=current_user.id)
     stored = transfer.store_bundle(_instance(), event_id, device, data, user_id=current_user.id)
-    return jsonify(_bundle_json(stored)), 201
+    return _bundle(stored, 201)
 
 
 @bp.get("/field/bundles/<bundle_id>")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=Response(HTTP_416=Error), tags=FIELD, operation_id="downloadFieldBundle")
 @not_json(parameters=[{"name": "Range", "in": "header", "required": False,
                        "schema": {"type": "string", "examples": ["bytes=1048576-"]}}],
@@ -101,7 +108,7 @@ def field_bundle(bundle_id: str):
 
 
 @bp.post("/field/uploads")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=Response(HTTP_200=(FieldUpload, "The unfinished upload."),
                                  HTTP_201=(FieldUpload, "The new upload."), HTTP_422=Error),
                    tags=FIELD, operation_id="startFieldUpload")
@@ -112,11 +119,11 @@ def field_upload_start(json: FieldUploadRequest):
     so a laptop that restarted continues from `received`."""
     upload, created = transfer.start_upload(_instance(), size=json.size, sha256=json.sha256,
                                             user_id=current_user.id)
-    return jsonify(upload.as_json()), 201 if created else 200
+    return _upload(upload, 201 if created else 200)
 
 
 @bp.get("/field/uploads/<upload_id>")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=answers(200, FieldUpload, description="The upload."), tags=FIELD,
                    operation_id="getFieldUpload")
 @not_json(responses={"404": {}})
@@ -124,11 +131,11 @@ def field_upload(upload_id: str):
     """How much of an upload arrived
 
     Where to continue after a cut connection."""
-    return jsonify(transfer.get_upload(_instance(), upload_id, user_id=current_user.id).as_json())
+    return _upload(transfer.get_upload(_instance(), upload_id, user_id=current_user.id))
 
 
 @bp.put("/field/uploads/<upload_id>")
-@api_roles(*SYNC_ROLES)
+@api_requires(may_sync_field)
 @api_spec.validate(resp=answers(200, FieldUpload, errors=(409, 413, 422), description="The upload."), tags=FIELD,
                    operation_id="putFieldUploadChunk")
 @not_json(parameters=[{"name": "Content-Range", "in": "header", "required": True,
@@ -144,12 +151,13 @@ def field_upload_chunk(upload_id: str):
     upload = transfer.write_chunk(_instance(), upload_id, user_id=current_user.id,
                                   content_range=request.headers.get("Content-Range"),
                                   stream=request.stream, length=request.content_length)
-    return jsonify(upload.as_json())
+    return _upload(upload)
 
 
 @bp.post("/field/uploads/<upload_id>/import")
-@api_roles(*SYNC_ROLES)
-@api_spec.validate(resp=answers(200, FieldUpload, errors=(409, 422), description="The upload with its report."),
+@api_requires(may_sync_field)
+@api_spec.validate(resp=answers(200, FieldUpload, errors=(409, 422, 501),
+                                description="The upload with its report."),
                    tags=FIELD, operation_id="importFieldUpload")
 @not_json(responses={"404": {}})
 def field_upload_import(upload_id: str):
@@ -157,9 +165,9 @@ def field_upload_import(upload_id: str):
 
     Checks the sha256, then imports all-or-nothing; what arrived in an earlier check-in is not counted twice.
     A repeat answers the same report. A tampered bundle, one made with another key or by a newer BOTRAM is
-    refused (422); 503 while the server has no BOTRAM_FIELD_KEY."""
+    refused (422); 501 while the server has no BOTRAM_FIELD_KEY (a setting, not an outage: do not retry)."""
     key = field_key()
     upload = transfer.import_upload(_instance(), upload_id, user_id=current_user.id,
                                     run=lambda data: report_json(field_sync.import_bundle(data, key=key,
                                                                                      by_user_id=current_user.id)))
-    return jsonify(upload.as_json())
+    return _upload(upload)

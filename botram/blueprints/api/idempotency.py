@@ -1,5 +1,5 @@
-"""`Idempotency-Key` on every API write (docs/api.md): the rules are in botram.domain.idempotency; these
-hooks read the header before the view and keep the answer after it."""
+"""`Idempotency-Key` on every API write (docs/unit-of-work.md, "Retries by devices"): the rules are in
+botram.domain.idempotency; these hooks read the header before the view and keep the answer after it."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, request
@@ -29,6 +29,15 @@ def _before() -> Response | None:
 
 
 def _replayed(replay: idempotency.Replay) -> Response:
+    if replay.answer_lost:
+        from .errors import json_error
+
+        # No Retry-After: a repeat cannot get an answer that was never stored, and must not write again.
+        response = json_error(409, "Permintaan ini sudah tersimpan, tetapi jawabannya hilang karena koneksi "
+                                   "database terputus. Jangan kirim ulang: muat ulang data untuk melihat hasilnya.",
+                              field=HEADER)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     if replay.status is None:
         from .errors import json_error
 

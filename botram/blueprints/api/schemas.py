@@ -3,7 +3,9 @@ from which spectree builds the OpenAPI 3.1 document (spec.py). Field names are a
 (docs/architecture.md): extend, never rename.
 
 Request models are strict (JSON says 5, not "5"; true is not 1) and ignore keys they do not know, as the API
-always has. When a request breaks one, the client gets 422 (400 for a query parameter) naming the field, in
+always has. Answer models are validated from the ORM rows themselves (`from_attributes`; a field that lives
+elsewhere on the row names its path, e.g. a step's `service` is `step.service.code`), so an answer is never
+written out by hand beside its model; a view returns the model (`answer()`), and spectree sends it as it is. When a request breaks one, the client gets 422 (400 for a query parameter) naming the field, in
 Indonesian: FIELD_MESSAGES holds a sentence for a field whose rule deserves one, spec.py a general sentence per
 kind of mistake otherwise. No response model has a citizen's name, NIK or phone.
 """
@@ -13,9 +15,10 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, create_model, \
-    model_validator
+from pydantic import AfterValidator, AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, \
+    RootModel, WithJsonSchema, create_model, model_validator
 
+from ...domain.clock import to_wib
 from ...models import DeskState, EventStatus, Priority, StepStatus, UNSUR_KEYS
 
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id would make the database raise, not answer "unknown"
@@ -29,8 +32,20 @@ def _drop_titles(schema: dict[str, Any]) -> None:
 
 
 class ApiModel(BaseModel):
-    """A JSON body or answer: strict types, unknown keys ignored."""
-    model_config = ConfigDict(strict=True, json_schema_extra=_drop_titles)
+    """A JSON body or answer: strict types, unknown keys ignored; an answer is read from the ORM row's attributes."""
+    model_config = ConfigDict(strict=True, json_schema_extra=_drop_titles, from_attributes=True,
+                              populate_by_name=True)
+
+
+class Extra:
+    """A row with a few more attributes for its answer (`Extra(desk, step=current)`): what the answer needs that
+    the row does not hold, named once, instead of copying every field of the row into a dict."""
+
+    def __init__(self, row, **more):
+        self._row, self._more = row, more
+
+    def __getattr__(self, name):
+        return self._more[name] if name in self._more else getattr(self._row, name)
 
 
 class QueryModel(BaseModel):
@@ -56,8 +71,12 @@ def _values(enum) -> list[str]:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 DeskStateName = _literal(_values(DeskState))
 EventStatusName = _literal(_values(EventStatus))
-Timestamp = Annotated[dt.datetime, Field(description="ISO 8601 with the WIB offset, e.g. "
-                                                       "2026-11-28T08:00:00+07:00.")]
+_TIMESTAMP_DOC = "ISO 8601 with the WIB offset, e.g. 2026-11-28T08:00:00+07:00."
+Timestamp = Annotated[dt.datetime,
+                      PlainSerializer(lambda value: to_wib(value).isoformat(timespec="seconds"), return_type=str,
+                                      when_used="json"),
+                      WithJsonSchema({"type": "string", "format": "date-time", "description": _TIMESTAMP_DOC})]
+"""Stored in UTC, said with the WIB offset (the wall clock people see)."""
 
 
 def _iso_date(value: str) -> dt.date:
@@ -175,12 +194,17 @@ class VisitRequest(ApiModel):
     name: str | None = Field(None, max_length=120)
     nik: str | None = Field(None, max_length=32, description="16 digits; malformed is refused (422), odd only warns.")
     phone: str | None = Field(None, max_length=32)
+    notify: bool = Field(False, description="The citizen asked for messages to `phone` when the turn is near and "
+                         "when called (a mobile number is then required, 422 otherwise). Ignored while the server "
+                         "has no message gateway (BOTRAM_NOTIFY_URLS).")
+    locale: _literal(("id", "en")) = Field("id", description="The language of those messages.")  # type: ignore[valid-type]
 
 
 class VisitStep(ApiModel):
     id: int
-    service: str = Field(description="The service code.", examples=["AKTA-MATI"])
-    service_name: str | None = None
+    service: str = Field(description="The service code.", examples=["AKTA-MATI"],
+                         validation_alias=AliasPath("service", "code"))
+    service_name: str | None = Field(None, validation_alias=AliasPath("service", "name"))
     status: str
 
 
@@ -194,11 +218,12 @@ class Visit(ApiModel):
 
 
 class CalledStep(ApiModel):
-    step_id: int
-    visit_code: str
-    service: str = Field(description="The service code.")
-    service_name: str | None = None
-    desk: int | None = Field(None, description="The desk number that called.")
+    step_id: int = Field(validation_alias="id")
+    visit_code: str = Field(validation_alias=AliasPath("visit", "code"))
+    service: str = Field(description="The service code.", validation_alias=AliasPath("service", "code"))
+    service_name: str | None = Field(None, validation_alias=AliasPath("service", "name"))
+    desk: int | None = Field(None, description="The desk number that called.",
+                             validation_alias=AliasPath("desk", "number"))
 
 
 OUTCOMES = ("done", "incomplete", "referred")
@@ -213,14 +238,18 @@ class FinishRequest(ApiModel):
                                description="Integer rupiah, only for services that record an amount.")
 
 
+class ReopenRequest(ApiModel):
+    reason: str = Field(min_length=3, max_length=500, description="Why the step is opened again; audited.")
+
+
 class Step(ApiModel):
     id: int
-    visit_code: str
-    service: str
-    service_name: str | None = None
+    visit_code: str = Field(validation_alias=AliasPath("visit", "code"))
+    service: str = Field(validation_alias=AliasPath("service", "code"))
+    service_name: str | None = Field(None, validation_alias=AliasPath("service", "name"))
     status: _literal(_values(StepStatus))  # type: ignore[valid-type]
     outcome: _literal(OUTCOMES) | None = None  # type: ignore[valid-type]
-    desk: int | None = None
+    desk: int | None = Field(None, validation_alias=AliasPath("desk", "number"))
     recall_count: int | None = Field(None, ge=0)
 
 
@@ -458,6 +487,57 @@ class FieldUpload(ApiModel):
 
 
 # --- what a refusal says ----------------------------------------------------------------------------
+
+# --- booking (booking_routes.py) ------------------------------------------------------------------------
+
+class BookingQuotaAnswer(ApiModel):
+    service_id: int
+    service: str = Field(description="The service's name.")
+    quota: int = Field(description="Places of this service that may be booked in the window.")
+    left: int = Field(description="Places still free.")
+
+
+class BookingWindowAnswer(ApiModel):
+    id: int
+    starts_at: dt.datetime = Field(description=_TIMESTAMP_DOC)
+    ends_at: dt.datetime = Field(description=_TIMESTAMP_DOC)
+    services: list[BookingQuotaAnswer] = Field(validation_alias="quotas")
+
+
+class EventBooking(ApiModel):
+    event_id: int
+    open: bool = Field(description="Whether booking is open now.")
+    closes_at: dt.datetime | None = Field(description=_TIMESTAMP_DOC)
+    windows: list[BookingWindowAnswer]
+
+
+class BookingRequest(ApiModel):
+    event_id: Id
+    window_id: Id
+    services: list[Id] = Field(default_factory=list, max_length=30, description="Service ids booked in the "
+                               "window; with `package_id`, added to the package's services.")
+    package_id: Id | None = None
+    phone: str = Field(max_length=40, description="Required; normalised to +62…")
+    name: str | None = Field(None, max_length=120)
+    nik: str | None = Field(None, max_length=32)
+
+
+class BookingAnswer(ApiModel):
+    code: str = Field(description="Short code (letters and digits that cannot be misread), shown, scanned.",
+                      examples=["K7QX4M"])
+    token: str = Field(description="The secret of the private link; keep it.")
+    url: str = Field(description="The private page to see, change or cancel the booking.")
+    event_id: int
+    status: str = Field(description="booked, checked_in, cancelled or no_show.")
+    window_starts_at: dt.datetime = Field(description=_TIMESTAMP_DOC)
+    window_ends_at: dt.datetime = Field(description=_TIMESTAMP_DOC)
+    services: list[str] = Field(description="Service codes.")
+
+
+class CheckInAnswer(ApiModel):
+    booking_code: str
+    visit: Visit
+
 
 FIELD_MESSAGES = {
     "services": _l("services harus daftar id layanan (angka), paling sedikit satu."),

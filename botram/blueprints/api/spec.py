@@ -3,7 +3,7 @@ that a view names (`json: VisitRequest`, `query: EventsQuery`, `resp=answers(...
 document from them, with the view's docstring as its summary and description.
 
 What spectree does not know about is added here from the wiring every route already has, so nothing is said
-twice: who may call it (`api_public` / `api_roles` in auth.py: `security`, `x-botram-roles`, 401 and 403),
+twice: who may call it (`api_public` / `api_requires` in auth.py: `security`, `x-botram-roles`, `x-botram-capability`, 401 and 403),
 what every write accepts and may answer (X-CSRFToken, Idempotency-Key, 400, 503), and the shared error
 responses (`{"error", "detail", "field"}`).
 
@@ -39,6 +39,7 @@ TAGS = {
     "queue": Tag(name="queue", description="Tickets, desk actions and the board."),
     "funding": Tag(name="funding", description="Sponsors' share of the programme's cost."),
     "feedback": Tag(name="feedback", description="Satisfaction surveys (SKM/IKM) and event statistics."),
+    "booking": Tag(name="booking", description="Booking a place before the day (pendaftaran daring)."),
     "field": Tag(name="field", description="Checking an event out to a field laptop and back in "
                                            "(docs/field-sync.md)."),
 }
@@ -119,6 +120,15 @@ def make_spec() -> SpecTree:
 api_spec = make_spec()
 
 
+def answer(model: type[BaseModel], row: Any, status: int = 200, **more: Any) -> tuple[BaseModel, int]:
+    """A view's answer: `model` validated from the ORM `row` (with the attributes in `more` that the row does not
+    hold) and its status. spectree sends a model instance as it is (dumped, not validated again). A dict is JSON
+    data a domain function already wrote (dates as text), read as JSON would be."""
+    if isinstance(row, dict):
+        return model.model_validate(row, strict=False), status
+    return model.model_validate(schemas.Extra(row, **more) if more else row), status
+
+
 def not_json(**operation: Any):
     """For a route whose body or answer is bytes, which a pydantic model cannot describe: the parts of its
     OpenAPI operation to add (`parameters` are appended, `responses` and `requestBody` merged)."""
@@ -157,6 +167,8 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     416: ("RangeNotSatisfiable", "The Range asked for starts beyond the end of the file."),
     422: ("Unprocessable", "Well-formed, but a rule was broken; `field` names the input at fault."),
     429: ("TooManyRequests", "Too many requests; wait and retry."),
+    501: ("NotConfigured", "This server is not set up for the feature (field sync without BOTRAM_FIELD_KEY): "
+                           "a setting an administrator must make, not an outage; retrying will not help."),
     503: ("Unavailable", "The database cannot be reached right now; retry after `Retry-After` seconds. "
                          "Send writes with an `Idempotency-Key` so that the retry cannot write twice."),
 }
@@ -186,7 +198,7 @@ INFO = {
         "(`botram create-token USERNAME`); token requests need no CSRF header. A bad token is refused with 401 "
         "on every route, public ones included.\n\n"
         "**Errors** are JSON `{\"error\": code, \"detail\": Indonesian text, \"field\"?: name}` with the "
-        "status 400, 401, 403, 404, 405, 409, 422, 429 or 503, never an HTML page. A body that is not a JSON "
+        "status 400, 401, 403, 404, 405, 409, 422, 429, 501 or 503, never an HTML page. A body that is not a JSON "
         "object is 400; a body field of the wrong type or out of its range is 422 naming the field; keys a "
         "body does not define are ignored.\n\n"
         "**Retries.** Every write accepts an `Idempotency-Key` header (1–200 visible ASCII characters, e.g. a "
@@ -225,6 +237,7 @@ def _complete(operation: dict, method: str, path: str, view) -> None:
     operation["security"] = copy.deepcopy(PUBLIC_SECURITY if public else SIGNED_IN)
     if not public:
         operation["x-botram-roles"] = list(view.allowed_roles)
+        operation["x-botram-capability"] = view.capability.name  # botram/permissions.py
     responses = operation["responses"]
     # spectree adds its validation status (400) to every route; only a query or a write can answer it
     if method not in WRITE_METHODS and not any(p["in"] == "query" for p in operation.get("parameters", [])):

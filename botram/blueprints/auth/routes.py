@@ -46,7 +46,7 @@ def login():
             session.clear()
             session.update(kept)
             session.permanent = True
-            session["sid"] = login_guard.sign_in(user.id, username)
+            session["sid"] = login_guard.sign_in(user.id, username, new_hash=user.rehashed(form.password.data))
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"), 303)
         login_guard.record_failure(username, ip, **_guard_settings())

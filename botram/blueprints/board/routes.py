@@ -20,12 +20,25 @@ def show(event_id: int):
     return render_template("board/show.html", state=board_state(event), event=event)
 
 
-def _panel_html(event_id: int, version: int) -> str:
-    """The live part of the board at `version`, rendered once per version and language in this process."""
+def _state(event_id: int, version: int):
+    """The board's state at `version` or newer (board.state_at), or 404."""
     state = state_at(event_id, version)
     if state is None:
         abort(404)
+    return state
+
+
+def _panel_html(state) -> str:
+    """The live part of the board in that state, rendered once per state and language in this process."""
     return state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
+
+
+def _panel_event(event_id: int, version: int) -> tuple[int, str]:
+    """The version shown and the whole server-sent event of it (`version` or newer), framed once per version
+    and language: hundreds of open boards then each only write the same string."""
+    state = _state(event_id, version)
+    return state.version, state.rendered(f"sse:{get_locale()}",
+                                         lambda: sse_event("panel", _panel_html(state), state.version))
 
 
 @bp.route("/<int:event_id>/panel")
@@ -43,9 +56,10 @@ def panel(event_id: int):
         abort(404)
     if not newer(version, known):
         return Response(status=204, headers={"Cache-Control": "no-store"})
-    response = Response(_panel_html(event_id, version))
+    state = _state(event_id, version)
+    response = Response(_panel_html(state))
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Board-Version"] = str(version)  # board.js refuses a panel older than the one shown
+    response.headers["X-Board-Version"] = str(state.version)  # board.js refuses a panel older than the one shown
     return response
 
 
@@ -63,14 +77,17 @@ def stream(event_id: int):
     db.session.remove()  # hold no database connection while the stream waits
 
     def events():
+        sent = known
         for version in changes(lambda: watcher(app, event_id), known):
             if version is None:
                 yield ": keep-alive\n\n"
                 continue
             try:
-                html = _panel_html(event_id, version)
+                shown, message = _panel_event(event_id, version)
             finally:
                 db.session.remove()
-            yield sse_event("panel", html, version)
+            if newer(shown, sent):  # a newer state than asked for may have gone out already
+                sent = shown
+                yield message
 
-    return sse_response(stream_with_context(events()))
+    return sse_response(stream_with_context(events()), app, "board")

@@ -83,3 +83,18 @@ class DeskStateForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     """Carries the CSRF token of the undo button."""
+
+
+class ReopenForm(FlaskForm):
+    step = StringField(_l("Antrean yang dibuka kembali"), validators=[InputRequired(_l(
+        "Pilih antrean yang akan dibuka kembali."))])
+    reason = TextAreaField(_l("Alasan membuka kembali"), validators=[InputRequired(_l(
+        "Tulis alasan membuka kembali.")), Length(max=500, message=_l("Alasan paling banyak %(max)d karakter."))])
+
+    step_id: int | None = None
+
+    def validate_step(self, field):
+        value = (field.data or "").strip()
+        if not is_digits(value) or len(value) > 12:
+            raise ValidationError(_("Pilih antrean yang akan dibuka kembali dari daftar."))
+        self.step_id = int(value)

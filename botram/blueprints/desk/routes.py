@@ -10,42 +10,36 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import (abort, current_app, flash, make_response, redirect, render_template, request,
                    stream_with_context, url_for)
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from ...board_watch import changes, known_version, sse_event, sse_response, watcher
+from ...board_watch import changes, known_version, newer, sse_event, sse_response, watcher
 from ...domain import DomainError, privacy, queue
 from ...domain.ids import is_digits
 from ...domain.guidance import build_guidance, services_offered_at
 from ...domain.nik import mask_nik
 from ...extensions import db
-from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Service, Step
-from ...security import roles_required
+from ...models import ACTIVE_STEP_STATES, Desk, DeskState, Event, EventStatus, Priority, Service, Step, StepStatus
+from ...permissions import may_work_desk, may_work_desks, may_work_every_desk
+from ...security import requires
 from ... import web
-from ...web import is_fragment_request, queue_rules
+from ...web import is_fragment_request
 from . import bp
-from .forms import OUTCOMES, DeskStateForm, FinishForm, TransferForm, UndoForm
+from .forms import OUTCOMES, DeskStateForm, FinishForm, ReopenForm, TransferForm, UndoForm
+from .shared_waiting import Waiting, shared_waiting
 
-DESK_ROLES = ("admin", "koordinator", "petugas")
 RECENT_LIMIT = 4
 UNDO_VISIBLE_SECONDS = 8  # the domain accepts an undo a little longer (queue.UNDO_SECONDS): a slow Wi-Fi
 
 def _priority_labels() -> dict[str, str]:
-    return {Priority.LANSIA.value: _("Lansia"), Priority.DISABILITAS.value: _("Disabilitas"),
-            Priority.HAMIL.value: _("Ibu hamil/anak")}
-
-
-def _may_open(agency_id: int, event_status: str) -> bool:
-    """A petugas opens only their own agency's desks at open events; koordinator and admin open any."""
-    if current_user.role != "petugas":
-        return True
-    return agency_id == current_user.agency_id and event_status == EventStatus.OPEN.value
+    return {Priority.LANSIA: _("Lansia"), Priority.DISABILITAS: _("Disabilitas"),
+            Priority.HAMIL: _("Ibu hamil/anak")}
 
 
 def get_desk(desk_id: int) -> Desk:
     """The desk, or 404; 403 when the signed-in officer may not work at it."""
     desk = db.get_or_404(Desk, desk_id)
-    if not _may_open(desk.agency_id, desk.event.status):
+    if not may_work_desk(current_user, desk):
         abort(403)
     return desk
 
@@ -93,7 +87,8 @@ def _hours_plan(desk: Desk):
 def console_context(desk: Desk, *, revealed: bool = False, error: str | None = None,
                     errors: dict | None = None, finish: dict | None = None, transfer: dict | None = None,
                     last: Step | None = None, undo: tuple[str, Step] | None = None,
-                    hours_asked: bool = False) -> dict:
+                    hours_asked: bool = False, reopen: dict | None = None,
+                    confirm_missing: list | None = None) -> dict:
     # The version first: data read after it is at least that fresh, so a poll never misses a change.
     version = db.session.scalar(sa.select(Event.queue_version).where(Event.id == desk.event_id))
     current = queue.desk_current(desk.id)
@@ -109,8 +104,18 @@ def console_context(desk: Desk, *, revealed: bool = False, error: str | None = N
         "transfer_choices": _transfer_choices(desk, current), "recent": _recent(desk), "last": last,
         "outcomes": OUTCOMES, "priority_labels": _priority_labels(),
         "undo": undo, "undo_seconds": UNDO_VISIBLE_SECONDS, "hours_plan": _hours_plan(desk) if desk.state == "open" else None,
-        "hours_asked": hours_asked,
+        "hours_asked": hours_asked, "closed_today": queue.closed_today(desk.id), "reopen": reopen or {},
+        "confirm_missing": confirm_missing or [],
+        "no_show_wait": _no_show_wait(current),
     }
+
+
+def _no_show_wait(current: Step | None) -> tuple[int, int]:
+    """(recalls left, seconds left) before M is accepted for the called visitor; (0, 0) when it is now."""
+    if current is None or current.status != StepStatus.CALLED:
+        return 0, 0
+    recalls_left, seconds_left = queue.no_show_wait(current)
+    return (recalls_left, seconds_left) if recalls_left and seconds_left else (0, 0)
 
 
 def console_response(desk: Desk, *, status: int = 200, toast: str | None = None, toast_kind: str = "ok",
@@ -147,12 +152,12 @@ def form_failure(desk: Desk, form, **context):
 # ----------------------------------------------------------------- pages
 
 @bp.route("/")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def index():
     """The desks the signed-in user may open at open events; straight to the console when there is one."""
-    query = (sa.select(Desk).join(Event).where(Event.status == EventStatus.OPEN.value)
+    query = (sa.select(Desk).join(Event).where(Event.status == EventStatus.OPEN)
              .order_by(Event.date, Event.id, Desk.number))
-    if current_user.role == "petugas":
+    if not may_work_every_desk(current_user):
         query = query.where(Desk.agency_id == (current_user.agency_id or -1))
     desks = db.session.scalars(query).all()
     if len(desks) == 1:
@@ -164,14 +169,14 @@ def index():
 
 
 @bp.route("/<int:desk_id>")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def console(desk_id: int):
     desk = get_desk(desk_id)
     return console_response(desk)
 
 
 @bp.route("/<int:desk_id>/stream")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def stream(desk_id: int):
     """Server-sent events for one open desk console (desks are few; phones poll instead).
 
@@ -189,30 +194,40 @@ def stream(desk_id: int):
     user = current_user._get_current_object()
     db.session.remove()  # hold no database connection while the stream waits
 
+    def waiting_at(version: int) -> Waiting:
+        desk = db.session.get(Desk, desk_id)
+        current = queue.desk_current(desk.id)
+        html = render_template("desk/_waiting_list.html", desk=desk, current=current,
+                               waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels())
+        return Waiting(version, str(current.id if current else 0), desk.state, sse_event("waiting", html, version))
+
     def events():
+        sent = known
+        shared = shared_waiting(app)
         for version in changes(lambda: watcher(app, event_id), known):
             if version is None:
                 yield ": keep-alive\n\n"
                 continue
             try:
                 db.session.add(user)  # the templates' navigation reads the signed-in user's role
-                desk = db.session.get(Desk, desk_id)
-                current = queue.desk_current(desk.id)
-                if (str(current.id if current else 0), desk.state) != shown:
+                # every console of this desk is sent the same list: computed once per version, not per console
+                seen = shared.get(desk_id, str(get_locale()), version, lambda: waiting_at(version))
+                if (seen.current, seen.state) != shown:
+                    desk = db.session.get(Desk, desk_id)
                     yield sse_event("console", render_template("desk/_console.html", **console_context(desk)),
                                     version)
                     return
-                html = render_template("desk/_waiting_list.html", desk=desk, current=current,
-                                       waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels())
             finally:
                 db.session.remove()
-            yield sse_event("waiting", html, version)
+            if newer(seen.version, sent):  # a list computed for a newer version already went out
+                sent = seen.version
+                yield seen.message
 
-    return sse_response(stream_with_context(events()))
+    return sse_response(stream_with_context(events()), app, "desk")
 
 
 @bp.route("/<int:desk_id>/guidance/<int:step_id>")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def guidance(desk_id: int, step_id: int):
     """The printable A4 guidance sheet. Before finishing, `ada` carries the ticked requirement ids."""
     desk = get_desk(desk_id)
@@ -230,7 +245,7 @@ def guidance(desk_id: int, step_id: int):
 # ----------------------------------------------------------------- actions
 
 @bp.post("/<int:desk_id>/call-next")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def call_next(desk_id: int):
     """Call the next visitor. Outside the desk's hours the button carries `extend=1` and says so: the
     hours are stretched to cover now first (audited), so the hours record stays true. A press without it
@@ -247,7 +262,7 @@ def call_next(desk_id: int):
             return domain_failure(desk, exc)
         db.session.refresh(desk)
     try:
-        step = queue.call_next(desk.id, by_user_id=current_user.id, rules=queue_rules())
+        step = queue.call_next(desk.id, by_user_id=current_user.id)
     except DomainError as exc:
         return domain_failure(desk, exc)
     if step is None:
@@ -257,12 +272,12 @@ def call_next(desk_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/recall")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def recall(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
     try:
-        step = queue.recall(step.id, by_user_id=current_user.id, rules=queue_rules())
+        step = queue.recall(step.id, by_user_id=current_user.id)
     except DomainError as exc:
         return domain_failure(desk, exc)
     return console_response(desk, toast=_("%(code)s dipanggil ulang (%(count)d×).", code=step.visit.code,
@@ -270,7 +285,7 @@ def recall(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/start")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def start(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
@@ -282,7 +297,7 @@ def start(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/finish")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def finish(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
@@ -294,7 +309,11 @@ def finish(desk_id: int, step_id: int):
     try:
         step = queue.finish(step.id, outcome=form.outcome.data, by_user_id=current_user.id,
                             requirements_presented=form.requirements.data or [], amount=form.amount_value,
-                            note=(form.note.data or "").strip() or None)
+                            note=(form.note.data or "").strip() or None, ask_if_missing=True)
+    except queue.MissingRequirements as exc:
+        # "Selesai" with required documents unticked is asked once: nothing was saved; the dialog
+        # records "belum lengkap" on Enter, or goes back to tick what was shown on Escape.
+        return console_response(desk, finish=entered, confirm_missing=exc.missing)  # a question, not a refusal
     except DomainError as exc:
         return domain_failure(desk, exc, finish=entered)
     code = step.visit.code
@@ -306,7 +325,7 @@ def finish(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/no-show")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def no_show(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
@@ -319,7 +338,7 @@ def no_show(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/undo")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def undo(desk_id: int, step_id: int):
     """Take back a "Tidak hadir" or a "Selesai" of this desk within seconds (botram.domain.queue)."""
     desk = get_desk(desk_id)
@@ -334,8 +353,27 @@ def undo(desk_id: int, step_id: int):
     return console_response(desk, toast=_("Dibatalkan: %(code)s kembali ke loket ini.", code=step.visit.code))
 
 
+@bp.post("/<int:desk_id>/reopen")
+@requires(may_work_desks)
+def reopen(desk_id: int):
+    """Open again a step this desk closed today, with a reason (botram.domain.queue.reopen_step)."""
+    desk = get_desk(desk_id)
+    form = ReopenForm()
+    entered = {"step": form.step.data or "", "reason": form.reason.data or "", "open": True}
+    if not form.validate_on_submit():
+        return form_failure(desk, form, reopen=entered)
+    step = get_step(desk, form.step_id)
+    try:
+        step = queue.reopen_step(step.id, reason=form.reason.data, by_user_id=current_user.id, desk_id=desk.id)
+    except DomainError as exc:
+        return domain_failure(desk, exc, reopen=entered)
+    return console_response(desk, toast=_("%(code)s dibuka kembali: menunggu lagi di antrean %(service)s "
+                                          "dengan waktu kedatangan semula.", code=step.visit.code,
+                                          service=step.service.name))
+
+
 @bp.post("/<int:desk_id>/steps/<int:step_id>/transfer")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def transfer(desk_id: int, step_id: int):
     desk = get_desk(desk_id)
     step = get_step(desk, step_id)
@@ -355,7 +393,7 @@ def transfer(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/steps/<int:step_id>/reveal-nik")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def reveal_nik(desk_id: int, step_id: int):
     """Show the current visitor's NIK in clear on this console once; the look is audited (never the NIK)."""
     desk = get_desk(desk_id)
@@ -369,7 +407,7 @@ def reveal_nik(desk_id: int, step_id: int):
 
 
 @bp.post("/<int:desk_id>/state")
-@roles_required(*DESK_ROLES)
+@requires(may_work_desks)
 def set_state(desk_id: int):
     desk = get_desk(desk_id)
     form = DeskStateForm()
@@ -379,6 +417,6 @@ def set_state(desk_id: int):
         desk = queue.set_desk_state(desk.id, form.state.data, by_user_id=current_user.id)
     except DomainError as exc:
         return domain_failure(desk, exc)
-    message = _("Loket dijeda. Tekan P untuk melanjutkan.") if desk.state == DeskState.PAUSED.value \
+    message = _("Loket dijeda. Tekan P untuk melanjutkan.") if desk.state == DeskState.PAUSED \
         else _("Loket dibuka. Silakan panggil berikutnya.")
     return console_response(desk, toast=message)

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
-from . import routes  # noqa: E402,F401
+from . import routes, live  # noqa: E402,F401

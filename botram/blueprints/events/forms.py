@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 # Lazy despite the name: `pgettext` is one of pybabel's default keywords, so `pybabel extract` finds it.
 from flask_babel import lazy_pgettext as pgettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms import (DateField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..form_fields import WholeNumberField
@@ -28,6 +29,10 @@ class EventForm(FlaskForm):
                       invalid_value_message=_TIME)
     closes = TimeField(_l("Jam tutup (WIB)"), validators=[InputRequired(_l("Jam tutup wajib diisi."))],
                        invalid_value_message=_TIME)
+    # The range is a rule (domain/events.py); an empty field means the server's default.
+    notify_near_ahead = WholeNumberField(_l("Pesan \"giliran dekat\" saat tersisa (orang di depan)"),
+                                         validators=[Optional()],
+                                         invalid_value_message=_l("Isi dengan angka 1–20, atau kosongkan."))
 
 
 class DeskForm(FlaskForm):
@@ -66,3 +71,36 @@ class StatusForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """Carries only the CSRF token, for button-only POSTs."""
+
+
+class LiveExtendForm(FlaskForm):
+    """The live view's one press: keep this desk open until the time the forecast named."""
+
+    desk_id = WholeNumberField(_l("Loket"), validators=[InputRequired(_l("Pilih loketnya."))],
+                               invalid_value_message=_l("Loket tidak dikenal."))
+    closes = TimeField(_l("Tutup (WIB)"), validators=[InputRequired(_l("Jam tutup wajib diisi."))],
+                       invalid_value_message=_TIME)
+
+
+class BookingWindowForm(Form):
+    """One booking window: its WIB hours and a quota per service (in the event's service order)."""
+
+    starts = TimeField(_l("Mulai (WIB)"), validators=[InputRequired(_l("Jam mulai wajib diisi."))],
+                       invalid_value_message=_TIME)
+    ends = TimeField(_l("Selesai (WIB)"), validators=[InputRequired(_l("Jam selesai wajib diisi."))],
+                     invalid_value_message=_TIME)
+    quotas = FieldList(WholeNumberField(_l("Kuota"), validators=[
+        InputRequired(_l("Isi kuota (0 bila tidak dibuka).")),
+        NumberRange(min=0, max=9999, message=_l("Kuota 0–9999."))]))
+
+
+class BookingPlanForm(FlaskForm):
+    """The coordinator opens (or edits) booking for an event (domain/booking/plan.py)."""
+
+    closes_on = DateField(_l("Pemesanan ditutup tanggal"), validators=[InputRequired(_l("Tanggal wajib diisi."))],
+                          invalid_value_message=_l("Tanggal tidak valid. Gunakan pemilih tanggal."))
+    closes_time = TimeField(_l("Pemesanan ditutup jam (WIB)"), validators=[InputRequired(_l("Jam wajib diisi."))],
+                          invalid_value_message=_TIME)
+    grace_minutes = WholeNumberField(_l("Tenggang setelah jendela berakhir (menit)"), validators=[
+        InputRequired(_l("Isi tenggang dalam menit.")), NumberRange(min=0, max=240, message=_l("Tenggang 0–240 menit."))])
+    windows = FieldList(FormField(BookingWindowForm), min_entries=1, max_entries=12)

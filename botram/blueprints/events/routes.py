@@ -5,29 +5,32 @@ Thin views: parse the form, check the role, call botram.domain.events, show its 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...domain import field as field_sync
 from ...domain import DomainError
-from ...domain import events as rules
+from ...domain import booking
+from ...domain import notify
 from ...domain.clock import to_wib
-from ...domain.ids import parse_id
+from ...domain import events as rules
+from ...domain.ids import is_digits, parse_id
 from ...extensions import db
 from ...models import Desk, Event, EventStatus
-from ...security import roles_required
+from ...permissions import may_manage_events, may_read_events
+from ...security import requires
 from ... import web
-from ...web import is_fragment_request, render_page_or_fragment, show_domain_error
+from ...web import is_fragment_request, render_page_or_fragment
+from ..form_action import change_desk_hours, submit, wib_clock
 from . import bp
-from .forms import DeskForm, DeskHoursForm, EmptyForm, EventForm, RunningTextForm, StatusForm
+from .forms import BookingPlanForm, DeskForm, DeskHoursForm, EmptyForm, EventForm, RunningTextForm, StatusForm
 
-WRITERS = ("koordinator", "admin")
-READERS = ("koordinator", "admin", "keuangan")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -45,22 +48,38 @@ def get_desk(event: Event, desk_id: int) -> Desk:
 
 
 def can_edit() -> bool:
-    return current_user.is_authenticated and current_user.role in WRITERS
-
-
-def _wib(value: datetime):
-    return to_wib(value).time().replace(second=0, microsecond=0)
+    return may_manage_events(current_user)
 
 
 # ---------------------------------------------------------------- list
 
+PER_PAGE = 25  # a regency year holds 200 events: a page the coordinator can scan, a few KB over the wire
+
+
 @bp.get("/")
-@roles_required(*READERS)
+@requires(may_read_events)
 def index():
+    """The events, newest first, filtered by status, month, year and kecamatan, 25 to a page."""
     status = request.args.get("status", "").strip()
     month = request.args.get("month", "").strip()
+    year = request.args.get("year", "").strip()
+    kecamatan = request.args.get("kecamatan", "").strip()
     errors: dict[str, str] = {}
-    query = sa.select(Event).order_by(Event.date.desc(), Event.id.desc())
+    query = sa.select(Event)
+    kecamatan_names = {r.code: r.name for r in rules.kecamatan_list()}
+    if year:
+        if is_digits(year) and len(year) == 4 and 2000 <= int(year) <= 2100:
+            query = query.where(Event.date >= date(int(year), 1, 1), Event.date <= date(int(year), 12, 31))
+        else:
+            errors["year"] = _("Tahun tidak valid. Pilih dari daftar.")
+    if kecamatan:
+        if kecamatan in kecamatan_names:
+            query = query.where(Event.kecamatan_code == kecamatan)
+        else:
+            errors["kecamatan"] = _("Kecamatan tidak dikenal. Pilih dari daftar.")
+    # The status segments count every event (htmx swaps only the list, so counts that followed the other
+    # filters would be right after a full load and stale after a filter change).
+    totals = dict(db.session.execute(sa.select(Event.status, sa.func.count()).group_by(Event.status)).all())
     if status:
         if status in {s.value for s in EventStatus}:
             query = query.where(Event.status == status)
@@ -74,18 +93,38 @@ def index():
             query = query.where(Event.date >= start, Event.date < end)
         else:
             errors["month"] = _("Bulan tidak valid. Gunakan format TTTT-BB, misalnya 2026-11.")
-    events = db.session.scalars(query).all()
+    raw_page = request.args.get("page", "").strip()
+    page = 1
+    if raw_page:
+        if is_digits(raw_page) and len(raw_page) <= 6 and int(raw_page) >= 1:
+            page = int(raw_page)
+        else:
+            errors["page"] = _("Nomor halaman tidak valid.")
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-found // PER_PAGE))
+    page = min(page, pages)  # a page past the end (the list shrank) shows the last one
+    events = db.session.scalars(
+        query.options(selectinload(Event.kecamatan), selectinload(Event.desa))
+        .order_by(Event.date.desc(), Event.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    ids = [e.id for e in events]
     desk_counts = dict(db.session.execute(
-        sa.select(Desk.event_id, sa.func.count()).group_by(Desk.event_id)).all())
-    totals = dict(db.session.execute(sa.select(Event.status, sa.func.count()).group_by(Event.status)).all())
+        sa.select(Desk.event_id, sa.func.count()).where(Desk.event_id.in_(ids)).group_by(Desk.event_id)).all())
+    filters = {k: v for k, v in (("status", status), ("month", month), ("year", year), ("kecamatan", kecamatan))
+               if v and k not in errors}
     response = render_page_or_fragment(
         "events/index.html", "events/_list.html", events=events, desk_counts=desk_counts, totals=totals,
-        checkouts=field_sync.checkouts_of(e.id for e in events),
-        status=status, month=month, months=_month_choices(month if "month" not in errors else ""), errors=errors,
-        can_edit=can_edit())
+        checkouts=field_sync.checkouts_of(ids), status=status, month=month, year=year, kecamatan=kecamatan,
+        months=_month_choices(month if "month" not in errors else ""), years=_year_choices(),
+        kecamatan_choices=sorted(kecamatan_names.items(), key=lambda kv: kv[1]), errors=errors, can_edit=can_edit(),
+        page_number=page, pages=pages, found=found, per_page=PER_PAGE, filters=filters)
     if errors:
         response.status_code = 422
     return response
+
+
+def _year_choices() -> list[int]:
+    """Years that hold an event, newest first."""
+    return sorted({d.year for d in db.session.scalars(sa.select(Event.date).distinct())}, reverse=True)
 
 
 def _month_choices(selected: str) -> list[tuple[str, str]]:
@@ -109,16 +148,18 @@ def _region_choices(form: EventForm) -> None:
 def _event_input(form: EventForm) -> rules.EventInput:
     return rules.EventInput(title=form.title.data, date=form.date.data, venue=form.venue.data,
                             kecamatan_code=form.kecamatan_code.data or None, desa_code=form.desa_code.data or None,
-                            opens=form.opens.data, closes=form.closes.data)
+                            opens=form.opens.data, closes=form.closes.data,
+                            notify_near_ahead=form.notify_near_ahead.data)
 
 
 def _event_form_page(form: EventForm, event: Event | None, status: int = 200):
     _region_choices(form)
-    return render_template("events/form.html", form=form, event=event), status
+    return render_template("events/form.html", form=form, event=event,
+                           near_default=notify.near_ahead()), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def create():
     form = EventForm()
     if request.method == "GET":
@@ -127,44 +168,36 @@ def create():
     if "refresh" in request.form:  # no-JS: reload the desa list for the chosen kecamatan
         form.desa_code.data = ""
         return _event_form_page(form, None)
-    if form.validate_on_submit():
-        try:
-            event = rules.create_event(_event_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _event_form_page(form, None, 422)
-        flash(_("Kegiatan dibuat sebagai draf. Tambahkan loketnya, lalu buka kegiatan."), "ok")
-        return redirect(url_for("events.detail", event_id=event.id), 303)
-    return _event_form_page(form, None, 422)
+    done = submit(form, lambda: rules.create_event(_event_input(form), by_user_id=current_user.id))
+    if not done:
+        return _event_form_page(form, None, done.status)
+    flash(_("Kegiatan dibuat sebagai draf. Tambahkan loketnya, lalu buka kegiatan."), "ok")
+    return redirect(url_for("events.detail", event_id=done.result.id), 303)
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def edit(event_id: int):
     event = get_event(event_id)
-    if event.status == EventStatus.CLOSED.value:
+    if event.status == EventStatus.CLOSED:
         flash(_("Kegiatan sudah ditutup dan tidak dapat diubah lagi."), "warning")
         return redirect(url_for("events.detail", event_id=event.id), 303)
     form = EventForm(obj=event if request.method == "GET" else None)
     if request.method == "GET":
-        form.opens.data, form.closes.data = _wib(event.opens_at), _wib(event.closes_at)
+        form.opens.data, form.closes.data = wib_clock(event.opens_at), wib_clock(event.closes_at)
         return _event_form_page(form, event)
     if "refresh" in request.form:
         form.desa_code.data = ""
         return _event_form_page(form, event)
-    if form.validate_on_submit():
-        try:
-            rules.update_event(event, _event_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _event_form_page(form, event, 422)
-        flash(_("Perubahan kegiatan disimpan."), "ok")
-        return redirect(url_for("events.detail", event_id=event.id), 303)
-    return _event_form_page(form, event, 422)
+    done = submit(form, lambda: rules.update_event(event, _event_input(form), by_user_id=current_user.id))
+    if not done:
+        return _event_form_page(form, event, done.status)
+    flash(_("Perubahan kegiatan disimpan."), "ok")
+    return redirect(url_for("events.detail", event_id=event.id), 303)
 
 
 @bp.get("/desa-options")
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desa_options():
     """The desa <select> for a kecamatan (htmx swaps it in when the kecamatan changes)."""
     form = EventForm(formdata=None)
@@ -179,21 +212,21 @@ def _detail_context(event: Event, **extra) -> dict:
     context = dict(event=event, can_edit=can_edit(), transitions=rules.allowed_transitions(event),
                    has_visits=rules.has_visits(event), status_form=EmptyForm(),
                    running_form=extra.pop("running_form", None) or RunningTextForm(running_text=event.running_text),
-                   desk_form=None, desk_editing=None, hours_form=None, hours_desk=None, wib=_wib,
+                   desk_form=None, desk_editing=None, hours_form=None, hours_desk=None, wib=wib_clock,
                    checkout=field_sync.checkout_of(event.id))
     context.update(extra)
     return context
 
 
 @bp.get("/<int:event_id>")
-@roles_required(*READERS)
+@requires(may_read_events)
 def detail(event_id: int):
     event = get_event(event_id)
     return render_template("events/detail.html", **_detail_context(event))
 
 
 @bp.post("/<int:event_id>/status")
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def change_status(event_id: int):
     event = get_event(event_id)
     form = StatusForm()
@@ -211,22 +244,99 @@ def change_status(event_id: int):
     return redirect(url_for("events.detail", event_id=event.id), 303)
 
 
+@bp.post("/<int:event_id>/announce")
+@requires(may_manage_events)
+def announce(event_id: int):
+    """Announce a draft on the public schedule (bookable), or withdraw the announcement."""
+    event = get_event(event_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    announced = request.form.get("announced") == "1"
+    try:
+        rules.set_announced(event, announced, by_user_id=current_user.id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("events.detail", event_id=event.id), 303)
+    flash(_("Kegiatan diumumkan di jadwal publik.") if announced else _("Pengumuman kegiatan ditarik."), "ok")
+    return redirect(url_for("events.detail", event_id=event.id), 303)
+
+
+def _plan_form(event: Event, formdata=True) -> tuple[BookingPlanForm, list]:
+    """The booking form with one quota field per service offered at the event, prefilled from the plan (or the
+    default windows, quotas 0, closing the evening before at 20.00)."""
+    from ...domain.booking.plan import event_services, plan_of
+
+    services = event_services(event.id)
+    plan = plan_of(event.id)
+    if plan is None:
+        data = {"closes_on": event.date - timedelta(days=1), "closes_time": time(20), "grace_minutes":
+                current_app.config["BOTRAM_BOOKING_GRACE_MINUTES"],
+                "windows": [{"starts": a, "ends": b, "quotas": [0] * len(services)} for a, b in booking.DEFAULT_WINDOWS]}
+    else:
+        view = booking.booking_view(event)
+        data = {"closes_on": to_wib(plan.closes_at).date(), "closes_time": wib_clock(plan.closes_at),
+                "grace_minutes": plan.grace_minutes,
+                "windows": [{"starts": wib_clock(w.starts_at), "ends": wib_clock(w.ends_at),
+                             "quotas": [(w.quota_for(s.id).quota if w.quota_for(s.id) else 0) for s in services]}
+                            for w in view.windows]}
+    form = BookingPlanForm(data=data) if not formdata else BookingPlanForm()
+    if formdata and not form.windows.entries:
+        form = BookingPlanForm(data=data)
+    return form, services
+
+
+def _booking_page(event: Event, form: BookingPlanForm, services: list, status: int = 200):
+    from ...domain.booking.plan import coordinator_rows
+
+    response = current_app.make_response(render_template(
+        "events/booking.html", event=event, form=form, services=services, can_edit=can_edit(),
+        rows=coordinator_rows(event), view=booking.booking_view(event)))
+    response.status_code = status
+    return response
+
+
+@bp.get("/<int:event_id>/booking")
+@requires(may_read_events)
+def booking_plan(event_id: int):
+    """Booking before the day: open it (windows, quotas, closing time, grace) and see bookings against quotas."""
+    event = get_event(event_id)
+    form, services = _plan_form(event, formdata=False)
+    return _booking_page(event, form, services)
+
+
+@bp.post("/<int:event_id>/booking")
+@requires(may_manage_events)
+def booking_save(event_id: int):
+    event = get_event(event_id)
+    form, services = _plan_form(event)
+
+    def write():
+        windows = []
+        for entry in form.windows.entries:
+            quotas = {s.id: (q.data or 0) for s, q in zip(services, entry.form.quotas.entries)}
+            windows.append(booking.WindowInput(entry.form.starts.data, entry.form.ends.data, quotas))
+        return booking.open_booking(event, booking.PlanInput(
+            closes_on=form.closes_on.data, closes_at=form.closes_time.data, grace_minutes=form.grace_minutes.data,
+            windows=windows), by_user_id=current_user.id)
+
+    done = submit(form, write)
+    if done:
+        flash(_("Pemesanan disimpan."), "ok")
+        return redirect(url_for("events.booking_plan", event_id=event.id), 303)
+    db.session.rollback()
+    # A rule about the windows as a whole (overlap, a quota over its cap) is shown above the windows.
+    form.form_errors.extend(str(e) for e in form.windows.errors if not isinstance(e, (dict, list)))
+    return _booking_page(get_event(event_id), form, services, done.status)
+
+
 @bp.post("/<int:event_id>/running-text")
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def running_text(event_id: int):
     event = get_event(event_id)
     form = RunningTextForm()
-    status = 200
-    saved = False
-    if form.validate_on_submit():
-        try:
-            rules.set_running_text(event, form.running_text.data, by_user_id=current_user.id)
-            saved = True
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            status = 409 if exc.status == 409 else 422
-    else:
-        status = 422
+    done = submit(form, lambda: rules.set_running_text(event, form.running_text.data, by_user_id=current_user.id))
+    saved, status = bool(done), done.status or 200
     if saved and not is_fragment_request():
         flash(_("Teks berjalan disimpan."), "ok")
         return redirect(url_for("events.detail", event_id=event.id), 303)
@@ -267,7 +377,7 @@ def _desks_response(event: Event, status: int = 200, toast: str | None = None, *
 
 
 def _refuse_if_closed(event: Event):
-    if event.status == EventStatus.CLOSED.value:
+    if event.status == EventStatus.CLOSED:
         if is_fragment_request():
             return _desks_response(event, 409, alert=_("Kegiatan sudah ditutup dan tidak dapat diubah lagi."))
         flash(_("Kegiatan sudah ditutup dan tidak dapat diubah lagi."), "warning")
@@ -276,7 +386,7 @@ def _refuse_if_closed(event: Event):
 
 
 @bp.get("/<int:event_id>/desks")
-@roles_required(*READERS)
+@requires(may_read_events)
 def desks(event_id: int):
     """The desks section alone (htmx: cancel an open form); the detail page otherwise."""
     event = get_event(event_id)
@@ -284,7 +394,7 @@ def desks(event_id: int):
 
 
 @bp.route("/<int:event_id>/desks/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desk_new(event_id: int):
     event = get_event(event_id)
     refused = _refuse_if_closed(event)
@@ -293,29 +403,25 @@ def desk_new(event_id: int):
     form = DeskForm()
     if request.method == "GET":
         form.number.data = rules.next_desk_number(event)
-        form.opens.data, form.closes.data = _wib(event.opens_at), _wib(event.closes_at)
+        form.opens.data, form.closes.data = wib_clock(event.opens_at), wib_clock(event.closes_at)
         if parse_id(request.args.get("agency_id", "")):
             form.agency_id.data = request.args["agency_id"]
         return _desks_response(event, desk_form=form)
     if "refresh" in request.form:  # no-JS: show the services of the chosen agency
         form.service_ids.data = []
         return _desks_response(event, desk_form=form)
-    if form.validate_on_submit():
-        try:
-            desk = rules.add_desk(event, _desk_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form)
-        message = _("Loket %(number)s ditambahkan.", number=desk.number)
+    done = submit(form, lambda: rules.add_desk(event, _desk_input(form), by_user_id=current_user.id))
+    if done:
+        message = _("Loket %(number)s ditambahkan.", number=done.result.number)
         if not is_fragment_request():
             flash(message, "ok")
             return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)
-        return _desks_response(event, toast=message, highlight=desk.id)
-    return _desks_response(event, 422, desk_form=form)
+        return _desks_response(event, toast=message, highlight=done.result.id)
+    return _desks_response(event, done.status, desk_form=form)
 
 
 @bp.route("/<int:event_id>/desks/<int:desk_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desk_edit(event_id: int, desk_id: int):
     event = get_event(event_id)
     desk = get_desk(event, desk_id)
@@ -328,27 +434,23 @@ def desk_edit(event_id: int, desk_id: int):
         form.agency_id.data = request.args.get("agency_id", "") if parse_id(request.args.get("agency_id", "")) \
             else str(desk.agency_id)
         form.service_ids.data = [str(s.id) for s in desk.services]
-        form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
+        form.opens.data, form.closes.data = wib_clock(desk.opens_at), wib_clock(desk.closes_at)
         return _desks_response(event, desk_form=form, desk_editing=desk)
     if "refresh" in request.form:
         form.service_ids.data = []
         return _desks_response(event, desk_form=form, desk_editing=desk)
-    if form.validate_on_submit():
-        try:
-            rules.update_desk(desk, _desk_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _desks_response(event, 409 if exc.status == 409 else 422, desk_form=form, desk_editing=desk)
+    done = submit(form, lambda: rules.update_desk(desk, _desk_input(form), by_user_id=current_user.id))
+    if done:
         message = _("Loket %(number)s diperbarui.", number=desk.number)
         if not is_fragment_request():
             flash(message, "ok")
             return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)
         return _desks_response(event, toast=message, highlight=desk.id)
-    return _desks_response(event, 422, desk_form=form, desk_editing=desk)
+    return _desks_response(event, done.status, desk_form=form, desk_editing=desk)
 
 
 @bp.get("/<int:event_id>/desks/services")
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desk_services(event_id: int):
     """The service checkboxes of one agency (htmx swaps them in when the agency changes)."""
     get_event(event_id)
@@ -359,7 +461,7 @@ def desk_services(event_id: int):
 
 
 @bp.route("/<int:event_id>/desks/<int:desk_id>/hours", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desk_hours(event_id: int, desk_id: int):
     """Change one desk's hours on the day (extend closing time); audited."""
     event = get_event(event_id)
@@ -369,27 +471,13 @@ def desk_hours(event_id: int, desk_id: int):
         return refused
     form = DeskHoursForm()
     if request.method == "GET":
-        form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
+        form.opens.data, form.closes.data = wib_clock(desk.opens_at), wib_clock(desk.closes_at)
         return _desks_response(event, hours_form=form, hours_desk=desk)
-    extend = request.form.get("extend", "")
-    try:
-        if extend:  # the quick buttons: close later than now planned
-            if not EmptyForm().validate_on_submit():
-                abort(400)
-            form = DeskHoursForm(formdata=None)
-            form.opens.data, form.closes.data = _wib(desk.opens_at), _wib(desk.closes_at)
-            rules.extend_desk_hours(desk, rules.parse_extension(extend), by_user_id=current_user.id)
-        elif form.validate_on_submit():
-            rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
-        else:
-            return _desks_response(event, 422, hours_form=form, hours_desk=desk)
-    except DomainError as exc:
-        if exc.status == 400:
-            abort(400)
-        show_domain_error(form, exc)
-        return _desks_response(event, 409 if exc.status == 409 else 422, hours_form=form, hours_desk=desk)
+    done = change_desk_hours(desk, form, request.form.get("extend", "").strip())
+    if not done:
+        return _desks_response(event, done.status, hours_form=form, hours_desk=desk)
     message = _("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
-                opens=_wib(desk.opens_at).strftime("%H.%M"), closes=_wib(desk.closes_at).strftime("%H.%M"))
+                opens=wib_clock(desk.opens_at).strftime("%H.%M"), closes=wib_clock(desk.closes_at).strftime("%H.%M"))
     if not is_fragment_request():
         flash(message, "ok")
         return redirect(url_for("events.detail", event_id=event.id, _anchor="desks"), 303)
@@ -397,7 +485,7 @@ def desk_hours(event_id: int, desk_id: int):
 
 
 @bp.post("/<int:event_id>/desks/<int:desk_id>/delete")
-@roles_required(*WRITERS)
+@requires(may_manage_events)
 def desk_delete(event_id: int, desk_id: int):
     event = get_event(event_id)
     desk = get_desk(event, desk_id)

@@ -9,11 +9,12 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from ...domain import queue
+from ...domain import crest, notify, queue
+from ...domain.guidance import build_guidance
 from ...extensions import db
 from ...models import Desk, Event, Step, Visit
 from ...web import is_fragment_request, render_page_or_fragment, status_label
@@ -26,13 +27,19 @@ FINAL_STATES = {"done", "no_show", "transferred", "cancelled"}
 LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "0.0.0.0", "::", "::1"}
 
 
-def status_url(token: str) -> str:
-    """The status page address a citizen's phone can open: BOTRAM_PUBLIC_URL when set, else the address of
-    the current request (what reception's browser typed, which may be the laptop's own 127.0.0.1)."""
+def public_url(endpoint: str, **values) -> str:
+    """An address a citizen's phone can open (a printed QR code, a calendar entry): BOTRAM_PUBLIC_URL when
+    set, else the address of the current request (what reception's browser typed, which may be the laptop's
+    own 127.0.0.1)."""
     base = current_app.config.get("BOTRAM_PUBLIC_URL") or ""
     if base:
-        return base + url_for("public.status", token=token)
-    return url_for("public.status", token=token, _external=True)
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def status_url(token: str) -> str:
+    """The ticket's status page address (public_url)."""
+    return public_url("public.status", token=token)
 
 
 def is_loopback(url: str) -> bool:
@@ -79,15 +86,28 @@ def status(token: str):
             desks_by_service.setdefault(service.id, []).append(desk)
     steps = [_describe(view, visit, desks_by_service) for view in info.steps]
     active = any(view.status not in FINAL_STATES for view in info.steps)
+    incomplete = any(step["incomplete"] for step in steps)
     called = steps[0] if steps and steps[0]["status"] == "called" else None
     # The tab title is what a phone shows on its lock screen or tab strip: the call itself when called.
     if called:
         page_title = _("Dipanggil ke Loket %(number)d — %(code)s", number=called["desk_number"], code=visit.code)
     else:
         page_title = _("Tiket %(code)s", code=visit.code)
+    # What the page's notifier (static/js/status-notify.js) watches: the fewest people ahead in any queue of
+    # this ticket, and the desk it is called to; it tells the phone once at each.
+    waiting_ahead = [view.people_ahead for view in info.steps if view.status == "waiting"]
+    alert = {
+        "near": notify.near_ahead(visit.event),
+        "ahead": min(waiting_ahead) if waiting_ahead else "",
+        "called": called["desk_number"] if called else "",
+        "near_text": _("Giliran tiket %(code)s sudah dekat. Mohon kembali ke ruang tunggu.", code=visit.code),
+        "called_text": (_("Tiket %(code)s dipanggil ke Loket %(number)d.", code=visit.code,
+                          number=called["desk_number"]) if called else ""),
+    }
     response = render_page_or_fragment(
         "public/status.html", "public/_status_poll.html", visit=visit, event=visit.event, steps=steps,
-        called=called, page_title=page_title, version=info.queue_version, active=active, token=token)
+        called=called, page_title=page_title, version=info.queue_version, active=active, token=token,
+        incomplete=incomplete, alert=alert)
     return _no_store(response)
 
 
@@ -99,7 +119,7 @@ def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> di
     """One service of the ticket in plain Indonesian: its state, and where to go."""
     step = next(s for s in visit.steps if s.id == view.step_id)
     agency = step.service.agency
-    sentence, where = "", ""
+    sentence, where, missing, deadline = "", "", [], ""
     if view.status == "waiting":
         if view.people_ahead == 0:
             sentence = _("Menunggu — Anda berikutnya")
@@ -119,9 +139,18 @@ def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> di
         where = _("Segera datang ke loket.")
     elif view.status == "serving" and step.desk is not None:
         sentence = _("Sedang dilayani di %(desk)s", desk=_desk_words(step.desk))
+    elif view.status == "done" and view.outcome == "incomplete":
+        # Not done: the citizen must come back with documents, so say which and where to get them.
+        sentence = _("Belum selesai — berkas belum lengkap")
+        sheet = build_guidance(step)
+        missing = [{"text": line.text, "where": line.where_to_get} for line in sheet.missing]
+        deadline = sheet.deadline
+        if missing:
+            where = _("Lengkapi berkas berikut, lalu datang kembali ke %(agency)s:", agency=agency.short_name)
+        else:
+            where = _("Tanyakan kepada petugas %(agency)s berkas yang masih kurang.", agency=agency.short_name)
     elif view.status == "done":
-        sentence = {"incomplete": _("Selesai — berkas belum lengkap"),
-                    "referred": _("Selesai — dirujuk")}.get(view.outcome or "", _("Selesai"))
+        sentence = {"referred": _("Selesai — dirujuk")}.get(view.outcome or "", _("Selesai"))
     elif view.status == "no_show":
         sentence = _("Tidak hadir saat dipanggil")
         where = _("Hubungi meja pendaftaran untuk kembali ke antrean.")
@@ -131,8 +160,11 @@ def _describe(view, visit: Visit, desks_by_service: dict[int, list[Desk]]) -> di
         sentence = _("Dibatalkan")
     else:
         sentence = status_label(view.status)
+    incomplete = view.status == "done" and view.outcome == "incomplete"
     return {"service_name": view.service_name, "agency_name": agency.short_name, "agency_color": agency.color,
-            "status": view.status, "sentence": sentence, "where": where, "desk_number": view.desk_number,
+            "status": view.status, "state_class": "incomplete" if incomplete else view.status,
+            "incomplete": incomplete, "missing": missing, "deadline": deadline,
+            "sentence": sentence, "where": where, "desk_number": view.desk_number,
             "people_ahead": view.people_ahead, "estimated_minutes": view.estimated_minutes}
 
 
@@ -140,3 +172,18 @@ def _not_found():
     """A friendly page for a mistyped or unknown ticket address."""
     return _no_store(current_app.response_class(render_template("public/not_found.html"), status=404,
                                                 mimetype="text/html"))
+
+
+@bp.route("/lambang")
+def crest_image():
+    """The regency's crest for printed letterheads; public like the letters that carry it. The URL carries
+    the crest's digest (?v=), so a letter may keep the image for good and a new crest gets a new URL."""
+    content = crest.content()
+    if content is None:
+        abort(404)
+    response = Response(content.data, mimetype=content.content_type)
+    response.set_etag(content.etag)
+    immutable = request.args.get("v") == content.etag
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, Field, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from ...domain.ids import is_digits
@@ -54,15 +54,15 @@ class VisitForm(FlaskForm):
                            default=list)
     # Rendered as four radio chips by the template; the domain refuses unknown groups.
     priority = StringField(_l("Kelompok prioritas"), default="none")
-    name = StringField(_l("Nama (opsional)"), validators=[
-        Optional(), Length(max=120, message=_l("Nama paling panjang 120 karakter."))],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v])
-    nik = StringField(_l("NIK (opsional)"), validators=[
-        Optional(), Length(max=40, message=_l("NIK harus 16 angka."))],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v])
-    phone = StringField(_l("Nomor HP (opsional)"), validators=[
-        Optional(), Length(max=30, message=_l("Nomor HP terlalu panjang."))],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    # Their rules (length, NIK, phone) are the domain's, checked all together so that every mistake shows at
+    # once: a check here would stop at the first field and hide the others.
+    name = StringField(_l("Nama (opsional)"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    nik = StringField(_l("NIK (opsional)"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    phone = StringField(_l("Nomor HP (opsional)"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    # Shown only while a message gateway is configured (domain/notify); never ticked by default.
+    notify = BooleanField(_l("Kirimi pesan saat giliran dekat"), default=False)
+    notify_locale = SelectField(_l("Bahasa pesan"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")],
+                                default="id", validate_choice=False)
 
 
 class ActionForm(FlaskForm):

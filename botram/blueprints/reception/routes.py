@@ -5,6 +5,7 @@ Thin on purpose: the form only parses, `botram.domain.queue` holds every rule.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 
 import segno
@@ -14,20 +15,37 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ...domain import DomainError
+from ...domain import DomainError, booking, printing
+from ...domain import field as field_sync
 from ...domain import nik as nik_rules
+from ...domain import notify
+from ...domain.ids import parse_id
 from ...domain import queue
 from ...extensions import db
 from ...models import Agency, Desk, Event, EventStatus, LifeEventPackage, PackageService, Step, Visit
-from ...security import roles_required
-from ...web import is_fragment_request, queue_rules, render_page_or_fragment, toast
+from ...permissions import may_register_visitors
+from ...security import requires
+from ...web import is_fragment_request, render_page_or_fragment, toast
 from ..public import routes as public_routes
 from . import bp
 
 from .forms import PRIORITY_CHOICES, ActionForm, VisitForm, priority_label
 
-ROLES = ("resepsionis", "koordinator", "admin")
 TODAY_LIMIT = 40
+PRINTER_COOKIE = "botram_printer"  # this reception computer's thermal printer (admin: Printer, station)
+
+
+def _station_printer():
+    raw = request.cookies.get(PRINTER_COOKIE, "")
+    return printing.printer_for_station(parse_id(raw))
+
+
+def _print_request(visit: Visit, printer, key: str, reprint: bool = False):
+    """A print job (an outbox row the worker sends after the commit) for the ticket on `printer`."""
+    request = printing.request_reprint if reprint else printing.request_print
+    return request(visit.id, printer.id, key, status_url=public_routes.status_url(visit.public_token),
+                   priority_text=priority_label(visit.priority) if visit.priority != "none" else "",
+                   by_user_id=current_user.id)
 
 
 @dataclass
@@ -141,27 +159,36 @@ def _ticket_context(visit: Visit, catalog: Catalog | None = None) -> dict:
 
 
 def _screen(event: Event, form: VisitForm, *, catalog: Catalog, issued=None, warnings=None,
-            error: str | None = None, status: int = 200):
+            error: str | None = None, status: int = 200, checkin: dict | None = None):
     """The reception screen (page) or its workspace (htmx fragment: form + result panel + today's list)."""
     context = {
         "event": event, "form": form, "catalog": catalog, "priorities": PRIORITY_CHOICES,
         "warnings": warnings or [], "error": error, "today": _today(event, _query()), "query": _query(),
-        "open": event.status == "open",
+        "open": event.status == "open", "checkout": field_sync.checkout_of(event.id),
         "version": event.queue_version, "priority_label": priority_label, "action_form": ActionForm(),
+        "notify_on": notify.enabled(),
+        # The booking check-in only where online booking was opened: elsewhere it would be a field nobody uses.
+        "bookings_on": booking.plan_of(event.id) is not None,
+        "checkin_code": None, "checkin_error": None, "checkin_matches": None, "focus_checkin": False,
+        **(checkin or {}),
     }
+    printer = _station_printer()
+    context.update(station_printer=printer, station_printers=printing.printers.station_printers(),
+                   reprint_key=secrets.token_urlsafe(24))
     if issued is not None:
         context.update(_ticket_context(issued, catalog))
         context["issued"] = issued
+        context["print_job"] = printing.last_job_for(issued.id) if printer else None
     response = render_page_or_fragment("reception/event.html", "reception/_workspace.html", **context)
     response.status_code = status
     return response
 
 
 @bp.get("/")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def index():
     events = db.session.scalars(
-        sa.select(Event).where(Event.status == EventStatus.OPEN.value).order_by(Event.date, Event.title)
+        sa.select(Event).where(Event.status == EventStatus.OPEN).order_by(Event.date, Event.title)
     ).all()
     if len(events) == 1:
         return redirect(url_for("reception.event", event_id=events[0].id))
@@ -169,7 +196,7 @@ def index():
 
 
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def event(event_id: int):
     event = _event_or_404(event_id)
     catalog = _catalog(event)
@@ -181,7 +208,8 @@ def event(event_id: int):
             issued = db.session.get(Visit, shown)
             if issued is None or issued.event_id != event.id:
                 issued = None
-        return _screen(event, form, catalog=catalog, issued=issued)
+        return _screen(event, form, catalog=catalog, issued=issued,
+                       checkin=dict(focus_checkin=bool(request.args.get("scan"))))
 
     form = VisitForm()
     if not form.validate():
@@ -193,18 +221,22 @@ def event(event_id: int):
         result = queue.issue_visit(
             event.id, service_ids, priority=form.priority.data or "none", name=form.name.data or None,
             nik=form.nik.data or None, phone=form.phone.data or None, by_user_id=current_user.id,
-            rules=queue_rules())
+            notify=bool(form.notify.data), locale=form.notify_locale.data)
     except DomainError as exc:
         error = None
-        if exc.field in ("services", "packages", "priority", "name", "nik", "phone"):
-            form[exc.field].errors = list(form[exc.field].errors or []) + [exc.message]
-        else:
-            error = exc.message
+        for field_name, message in exc.errors:  # every field's mistake at once, each next to its field
+            if field_name in ("services", "packages", "priority", "name", "nik", "phone"):
+                form[field_name].errors = list(form[field_name].errors or []) + [message]
+            else:
+                error = message
         if exc.status == 404:
             abort(404)
         return _screen(event, form, catalog=catalog, error=error, status=exc.status)
 
     visit = result.visit
+    printer = _station_printer()
+    if printer is not None:  # printing is its own step after the ticket's commit: a dead printer never loses a ticket
+        _print_request(visit, printer, "reception")
     if not is_fragment_request():
         return redirect(url_for("reception.event", event_id=event.id, visit=visit.id), 303)
     db.session.refresh(event)
@@ -213,8 +245,42 @@ def event(event_id: int):
     return toast(response, _("Tiket %(code)s dibuat.", code=visit.code))
 
 
+@bp.post("/<int:event_id>/check-in")
+@requires(may_register_visitors)
+def check_in(event_id: int):
+    """A booking checked in by its code (typed, or scanned: the scanner types it and Enter) or phone number:
+    it becomes a visit with its ticket, shown and printed as any other (domain/booking/checkin.py)."""
+    event = _event_or_404(event_id)
+    catalog = _catalog(event)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    text = (request.form.get("code") or "").strip()[:40]
+    try:
+        found = [b for b in booking.find_for_check_in(event.id, text) if b.status == "booked"]
+        if len(found) > 1:
+            return _screen(event, VisitForm(formdata=None), catalog=catalog, status=409,
+                           checkin=dict(checkin_code=text, checkin_matches=found, focus_checkin=True,
+                                        checkin_error=_("Pilih pemesanan yang akan didaftarkan.")))
+        if not found:
+            raise DomainError(_("Pemesanan itu sudah didaftarkan atau dibatalkan."), field="code", status=409)
+        result = booking.check_in(found[0].id, by_user_id=current_user.id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _screen(event, VisitForm(formdata=None), catalog=catalog, status=exc.status,
+                       checkin=dict(checkin_code=text, checkin_error=exc.message, focus_checkin=True))
+    visit = result.visit
+    if not is_fragment_request():
+        return redirect(url_for("reception.event", event_id=event.id, visit=visit.id, scan=1), 303)
+    db.session.refresh(event)
+    # the next citizen in line is likely another booker: the code field keeps the focus for the scanner
+    response = _screen(event, VisitForm(formdata=None), catalog=catalog, issued=visit, warnings=result.warnings,
+                       checkin=dict(focus_checkin=True))
+    return toast(response, _("Pemesanan didaftarkan: tiket %(code)s.", code=visit.code))
+
+
 @bp.post("/nik")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def check_nik():
     """Live check while typing (htmx): the same rule the ticket applies, shown under the field."""
     raw = (request.form.get("nik") or "").strip()[:40]
@@ -231,7 +297,7 @@ def check_nik():
 
 
 @bp.get("/<int:event_id>/visits")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def today(event_id: int):
     """Today's tickets; htmx polls it with `v` (the queue version) and gets 204 when nothing changed."""
     event = _event_or_404(event_id)
@@ -266,7 +332,7 @@ def _after_action(event: Event, message: str, error: DomainError | None = None):
 
 
 @bp.post("/visits/<int:visit_id>/cancel")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def cancel(visit_id: int):
     visit = db.get_or_404(Visit, visit_id)
     event, code = visit.event, visit.code
@@ -280,21 +346,36 @@ def cancel(visit_id: int):
 
 
 @bp.post("/steps/<int:step_id>/restore")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def restore(step_id: int):
     step = db.get_or_404(Step, step_id)
     event, code = step.visit.event, step.visit.code
     if not ActionForm().validate():
         abort(400)
     try:
-        queue.restore_step(step.id, by_user_id=current_user.id, rules=queue_rules())
+        queue.restore_step(step.id, by_user_id=current_user.id)
     except DomainError as exc:
         return _after_action(event, "", error=exc)
     return _after_action(event, _("Tiket %(code)s kembali ke antrean.", code=code))
 
 
+@bp.post("/steps/<int:step_id>/reopen")
+@requires(may_register_visitors)
+def reopen(step_id: int):
+    """A finish or transfer that was a mistake: the step waits again at its old place (queue.reopen_step)."""
+    step = db.get_or_404(Step, step_id)
+    event, code = step.visit.event, step.visit.code
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        queue.reopen_step(step.id, reason=request.form.get("reason", ""), by_user_id=current_user.id)
+    except DomainError as exc:
+        return _after_action(event, "", error=exc)
+    return _after_action(event, _("Layanan tiket %(code)s dibuka kembali dan menunggu di antrean.", code=code))
+
+
 @bp.get("/visits/<int:visit_id>/ticket")
-@roles_required(*ROLES)
+@requires(may_register_visitors)
 def ticket(visit_id: int):
     """The printable ticket (58 or 80 mm roll); `?print=1` opens the print dialog at once."""
     visit = db.get_or_404(Visit, visit_id)
@@ -302,3 +383,42 @@ def ticket(visit_id: int):
     context = _ticket_context(visit)
     return render_template("reception/ticket.html", width=width, autoprint=request.args.get("print") == "1",
                            **context)
+
+
+@bp.post("/visits/<int:visit_id>/print")
+@requires(may_register_visitors)
+def reprint(visit_id: int):
+    """Print the ticket again on this computer's thermal printer (after a paper change, a jam, a lost ticket).
+    The button's own key makes one press one print."""
+    visit = db.get_or_404(Visit, visit_id)
+    if not ActionForm().validate():
+        abort(400)
+    printer = _station_printer()
+    if printer is None:
+        return redirect(url_for("reception.ticket", visit_id=visit.id, print=1), 303)
+    try:
+        _print_request(visit, printer, request.form.get("reprint", ""), reprint=True)
+    except DomainError as exc:
+        if exc.status == 404:
+            abort(404)
+        abort(422, description=exc.message)
+    return redirect(url_for("reception.event", event_id=visit.event_id, visit=visit.id), 303)
+
+
+@bp.post("/printer")
+@requires(may_register_visitors)
+def choose_printer():
+    """This computer's printer, remembered by the browser (a reception laptop is a station, not a user)."""
+    if not ActionForm().validate():
+        abort(400)
+    raw = request.form.get("printer", "")
+    printer = printing.printer_for_station(parse_id(raw))
+    target = request.form.get("event", "")
+    response = redirect(url_for("reception.event", event_id=parse_id(target)) if parse_id(target)
+                        else url_for("reception.index"), 303)
+    if printer is None:
+        response.delete_cookie(PRINTER_COOKIE, path="/reception/")
+    else:
+        response.set_cookie(PRINTER_COOKIE, str(printer.id), max_age=400 * 24 * 3600, path="/reception/",
+                            httponly=True, samesite="Strict", secure=request.is_secure)
+    return response

@@ -3,28 +3,28 @@ on-the-day change of their desk's hours. Thin: the numbers come from botram/doma
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...domain import DomainError, regency, skm, stats
-from ...domain import events as event_rules
+from ...domain import DomainError, regency, skm, summaries
 from ...domain.clock import to_wib
+from ...domain.ids import is_digits
 from ...extensions import db
 from ...models import Desk, Event, EventStatus, SurveyResponse, Visit
-from ...security import roles_required
-from ...web import safe_next, show_domain_error
+from ...permissions import may_enter_paper_surveys, may_read_reports, may_work_desk, may_work_desks
+from ...security import requires
+from ...web import safe_next
+from ..form_action import change_desk_hours, refusal_status, wib_clock
 from ..events.forms import DeskHoursForm
 from ..survey.forms import CodeSurveyForm, desa_groups
 from . import bp, charts
 from .xlsx import event_workbook
 
-READERS = ("admin", "koordinator", "keuangan")
-PAPER = ("admin", "koordinator", "resepsionis")
-HOURS = ("admin", "koordinator", "petugas")
+
+
+ALL_YEARS_EVENT_ROWS = 50
 
 
 def get_event(event_id: int) -> Event:
@@ -35,7 +35,7 @@ def get_event(event_id: int) -> Event:
 # ---------------------------------------------------------------------------------------------- regency
 
 @bp.get("/")
-@roles_required(*READERS)
+@requires(may_read_reports)
 def index():
     years = regency.event_years()
     raw = request.args.get("year", "").strip()
@@ -43,33 +43,37 @@ def index():
     status = 200
     error = None
     if raw:
-        if raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100:
+        if is_digits(raw) and len(raw) == 4 and 2000 <= int(raw) <= 2100:
             year = int(raw)
         else:
             error, status = _("Tahun tidak valid. Pilih dari daftar."), 422
     view = regency.regency_view(year)
+    # A year lists every event it held; all years list the latest (five years hold ~1,000, a 400 KB page).
+    event_rows = len(view.events) if year else ALL_YEARS_EVENT_ROWS
     return render_template("reports/index.html", view=view, years=years, year=year, error=error,
-                           trend_svg=charts.trend_chart(view.trend)), status
+                           trend_svg=charts.trend_chart(view.trend), event_rows=event_rows), status
 
 
 # ---------------------------------------------------------------------------------------------- event
 
 @bp.get("/events/<int:event_id>")
-@roles_required(*READERS)
+@requires(may_read_reports)
 def event(event_id: int):
     get_event(event_id)
-    report = stats.event_report(event_id)
+    report = summaries.event_report(event_id)
     return render_template("reports/event.html", report=report, event=report.event,
+                           forecast_then=summaries.look_back(report),
+                           booked_rows=summaries.booked_rows(event_id),
                            hours_svg=charts.hours_chart(report.hours), unsur=skm.UNSUR,
-                           can_enter_paper=current_user.role in PAPER)
+                           can_enter_paper=may_enter_paper_surveys(current_user))
 
 
 @bp.get("/events/<int:event_id>.xlsx")
-@roles_required(*READERS)
+@requires(may_read_reports)
 def event_xlsx(event_id: int):
     get_event(event_id)
-    report = stats.event_report(event_id)
-    data = event_workbook(report)
+    report = summaries.event_report(event_id)
+    data = event_workbook(report, summaries.booked_rows(event_id))
     response = make_response(data)
     response.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     filename = f"laporan-botram-{report.event.date.isoformat()}-{report.event.id}.xlsx"
@@ -81,11 +85,11 @@ def event_xlsx(event_id: int):
 # ---------------------------------------------------------------------------------------------- paper entry
 
 @bp.route("/events/<int:event_id>/survei-kertas", methods=["GET", "POST"])
-@roles_required(*PAPER)
+@requires(may_enter_paper_surveys)
 def paper(event_id: int):
     """Staff type in paper SKM forms one after another: ticket code, nine answers, optional profile."""
     event = get_event(event_id)
-    if event.status == EventStatus.DRAFT.value:
+    if event.status == EventStatus.DRAFT:
         flash(_("Survei hanya untuk kegiatan yang sudah dibuka."), "warning")
         return redirect(url_for("events.detail", event_id=event.id), 303)
     form = CodeSurveyForm()
@@ -105,7 +109,7 @@ def paper(event_id: int):
                                                   channel="paper", entered_by_id=current_user.id, **form.profile())
             except DomainError as exc:
                 form.apply_problems({exc.field if exc.field and exc.field in form else "code": exc.message})
-                status = 409 if exc.status == 409 else 422
+                status = refusal_status(exc)
             else:
                 code = db.session.scalar(sa.select(Visit.code).where(Visit.id == saved.visit_id))
                 flash(_("Survei kertas untuk tiket %(code)s tersimpan. Lanjutkan dengan formulir berikutnya.",
@@ -119,41 +123,24 @@ def paper(event_id: int):
 
 # ---------------------------------------------------------------------------------------------- desk hours
 
-def _wib_time(value: datetime):
-    return to_wib(value).time().replace(second=0, microsecond=0)
-
-
 @bp.route("/desks/<int:desk_id>/hours", methods=["GET", "POST"])
-@roles_required(*HOURS)
+@requires(may_work_desks)
 def desk_hours(desk_id: int):
     """A desk officer (of the desk's agency) or a coordinator changes a desk's hours on the day — usually:
     stays open longer. Audited by botram.domain.events.set_desk_hours; the board shows the new hours."""
     desk = db.get_or_404(Desk, desk_id)
-    if current_user.role == "petugas" and current_user.agency_id != desk.agency_id:
+    if not may_work_desk(current_user, desk):
         abort(403)
     event = desk.event
     back = safe_next(request.values.get("next"))
     form = DeskHoursForm(formdata=None) if request.method == "GET" else DeskHoursForm()
     if request.method == "GET":
-        form.opens.data, form.closes.data = _wib_time(desk.opens_at), _wib_time(desk.closes_at)
+        form.opens.data, form.closes.data = wib_clock(desk.opens_at), wib_clock(desk.closes_at)
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back)
-    extend = request.form.get("extend", "").strip()
-    if not form.validate_on_submit() and ("csrf_token" in form.errors or not extend):
-        if "csrf_token" in form.errors:
-            abort(400)
-        return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), 422
-    try:
-        if extend:
-            form.opens.data, form.closes.data = _wib_time(desk.opens_at), _wib_time(desk.closes_at)
-            event_rules.extend_desk_hours(desk, event_rules.parse_extension(extend), by_user_id=current_user.id)
-        else:
-            event_rules.set_desk_hours(desk, form.opens.data, form.closes.data, by_user_id=current_user.id)
-    except DomainError as exc:
-        if exc.status == 400:
-            abort(400)
-        show_domain_error(form, exc)
+    done = change_desk_hours(desk, form, request.form.get("extend", "").strip())
+    if not done:
         return render_template("reports/desk_hours.html", desk=desk, event=event, form=form, back=back), \
-            exc.status if exc.status == 409 else 422
+            done.status
     flash(_("Jam loket %(number)s kini %(opens)s–%(closes)s WIB.", number=desk.number,
             opens=to_wib(desk.opens_at).strftime("%H.%M"), closes=to_wib(desk.closes_at).strftime("%H.%M")), "ok")
     return redirect(back or url_for("reports.desk_hours", desk_id=desk.id), 303)

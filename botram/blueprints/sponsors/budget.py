@@ -5,16 +5,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...domain import DomainError
 from ...domain import funding as rules
 from ...extensions import db
 from ...models import BudgetLine, Contribution, Event
-from ...security import roles_required
-from ...web import is_fragment_request, render_page_or_fragment, show_domain_error, toast
+from ...permissions import may_manage_funding, may_read_funding
+from ...security import requires
+from ...web import is_fragment_request, render_page_or_fragment, toast
 from ..reports import charts
+from ..form_action import submit
 from . import bp
 from .forms import BudgetLineForm, ReasonForm
-from .shared import READERS, WRITERS, labels, status_of
+from .shared import labels
 
 
 def get_event(event_id: int) -> Event:
@@ -46,7 +47,7 @@ def _budget_context(event: Event, line_form: BudgetLineForm | None = None, **ext
 
 
 @bp.get("/events/<int:event_id>")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def event_budget(event_id: int):
     return render_template("sponsors/event_budget.html", **_budget_context(get_event(event_id)))
 
@@ -68,22 +69,18 @@ def _budget_response(event: Event, status: int, saved_message: str | None, **ext
 
 
 @bp.post("/events/<int:event_id>/lines")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def line_create(event_id: int):
     event = get_event(event_id)
     form = BudgetLineForm()
-    if form.validate_on_submit():
-        try:
-            rules.add_budget_line(event, _line_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _budget_response(event, status_of(exc), None, line_form=form)
-        return _budget_response(event, 200, _("Pos anggaran ditambahkan."))
-    return _budget_response(event, 422, None, line_form=form)
+    done = submit(form, lambda: rules.add_budget_line(event, _line_input(form), by_user_id=current_user.id))
+    if not done:
+        return _budget_response(event, done.status, None, line_form=form)
+    return _budget_response(event, 200, _("Pos anggaran ditambahkan."))
 
 
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def line_edit(line_id: int):
     line = get_line(line_id)
     event = line.event
@@ -92,27 +89,19 @@ def line_edit(line_id: int):
                               planned=str(line.planned), actual="" if line.actual is None else str(line.actual))
         return _budget_response(event, 200, None, editing=line.id, edit_form=form)
     form = BudgetLineForm()
-    if form.validate_on_submit():
-        try:
-            rules.update_budget_line(line, _line_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _budget_response(event, status_of(exc), None, editing=line.id, edit_form=form)
-        return _budget_response(event, 200, _("Pos anggaran diperbarui."))
-    return _budget_response(event, 422, None, editing=line.id, edit_form=form)
+    done = submit(form, lambda: rules.update_budget_line(line, _line_input(form), by_user_id=current_user.id))
+    if not done:
+        return _budget_response(event, done.status, None, editing=line.id, edit_form=form)
+    return _budget_response(event, 200, _("Pos anggaran diperbarui."))
 
 
 @bp.post("/lines/<int:line_id>/void")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def line_void(line_id: int):
     line = get_line(line_id)
     event = line.event
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            rules.void_budget_line(line, form.reason.data, by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _budget_response(event, status_of(exc), None, void_line=line.id, void_form=form)
-        return _budget_response(event, 200, _("Pos anggaran dibatalkan."))
-    return _budget_response(event, 422, None, void_line=line.id, void_form=form)
+    done = submit(form, lambda: rules.void_budget_line(line, form.reason.data, by_user_id=current_user.id))
+    if not done:
+        return _budget_response(event, done.status, None, void_line=line.id, void_form=form)
+    return _budget_response(event, 200, _("Pos anggaran dibatalkan."))

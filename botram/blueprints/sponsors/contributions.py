@@ -13,12 +13,14 @@ from ...domain import letters
 from ...domain.clock import today_wib
 from ...domain.ids import parse_id
 from ...extensions import db
-from ...models import Contribution, Event, Sponsor
-from ...security import roles_required
-from ...web import render_page_or_fragment, show_domain_error
+from ...models import Contribution, ContributionStatus, Event, Sponsor
+from ...permissions import may_manage_funding, may_read_funding
+from ...security import requires
+from ...web import render_page_or_fragment
+from ..form_action import attempt, submit
 from . import bp
 from .forms import CancelForm, ContributionForm, ReasonForm, ReceiveForm
-from .shared import READERS, WRITERS, YEAR, int_arg, labels, status_of
+from .shared import YEAR, int_arg, labels
 
 
 def get_contribution(contribution_id: int) -> Contribution:
@@ -32,7 +34,7 @@ def _event_choices() -> list[tuple[str, str]]:
 
 
 @bp.get("/contributions")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def contributions():
     errors = []
     f = rules.ContributionFilter()
@@ -114,7 +116,7 @@ def _contribution_form_page(form: ContributionForm, status: int = 200):
 
 
 @bp.route("/contributions/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def contribution_create():
     form = ContributionForm()
     if request.method == "GET":
@@ -122,19 +124,15 @@ def contribution_create():
         form.event_id.data = request.args.get("event_id", "")
         form.pledged_on.data = form.received_on.data = today_wib()
         return _contribution_form_page(form)
-    if form.validate_on_submit():
-        try:
-            contribution = rules.record_contribution(_contribution_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _contribution_form_page(form, status_of(exc))
-        flash(_("Sumbangan dicatat."), "ok")
-        return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
-    return _contribution_form_page(form, 422)
+    done = submit(form, lambda: rules.record_contribution(_contribution_input(form), by_user_id=current_user.id))
+    if not done:
+        return _contribution_form_page(form, done.status)
+    flash(_("Sumbangan dicatat."), "ok")
+    return redirect(url_for("sponsors.contribution_detail", contribution_id=done.result.id), 303)
 
 
 @bp.get("/contributions/line-options")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def line_options():
     """The budget-line <select> for the chosen event (htmx swaps it in when the event changes)."""
     form = ContributionForm(formdata=None)
@@ -152,68 +150,76 @@ def _detail(contribution: Contribution, status: int = 200, **forms):
 
 
 @bp.get("/contributions/<int:contribution_id>")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def contribution_detail(contribution_id: int):
     return _detail(get_contribution(contribution_id))
 
 
 @bp.get("/contributions/<int:contribution_id>/void")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def void_form(contribution_id: int):
     """Without JavaScript the void dialog is shown open on the detail page."""
     return _detail(get_contribution(contribution_id), open_dialog="void")
 
 
+def _pledge_open(contribution: Contribution) -> bool:
+    return contribution.voided_at is None and contribution.status == ContributionStatus.PLEDGED
+
+
+def _state_first(applies: bool, form, write):
+    """A dialog's action on a record whose state no longer allows it (another tab received, cancelled or voided
+    it meanwhile) is refused for what it is, by the domain's own rule (409, its message above the record),
+    whatever the dialog's fields held: their messages would stand in a dialog that is no longer drawn."""
+    return submit(form, write) if applies else attempt(form, write)
+
+
 @bp.post("/contributions/<int:contribution_id>/receive")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def contribution_receive(contribution_id: int):
     contribution = get_contribution(contribution_id)
     form = ReceiveForm()
-    if form.validate_on_submit():
-        try:
-            rules.mark_received(contribution, form.received_on.data, form.receipt_number.data, form.bast_number.data,
-                                by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _detail(contribution, status_of(exc), receive_form=form, open_dialog="receive")
-        flash(_("Sumbangan dicatat sudah diterima."), "ok")
-        return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
-    return _detail(contribution, 422, receive_form=form, open_dialog="receive")
+    done = _state_first(_pledge_open(contribution), form, lambda: rules.mark_received(
+        contribution, form.received_on.data, form.receipt_number.data, form.bast_number.data,
+        by_user_id=current_user.id))
+    if not done:
+        return _detail(contribution, done.status, receive_form=form, open_dialog="receive")
+    flash(_("Sumbangan dicatat sudah diterima."), "ok")
+    return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
 
 
 @bp.post("/contributions/<int:contribution_id>/cancel")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def contribution_cancel(contribution_id: int):
     contribution = get_contribution(contribution_id)
     form = CancelForm()
-    if form.validate_on_submit():
+
+    def cancel():
         try:
-            rules.cancel_pledge(contribution, form.cancel_reason.data, by_user_id=current_user.id)
+            return rules.cancel_pledge(contribution, form.cancel_reason.data, by_user_id=current_user.id)
         except DomainError as exc:
-            if exc.field == "reason":
+            if exc.field == "reason":  # the dialog's field has a name of its own on the detail page
                 exc.field = "cancel_reason"
                 exc.errors = [("cancel_reason" if f == "reason" else f, m) for f, m in exc.errors]
-            show_domain_error(form, exc)
-            return _detail(contribution, status_of(exc), cancel_form=form, open_dialog="cancel")
-        flash(_("Janji sumbangan dibatalkan."), "ok")
-        return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
-    return _detail(contribution, 422, cancel_form=form, open_dialog="cancel")
+            raise
+
+    done = _state_first(_pledge_open(contribution), form, cancel)
+    if not done:
+        return _detail(contribution, done.status, cancel_form=form, open_dialog="cancel")
+    flash(_("Janji sumbangan dibatalkan."), "ok")
+    return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
 
 
 @bp.post("/contributions/<int:contribution_id>/void")
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def contribution_void(contribution_id: int):
     contribution = get_contribution(contribution_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            rules.void_contribution(contribution, form.reason.data, by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return _detail(contribution, status_of(exc), void_form=form, open_dialog="void")
-        flash(_("Catatan sumbangan dibatalkan. Catatan tetap tersimpan dan tidak dihitung lagi."), "ok")
-        return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
-    return _detail(contribution, 422, void_form=form, open_dialog="void")
+    done = _state_first(contribution.voided_at is None, form,
+                        lambda: rules.void_contribution(contribution, form.reason.data, by_user_id=current_user.id))
+    if not done:
+        return _detail(contribution, done.status, void_form=form, open_dialog="void")
+    flash(_("Catatan sumbangan dibatalkan. Catatan tetap tersimpan dan tidak dihitung lagi."), "ok")
+    return redirect(url_for("sponsors.contribution_detail", contribution_id=contribution.id), 303)
 
 
 def _document(contribution_id: int, kind: str):
@@ -227,12 +233,12 @@ def _document(contribution_id: int, kind: str):
 
 
 @bp.get("/contributions/<int:contribution_id>/receipt")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def receipt(contribution_id: int):
     return _document(contribution_id, "receipt")
 
 
 @bp.get("/contributions/<int:contribution_id>/letter")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def letter(contribution_id: int):
     return _document(contribution_id, "letter")

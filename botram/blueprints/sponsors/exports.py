@@ -6,15 +6,16 @@ from flask_babel import gettext as _
 
 from ...domain import DomainError
 from ...domain.funding.export import export_rows, to_csv, to_xlsx
-from ...security import roles_required
+from ...permissions import may_read_funding
+from ...security import requires
 from ...web import show_domain_error
 from . import bp
 from .forms import ExportForm
-from .shared import READERS, labels
+from .shared import labels
 
 
 @bp.get("/export")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def export():
     form = ExportForm(request.args)
     error = None

@@ -1,4 +1,4 @@
-"""What the funding pages share: who reads and who writes, the labels every template gets, and the
+"""What the funding pages share: the labels every template gets, and the
 query arguments (year, ids) parsed once."""
 from __future__ import annotations
 
@@ -8,34 +8,20 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...domain import DomainError
 from ...domain import funding as rules
 from ...domain import letters
 from ...domain.clock import today_wib
-from ...domain.ids import parse_id
+from ...domain.ids import is_digits, parse_id
+from ...permissions import may_manage_funding, may_set_funding_target
 
-WRITERS = ("keuangan", "admin")
-READERS = ("keuangan", "admin", "koordinator")
-TARGET_SETTERS = ("koordinator", "admin")
 YEAR = re.compile(r"^\d{4}$")
-
-
-def can_write() -> bool:
-    return current_user.is_authenticated and current_user.role in WRITERS
-
-
-def can_set_target() -> bool:
-    return current_user.is_authenticated and current_user.role in TARGET_SETTERS
-
-
-def status_of(exc: DomainError) -> int:
-    return 409 if exc.status == 409 else 422
 
 
 def labels() -> dict:
     return dict(kinds=rules.SPONSOR_KINDS, forms=rules.FORMS, categories=rules.IN_KIND_CATEGORIES,
                 budget_categories=rules.BUDGET_CATEGORIES, statuses=rules.STATUSES, status_key=rules.status_key,
-                can_write=can_write(), can_set_target=can_set_target(), fmt_phone=rules.format_phone,
+                can_write=may_manage_funding(current_user), can_set_target=may_set_funding_target(current_user),
+                fmt_phone=rules.format_phone,
                 terbilang=letters.terbilang,
                 fmt_npwp=rules.format_npwp)
 
@@ -52,3 +38,13 @@ def year_arg() -> tuple[int, str | None]:
 def int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     return parse_id(raw)
+
+
+def page_arg() -> tuple[int, str | None]:
+    """`?page=` of a paged table: 1 when absent, an error message when it is not a page number."""
+    raw = request.args.get("page", "").strip()
+    if not raw:
+        return 1, None
+    if is_digits(raw) and len(raw) <= 6 and int(raw) >= 1:
+        return int(raw), None
+    return 1, _("Nomor halaman tidak valid.")

@@ -6,15 +6,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...domain import DomainError
 from ...domain import funding as rules
 from ...extensions import db
 from ...models import Contribution, Sponsor
-from ...security import roles_required
-from ...web import render_page_or_fragment, show_domain_error
+from ...permissions import may_manage_funding, may_read_funding
+from ...security import requires
+from ...web import render_page_or_fragment
+from ..form_action import submit
 from . import bp
 from .forms import SponsorForm
-from .shared import READERS, WRITERS, labels, status_of
+from .shared import labels
 
 
 def get_sponsor(sponsor_id: int) -> Sponsor:
@@ -23,7 +24,7 @@ def get_sponsor(sponsor_id: int) -> Sponsor:
 
 
 @bp.get("/sponsors")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def sponsors():
     q = request.args.get("q", "").strip()[:80]
     kind = request.args.get("kind", "").strip()
@@ -68,24 +69,20 @@ def _sponsor_input(form: SponsorForm) -> rules.SponsorInput:
 
 
 @bp.route("/sponsors/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def sponsor_create():
     form = SponsorForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                sponsor = rules.create_sponsor(_sponsor_input(form), by_user_id=current_user.id)
-            except DomainError as exc:
-                show_domain_error(form, exc)
-                return render_template("sponsors/sponsor_form.html", form=form, sponsor=None), status_of(exc)
-            flash(_("Sponsor disimpan."), "ok")
-            return redirect(url_for("sponsors.sponsor_detail", sponsor_id=sponsor.id), 303)
-        return render_template("sponsors/sponsor_form.html", form=form, sponsor=None), 422
-    return render_template("sponsors/sponsor_form.html", form=form, sponsor=None)
+    if request.method == "GET":
+        return render_template("sponsors/sponsor_form.html", form=form, sponsor=None)
+    done = submit(form, lambda: rules.create_sponsor(_sponsor_input(form), by_user_id=current_user.id))
+    if not done:
+        return render_template("sponsors/sponsor_form.html", form=form, sponsor=None), done.status
+    flash(_("Sponsor disimpan."), "ok")
+    return redirect(url_for("sponsors.sponsor_detail", sponsor_id=done.result.id), 303)
 
 
 @bp.route("/sponsors/<int:sponsor_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires(may_manage_funding)
 def sponsor_edit(sponsor_id: int):
     sponsor = get_sponsor(sponsor_id)
     if request.method == "GET":
@@ -94,19 +91,15 @@ def sponsor_edit(sponsor_id: int):
         form.npwp.data = rules.format_npwp(sponsor.npwp)
         return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor)
     form = SponsorForm()
-    if form.validate_on_submit():
-        try:
-            rules.update_sponsor(sponsor, _sponsor_input(form), by_user_id=current_user.id)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-            return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor), status_of(exc)
-        flash(_("Perubahan sponsor disimpan."), "ok")
-        return redirect(url_for("sponsors.sponsor_detail", sponsor_id=sponsor.id), 303)
-    return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor), 422
+    done = submit(form, lambda: rules.update_sponsor(sponsor, _sponsor_input(form), by_user_id=current_user.id))
+    if not done:
+        return render_template("sponsors/sponsor_form.html", form=form, sponsor=sponsor), done.status
+    flash(_("Perubahan sponsor disimpan."), "ok")
+    return redirect(url_for("sponsors.sponsor_detail", sponsor_id=sponsor.id), 303)
 
 
 @bp.get("/sponsors/<int:sponsor_id>")
-@roles_required(*READERS)
+@requires(may_read_funding)
 def sponsor_detail(sponsor_id: int):
     sponsor = get_sponsor(sponsor_id)
     received, pledged = _sponsor_totals().get(sponsor.id, (0, 0))

@@ -17,11 +17,11 @@ from flask_login import current_user
 from ...domain import Conflict, DomainError, NotFound, skm
 from ...extensions import db
 from ...models import UNSUR_KEYS, Event, EventStatus, SurveyResponse
-from ...security import roles_required
+from ...permissions import may_run_survey_kiosk
+from ...security import requires
 from . import bp
 from .forms import KioskAnswerForm, KioskCodeForm, SurveyForm, desa_groups
 
-KIOSK_ROLES = ("admin", "koordinator", "resepsionis", "petugas")
 
 
 def _no_store(response):
@@ -105,13 +105,13 @@ def thanks(token: str):
 
 def _kiosk_event(event_id: int) -> Event:
     event = db.get_or_404(Event, event_id)
-    if event.status == EventStatus.DRAFT.value:
+    if event.status == EventStatus.DRAFT:
         abort(404)
     return event
 
 
 @bp.route("/kiosk/<int:event_id>", methods=["GET", "POST"])
-@roles_required(*KIOSK_ROLES)
+@requires(may_run_survey_kiosk)
 def kiosk(event_id: int):
     """Step 1: the citizen types the ticket code. A valid one opens the questions."""
     event = _kiosk_event(event_id)
@@ -141,7 +141,7 @@ def kiosk(event_id: int):
 
 
 @bp.post("/kiosk/<int:event_id>/jawab")
-@roles_required(*KIOSK_ROLES)
+@requires(may_run_survey_kiosk)
 def kiosk_answer(event_id: int):
     """Step 2: the answers, saved as channel "kiosk" with the signed-in staff account as `entered_by`."""
     event = _kiosk_event(event_id)

@@ -1,11 +1,12 @@
 """Field sync: one event carried between the regency server and a field laptop (docs/field-sync.md).
 
 - `export_checkout` (server): the event is lent to a laptop, and its bundle holds what the laptop needs to run
-  it alone: the catalogue, the event, its desks, the users who work it (with their password hashes, never their
-  device tokens) and any queue it already has. While it is out, the server refuses queue writes for it
-  (`ensure_queue_writable`).
-- `export_checkin` (laptop): the event's day, whole each time: desks, visits, steps, survey answers and audit
-  entries. The server keeps what it has by UUID, so a second check-in brings only what is new or changed.
+  it alone: the catalogue, the event, its desks, the users who work it (with their password hashes; device
+  tokens only of the kiosks, with their printers), any queue it already has and its bookings, so reception
+  checks them in offline. While it is out, the server refuses queue writes for it (`ensure_queue_writable`).
+- `export_checkin` (laptop): the event's day, whole each time: desks, visits, steps, survey answers, bookings
+  (checked in on the laptop, or not) and audit entries, and the tokens revoked on the laptop (nothing else
+  about devices). The server keeps what it has by UUID, so a second check-in brings only what is new or changed.
 - `import_bundle` (either side): the kind comes from the manifest; one unit of work, so a bundle is applied
   whole or not at all, and the same bundle twice changes nothing.
 
@@ -26,12 +27,15 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import (CheckoutRole, Desk, Event, EventStatus, FieldCheckout, Install, Role, User)
+from ...models import CheckoutRole, Desk, Event, EventStatus, FieldCheckout, Install, User
+from ...permissions import AGENCY_BOUND_ROLES, FIELD_ROLES
 from .. import Conflict, DomainError, NotFound, audit
 from ..clock import now, to_wib
+from .. import summaries
 from ..uow import bump_version, unit_of_work
 from . import rows
-from .envelope import FORMAT, BundleError, future, open_sealed, require_key, seal
+from .envelope import FORMAT, BundleError, check_format, open_sealed, require_key, seal
+from .schema import check_schema, schema_revision
 
 __all__ = ["BundleError", "Checkout", "ImportReport", "checkout_of", "checkouts_of", "ensure_queue_writable",
            "export_checkin", "export_checkout", "field_key", "held_checkout", "import_bundle", "release_checkout"]
@@ -96,7 +100,7 @@ def checkouts_of(event_ids) -> dict[int, Checkout]:
     if not ids:
         return {}
     found = db.session.scalars(sa.select(FieldCheckout).where(
-        FieldCheckout.event_id.in_(ids), FieldCheckout.role == CheckoutRole.OUT.value,
+        FieldCheckout.event_id.in_(ids), FieldCheckout.role == CheckoutRole.OUT,
         FieldCheckout.released_at.is_(None)).order_by(FieldCheckout.id))
     return {row.event_id: _view(row) for row in found}
 
@@ -151,12 +155,12 @@ def _install_uuid(*, create: bool) -> str | None:
 
 
 def _working_users(event_id: int) -> list[int]:
-    """Who may sign in on the laptop: admins, coordinators, reception, and the officers of the agencies that
-    have a desk at the event. Finance stays at the regency (funding does not travel)."""
+    """Who travels to the laptop (permissions.FIELD_ROLES): admins, coordinators, reception, the officers of the
+    agencies that have a desk at the event, and the kiosks' accounts (their tokens and printers go with them)."""
     agencies = sa.select(Desk.agency_id).where(Desk.event_id == event_id)
     return list(db.session.scalars(sa.select(User.id).where(User.active.is_(True), sa.or_(
-        User.role.in_((Role.ADMIN.value, Role.KOORDINATOR.value, Role.RESEPSIONIS.value)),
-        sa.and_(User.role == Role.PETUGAS.value, User.agency_id.in_(agencies)))).order_by(User.id)))
+        User.role.in_(FIELD_ROLES - AGENCY_BOUND_ROLES),
+        sa.and_(User.role.in_(FIELD_ROLES & AGENCY_BOUND_ROLES), User.agency_id.in_(agencies)))).order_by(User.id)))
 
 
 def _check_device(device: str | None) -> str:
@@ -171,7 +175,7 @@ def _checkout(event_id: int, device: str, by_user_id: int | None) -> tuple[dict,
     event = db.session.get(Event, event_id, with_for_update=True)
     if event is None:
         raise NotFound(_l("Kegiatan tidak ditemukan."), field="event")
-    if event.status == EventStatus.CLOSED.value:
+    if event.status == EventStatus.CLOSED:
         raise DomainError(_l("Kegiatan yang sudah ditutup tidak dapat dibawa ke laptop."), field="event")
     if _active(event_id, CheckoutRole.HELD) is not None:
         raise DomainError(_l("Kegiatan ini dipinjam dari server kabupaten: kembalikan ke sana, jangan dipinjamkan "
@@ -183,14 +187,15 @@ def _checkout(event_id: int, device: str, by_user_id: int | None) -> tuple[dict,
                           device=row.device, since=to_wib(row.since).strftime("%d-%m-%Y %H.%M")), field="device")
     install = _install_uuid(create=True)
     if row is None:
-        row = FieldCheckout(event_id=event_id, role=CheckoutRole.OUT.value, device=device, since=now(),
+        row = FieldCheckout(event_id=event_id, role=CheckoutRole.OUT, device=device, since=now(),
                             by_user_id=by_user_id)
         db.session.add(row)
         db.session.flush()
         audit.record("field.checkout", "event", event_id, user_id=by_user_id, event_id=event_id, device=device)
         bump_version(event_id)
-    parts = {**rows.export_catalogue(), **rows.export_event(event_id, users=_working_users(event_id),
-                                                            with_audit=False)}
+    users = _working_users(event_id)
+    parts = {**rows.export_catalogue(), **rows.export_event(event_id, users=users, with_audit=False),
+             **rows.export_kiosk_devices(users)}
     manifest = _manifest(KIND_CHECKOUT, event, install, None, device)
     return manifest, parts
 
@@ -203,22 +208,36 @@ def export_checkout(event_id: int, *, device: str, key: str, by_user_id: int | N
     return seal(_pack(manifest, parts), key)
 
 
-def export_checkin(event_id: int, *, key: str) -> bytes:
-    """Laptop: the event's whole day as an encrypted bundle for the server it came from (reads only)."""
-    require_key(key)
+@unit_of_work(audited=False)
+def _next_checkin(event_id: int) -> int:
+    """The next number of this checkout's check-ins. The server applies a check-in only when its number is above
+    the last one it applied: a laptop's clock may be wrong, its count of bundles cannot go back.
+
+    Bookkeeping, not audited: an audit entry here would travel in the bundle as news, and the server audits the
+    import it makes of it."""
     held = _active(event_id, CheckoutRole.HELD)
     if held is None:
         raise BundleError(_l("Kegiatan ini tidak dipinjam dari server kabupaten di laptop ini: tidak ada yang "
                              "dapat dikembalikan."), field="event")
+    held.sequence += 1
+    return held.sequence
+
+
+def export_checkin(event_id: int, *, key: str) -> bytes:
+    """Laptop: the event's whole day as an encrypted bundle for the server it came from, numbered."""
+    require_key(key)
+    sequence = _next_checkin(event_id)
+    held = _active(event_id, CheckoutRole.HELD)
     event = db.session.get(Event, event_id)
     parts = rows.export_event(event_id, users=None, with_audit=True)
+    parts["api_token"] = rows.export_revocations()
     manifest = _manifest(KIND_CHECKIN, event, _install_uuid(create=False), held.peer_install, held.device)
-    return seal(_pack(manifest, parts), key)
+    return seal(_pack({**manifest, "sequence": sequence}, parts), key)
 
 
 def _manifest(kind: str, event: Event, source: str | None, target: str | None, device: str) -> dict:
-    return {"format": FORMAT, "app": "botram", "kind": kind, "source_install": source, "target_install": target,
-            "device": device, "created_at": now().isoformat(),
+    return {"format": FORMAT, "app": "botram", "kind": kind, "schema": schema_revision(),
+            "source_install": source, "target_install": target, "device": device, "created_at": now().isoformat(),
             "event": {"uuid": event.uuid, "title": event.title, "date": event.date.isoformat(),
                       "status": event.status}}
 
@@ -241,8 +260,9 @@ def _pack(manifest: dict, parts: dict[str, list[dict]]) -> bytes:
 
 REQUIRED_PARTS = {
     KIND_CHECKOUT: ("agency", "service", "requirement", "life_event_package", "user", "event", "desk", "visit",
-                    "step", "survey_response"),
-    KIND_CHECKIN: ("user", "event", "desk", "visit", "step", "survey_response", "audit_log"),
+                    "step", "survey_response", *rows.BOOKING, "api_token", "printer"),
+    KIND_CHECKIN: ("user", "event", "desk", "visit", "step", "survey_response", *rows.BOOKING, "audit_log",
+                   "outbox", "api_token"),
 }
 
 
@@ -251,12 +271,13 @@ def _unpack(payload: bytes) -> tuple[dict, dict[str, list[dict]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             manifest = json.loads(archive.read("manifest.json"))
-            version = manifest.get("format")
-            if not isinstance(version, int) or version > FORMAT:
-                raise future(version)
+            check_format(manifest.get("format"))
             kind = manifest.get("kind")
-            if kind not in REQUIRED_PARTS:
+            if kind not in REQUIRED_PARTS or not isinstance(manifest.get("schema"), str) or (
+                    kind == KIND_CHECKIN and (type(manifest.get("sequence")) is not int or manifest["sequence"] < 1)):
                 raise rows.damaged()
+            check_schema(manifest["schema"], made_by=_l("server kabupaten") if kind == KIND_CHECKOUT
+                         else _l("laptop lapangan"))
             parts = {}
             for name in REQUIRED_PARTS[kind]:
                 info = archive.getinfo(f"parts/{name}.json")
@@ -303,6 +324,7 @@ def _apply(manifest: dict, parts: dict[str, list[dict]], by_user_id: int | None)
     if kind == KIND_CHECKOUT:
         refs = applier.catalogue(parts)
         applier.users(parts["user"], refs, full=True)
+        rows.apply_kiosk_devices(applier, parts, refs)  # a repeated checkout too: the server's revocations
         event_id = db.session.scalar(sa.select(Event.id).where(Event.uuid == parts["event"][0]["uuid"]))
         held = _active(event_id, CheckoutRole.HELD) if event_id else None
         if held is not None and held.peer_install == manifest["source_install"]:
@@ -314,21 +336,26 @@ def _apply(manifest: dict, parts: dict[str, list[dict]], by_user_id: int | None)
             raise BundleError(_l("Bundel ini untuk server lain: kegiatan ini dipinjam dari server yang berbeda. "
                                  "Tidak ada yang disimpan."), field="file")
         made = datetime.fromisoformat(manifest["created_at"])
+        sequence = manifest["sequence"]
         event_id = db.session.scalar(sa.select(Event.id).where(Event.uuid == parts["event"][0]["uuid"]))
         latest = db.session.scalar(sa.select(FieldCheckout).where(
-            FieldCheckout.event_id == event_id, FieldCheckout.role == CheckoutRole.OUT.value)
-            .order_by(FieldCheckout.id.desc()).limit(1)) if event_id else None
-        if latest is not None and latest.last_checkin_at is not None and made <= latest.last_checkin_at:
-            # The laptop's data only grows: a bundle made before the last one applied holds nothing newer, and
-            # applying it would turn the server back to that hour.
+            FieldCheckout.event_id == event_id, FieldCheckout.role == CheckoutRole.OUT,
+            FieldCheckout.device == manifest["device"]).order_by(FieldCheckout.id.desc()).limit(1)) \
+            if event_id else None
+        if latest is not None and sequence <= latest.sequence:
+            # The laptop's data only grows: a bundle numbered at or below the last one applied holds nothing newer,
+            # and applying it would turn the server back to that hour (whatever the laptop's clock said).
             return ImportReport(kind, event_id, {}, True)
         refs = {name: rows.uuid_to_id(name) for name in ("agency", "service", "requirement")}
         applier.users(parts["user"], refs, full=False)
         event_id = applier.event(parts["event"][0], refs, full=False)
     applier.desks(parts["desk"], event_id, refs)
     applier.queue(parts, event_id, refs)
+    applier.bookings(parts, event_id, refs)
     if kind == KIND_CHECKIN:
         applier.audit(parts["audit_log"], event_id, refs)
+        applier.messages(parts["outbox"], event_id)
+        rows.apply_revocations(applier, parts["api_token"])
 
     released = False
     if kind == KIND_CHECKOUT:
@@ -338,19 +365,20 @@ def _apply(manifest: dict, parts: dict[str, list[dict]], by_user_id: int | None)
                 held.released_at = now()
                 held.release_reason = "checkout baru"
             _install_uuid(create=True)
-            db.session.add(FieldCheckout(event_id=event_id, role=CheckoutRole.HELD.value, device=manifest["device"],
+            db.session.add(FieldCheckout(event_id=event_id, role=CheckoutRole.HELD, device=manifest["device"],
                                          peer_install=manifest["source_install"], since=now(),
                                          by_user_id=by_user_id))
             applier.new["field_checkout"] = 1
     elif applier.changed:
         out = _active(event_id, CheckoutRole.OUT)
-        if out is None:
+        if out is None or out.device != manifest["device"]:
             raise BundleError(_l("Kegiatan ini tidak sedang dipinjamkan ke laptop (sudah dikembalikan atau diambil "
                                  "kembali koordinator): data laptop tidak diterima agar kedua sisi tidak berbeda. "
                                  "Tidak ada yang disimpan."), field="file")
         out.checkins += 1
-        out.last_checkin_at = made  # when the laptop made it: an older bundle is recognised by this
-        if parts["event"][0]["status"] == EventStatus.CLOSED.value:
+        out.sequence = sequence
+        out.last_checkin_at = made  # when the laptop says it made it: shown, never used to order
+        if parts["event"][0]["status"] == EventStatus.CLOSED:
             out.released_at = now()
             out.release_reason = "check-in akhir"
             released = True
@@ -365,5 +393,7 @@ def _finish(applier: rows.Applier, kind: str, event_id: int, manifest: dict, by_
     audit.record(f"field.import_{kind}", "event", event_id, user_id=by_user_id, event_id=event_id,
                  device=manifest["device"], new=applier.new, updated=applier.updated)
     bump_version(event_id)
+    # A check-in of a closed event (the laptop's last one, or a late one) changes what its summary counts.
+    summaries.refresh(event_id)
     db.session.expire_all()
     return ImportReport(kind, event_id, dict(applier.new), False, dict(applier.updated), released)

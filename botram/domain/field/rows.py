@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import (Agency, AuditLog, Desk, Event, LifeEventPackage, PackageService, Region, Requirement,
-                       Service, Step, SurveyResponse, User, Visit, desk_service)
+from ...models import (Agency, ApiToken, AuditLog, Booking, BookingPlan, BookingQuota, BookingWindow, Desk, Event,
+                       LifeEventPackage, Outbox, OutboxStatus, PackageService, Printer, Region, Requirement, Service,
+                       Step, SurveyResponse, User, Visit, booking_service, desk_service)
+from ...permissions import KIOSK_DEVICE_ROLES
 from ...models.types import UTCDateTime
-from ..privacy import redact
+from ..privacy import personal_number, redact
 from .envelope import BundleError
 
 CHUNK = 500
@@ -48,13 +50,25 @@ SPECS: dict[str, Spec] = {
                         "served_by_id": "user", "transferred_from_id": "step"}),
     "survey_response": Spec(SurveyResponse, {"visit_id": "visit", "event_id": "event", "entered_by_id": "user"}),
     "audit_log": Spec(AuditLog, {"user_id": "user", "event_id": "event"}),
+    # A kiosk's device: when it was last used, and how its printer last answered, are each install's own.
+    "api_token": Spec(ApiToken, {"user_id": "user"}, skip=("last_used_at",)),
+    "printer": Spec(Printer, {"token_id": "api_token"}, skip=("last_error", "last_checked_at")),
+    # Bookings made on the server travel so reception can check them in on the laptop: the phone, name and NIK
+    # with them, because reception finds a booking by phone and the ticket takes the name and NIK. The hash of
+    # the address a booking came from only throttles bookings where they are made: it stays.
+    "booking_plan": Spec(BookingPlan, {"event_id": "event"}),
+    "booking_window": Spec(BookingWindow, {"plan_id": "booking_plan", "event_id": "event"}),
+    "booking_quota": Spec(BookingQuota, {"window_id": "booking_window", "service_id": "service"}),
+    "booking": Spec(Booking, {"event_id": "event", "window_id": "booking_window",
+                              "package_id": "life_event_package", "visit_id": "visit"}, skip=("origin",)),
 }
+BOOKING = ("booking_plan", "booking_window", "booking_quota", "booking")
 CATALOGUE = ("agency", "service", "requirement", "life_event_package")
 QUEUE = ("visit", "step", "survey_response")
 # Ids an audit entry names in its detail, and the table each points to: they travel as UUIDs.
 DETAIL_REFS = {"step_id": "step", "desk_id": "desk", "visit_id": "visit", "service_id": "service",
                "to_service_id": "service", "from_service_id": "service", "event_id": "event", "user_id": "user"}
-AUDIT_ENTITIES = ("agency", "service", "user", "event", "desk", "visit", "step", "survey_response")
+AUDIT_ENTITIES = ("agency", "service", "user", "event", "desk", "visit", "step", "survey_response", "booking")
 
 
 def damaged() -> BundleError:
@@ -75,6 +89,13 @@ def id_to_uuid(name: str, ids: Iterable[int] | None = None) -> dict[int, str]:
     for start in range(0, len(ids), CHUNK):
         found.update(db.session.execute(query.where(table.c.id.in_(ids[start:start + CHUNK]))).all())
     return found
+
+
+def public_text(text: str | None) -> str:
+    """The board's running text as it may arrive from another install: under the same guard as the form
+    (events.set_running_text), but a day's check-in is not refused for it: the numbers are blanked instead."""
+    text = redact(text or "")
+    return "" if personal_number(text) else text
 
 
 def uuid_to_id(name: str, uuids: Iterable[str] | None = None) -> dict[str, int]:
@@ -196,14 +217,56 @@ def export_event(event_id: int, *, users: list[int] | None, with_audit: bool) ->
             item["requirements_presented"] = [maps["requirement"][r] for r in presented
                                               if r in maps["requirement"]]
     parts["survey_response"] = dump("survey_response", survey_rows, maps)
+    parts.update(_export_bookings(event_id, maps))
     if with_audit:
         parts["audit_log"] = _dump_audit(audit_rows, maps)
+        parts["outbox"] = export_messages(event_id)
     if users is None:
         parts["user"] = [{"uuid": uuid, "username": username} for uuid, username in db.session.execute(
             sa.select(User.uuid, User.username).where(User.id.in_(list(maps["user"]))).order_by(User.id))]
     else:
         parts["user"] = dump("user", select_rows("user", User.id.in_(users)), maps)
     return parts
+
+
+def _export_bookings(event_id: int, maps: dict[str, dict[int, str]]) -> dict[str, list[dict]]:
+    """The event's booking plan, windows, quotas and bookings (+ `services`: UUIDs); fills `maps["booking"]`."""
+    plan_rows = select_rows("booking_plan", BookingPlan.event_id == event_id)
+    window_rows = select_rows("booking_window", BookingWindow.event_id == event_id)
+    quota_rows = select_rows("booking_quota", BookingQuota.window_id.in_([row["id"] for row in window_rows]))
+    booking_rows = select_rows("booking", Booking.event_id == event_id)
+    maps["booking_plan"] = {row["id"]: row["uuid"] for row in plan_rows}
+    maps["booking_window"] = {row["id"]: row["uuid"] for row in window_rows}
+    maps["booking"] = {row["id"]: row["uuid"] for row in booking_rows}
+    maps.setdefault("life_event_package", id_to_uuid("life_event_package"))
+    parts = {"booking_plan": dump("booking_plan", plan_rows, maps),
+             "booking_window": dump("booking_window", window_rows, maps),
+             "booking_quota": dump("booking_quota", quota_rows, maps),
+             "booking": dump("booking", booking_rows, maps)}
+    services: dict[int, list[str]] = {row["id"]: [] for row in booking_rows}
+    if booking_rows:
+        for booking_id, service_id in db.session.execute(
+                sa.select(booking_service.c.booking_id, booking_service.c.service_id)
+                .where(booking_service.c.booking_id.in_(list(services)))
+                .order_by(booking_service.c.booking_id, booking_service.c.service_id)):
+            services[booking_id].append(maps["service"][service_id])
+    for row, item in zip(booking_rows, parts["booking"]):
+        item["services"] = services[row["id"]]
+    return parts
+
+
+MESSAGE_COLUMNS = ("kind", "dedupe_key", "payload", "status", "attempts", "next_attempt_at", "last_error",
+                   "created_at", "sent_at")
+
+
+def export_messages(event_id: int) -> list[dict]:
+    """A check-in carries the laptop's messages to citizens (docs/outbox.md): their dedupe keys name steps by
+    UUID, so what the laptop sent is known as sent on the server and never goes twice; what it could not send
+    goes on from the server's outbox."""
+    table = Outbox.__table__
+    found = db.session.execute(sa.select(*[table.c[name] for name in MESSAGE_COLUMNS]).where(
+        table.c.event_id == event_id, table.c.kind.startswith("message.")).order_by(table.c.id))
+    return [{key: _jsonable(value) for key, value in row._mapping.items()} for row in found]
 
 
 def _dump_audit(rows: list, maps: dict[str, dict[int, str]]) -> list[dict]:
@@ -364,6 +427,7 @@ class Applier:
         if not full and not existing:
             raise BundleError(_l("Kegiatan dalam bundel ini tidak ada di server ini: tidak ada yang disimpan."),
                               field="file")
+        values["running_text"] = public_text(values.get("running_text"))
         # A check-in brings the day as the laptop ran it: status and running text (desks come separately).
         self.upsert("event", [values], existing, update=None if full else ("status", "running_text"))
         event_id = db.session.scalar(sa.select(Event.id).where(Event.uuid == values["uuid"]))
@@ -441,6 +505,97 @@ class Applier:
         self.upsert("survey_response", surveys, current_surveys)
         refs["survey_response"] = uuid_to_id("survey_response", [s["uuid"] for s in surveys]) if surveys else {}
 
+    def bookings(self, parts: dict[str, list[dict]], event_id: int, refs: dict[str, dict[str, int]]) -> None:
+        """The event's booking plan, windows, quotas and bookings as the bundle has them (the side that ran the
+        day checked bookings in); after the queue, since a checked-in booking names its visit. A window or quota
+        the bundle no longer has is removed when no booking holds it. Purged personal data stays purged."""
+        if "life_event_package" not in refs:
+            refs["life_event_package"] = uuid_to_id("life_event_package")
+        plans = [self.load("booking_plan", item, refs) for item in parts["booking_plan"]]
+        self.upsert("booking_plan", plans, self.existing("booking_plan", BookingPlan.event_id == event_id))
+        refs["booking_plan"] = uuid_to_id("booking_plan", [p["uuid"] for p in plans])
+
+        windows = [self.load("booking_window", item, refs) for item in parts["booking_window"]]
+        current_windows = self.existing("booking_window", BookingWindow.event_id == event_id)
+        self.upsert("booking_window", windows, current_windows)
+        refs["booking_window"] = uuid_to_id("booking_window", [w["uuid"] for w in windows])
+
+        event_windows = sa.select(BookingWindow.id).where(BookingWindow.event_id == event_id)
+        quotas = [self.load("booking_quota", item, refs) for item in parts["booking_quota"]]
+        current_quotas = self.existing("booking_quota", BookingQuota.window_id.in_(event_windows))
+        gone_quotas = [row["id"] for uuid, row in current_quotas.items() if uuid not in {q["uuid"] for q in quotas}]
+        if gone_quotas:  # before the upsert: a (window, service) pair may come back under a new UUID
+            db.session.execute(sa.delete(BookingQuota).where(BookingQuota.id.in_(gone_quotas)))
+            self._count(self.updated, "booking_quota", len(gone_quotas))
+        self.upsert("booking_quota", quotas, {u: r for u, r in current_quotas.items() if r["id"] not in gone_quotas})
+
+        current_bookings = self.existing("booking", Booking.event_id == event_id)
+        bookings = [self.load("booking", item, refs) for item in parts["booking"]]
+        # codes and tokens are unique over every event: one held by another booking means diverged data
+        holders = dict(db.session.execute(sa.select(Booking.code, Booking.uuid).where(
+            Booking.code.in_([b["code"] for b in bookings] or [""]))).all())
+        holders.update(db.session.execute(sa.select(Booking.token, Booking.uuid).where(
+            Booking.token.in_([b["token"] for b in bookings] or [""]))).all())
+        for values in bookings:
+            for key in ("code", "token"):
+                holder = holders.get(values[key])
+                if holder is not None and holder != values["uuid"]:
+                    raise BundleError(_l("Kode pemesanan %(code)s sudah dipakai pemesanan lain di basis data ini: "
+                                         "tidak ada yang disimpan.", code=values["code"]), field="file")
+            mark = (current_bookings.get(values["uuid"]) or {}).get("pii_purged_at") or values.get("pii_purged_at")
+            if mark is not None:
+                values.update(name=None, nik=None, phone=None, pii_purged_at=mark)
+        self.upsert("booking", bookings, current_bookings)
+        refs["booking"] = uuid_to_id("booking", [b["uuid"] for b in bookings])
+        have: dict[int, list[int]] = {booking_id: [] for booking_id in refs["booking"].values()}
+        if have:
+            for booking_id, service_id in db.session.execute(
+                    sa.select(booking_service.c.booking_id, booking_service.c.service_id)
+                    .where(booking_service.c.booking_id.in_(list(have)))):
+                have[booking_id].append(service_id)
+        for item in parts["booking"]:
+            booking_id = refs["booking"][item["uuid"]]
+            wanted = sorted(refs["service"][s] for s in item["services"] if s in refs["service"])
+            if sorted(have[booking_id]) != wanted:
+                db.session.execute(sa.delete(booking_service).where(booking_service.c.booking_id == booking_id))
+                if wanted:
+                    db.session.execute(sa.insert(booking_service),
+                                       [{"booking_id": booking_id, "service_id": s} for s in wanted])
+                if item["uuid"] in current_bookings:
+                    self._count(self.updated, "booking", 1)
+
+        held = set(db.session.scalars(sa.select(Booking.window_id).where(Booking.event_id == event_id)))
+        kept = set(refs["booking_window"].values())
+        gone_windows = [row["id"] for row in current_windows.values() if row["id"] not in kept | held]
+        if gone_windows:
+            db.session.execute(sa.delete(BookingQuota).where(BookingQuota.window_id.in_(gone_windows)))
+            db.session.execute(sa.delete(BookingWindow).where(BookingWindow.id.in_(gone_windows)))
+            self._count(self.updated, "booking_window", len(gone_windows))
+
+    def messages(self, items: list[dict], event_id: int) -> None:
+        """The laptop's outbox rows of the event: new keys are added; a row sent on the laptop is marked sent
+        here too (a pending copy here must not go again); nothing sent here is turned back."""
+        table = Outbox.__table__
+        current = dict(db.session.execute(sa.select(table.c.dedupe_key, table.c.status).where(
+            table.c.dedupe_key.in_([item["dedupe_key"] for item in items] or [""]))).all())
+        fresh, sent = [], []
+        for item in items:
+            values = {name: _from_json(table.c[name], item.get(name)) for name in MESSAGE_COLUMNS}
+            if not str(values["kind"]).startswith("message.") or not isinstance(values["payload"], dict):
+                raise damaged()
+            status = current.get(values["dedupe_key"])
+            if status is None:
+                fresh.append({**values, "event_id": event_id, "claimed_until": None})
+            elif values["status"] == OutboxStatus.SENT and status != OutboxStatus.SENT:
+                sent.append(values)
+        if fresh:
+            db.session.execute(table.insert(), fresh)
+        for values in sent:
+            db.session.execute(sa.update(table).where(table.c.dedupe_key == values["dedupe_key"]).values(
+                status=OutboxStatus.SENT, sent_at=values["sent_at"], claimed_until=None))
+        self._count(self.new, "outbox", len(fresh))
+        self._count(self.updated, "outbox", len(sent))
+
     def audit(self, items: list[dict], event_id: int, refs: dict[str, dict[str, int]]) -> None:
         """Audit entries are facts: new ones are added, none is ever changed."""
         known = set(db.session.scalars(sa.select(AuditLog.uuid).where(AuditLog.event_id == event_id)))
@@ -462,3 +617,62 @@ class Applier:
         if fresh:
             db.session.execute(AuditLog.__table__.insert(), fresh)
         self._count(self.new, "audit_log", len(fresh))
+
+
+# ------------------------------------------------------------------------------------------------ kiosk devices
+#
+# The kiosks travel with a checkout (docs/field-sync.md, "The kiosks at the venue"): the kiosk accounts among the
+# users sent, every device token of theirs (the hash only; revoked ones too, so a revocation reaches a laptop
+# that already has the token) and the printers attached to those tokens. A check-in brings back only what the
+# laptop revoked: a kiosk lost at the venue is locked out at the regency too.
+
+# Columns of a printer the laptop keeps once it has the printer: where the printer is reached on the venue's LAN
+# (set by the admin on the laptop) and whether it is in use there. A repeated checkout does not turn them back.
+PRINTER_FROM_SERVER = ("name", "paper_mm", "token_id")
+
+
+def export_kiosk_devices(user_ids: list[int]) -> dict[str, list[dict]]:
+    """Checkout: the device tokens of the kiosk accounts among `user_ids` and the printers attached to them."""
+    kiosk_ids = list(db.session.scalars(sa.select(User.id).where(
+        User.id.in_(list(user_ids) or [0]), User.role.in_(KIOSK_DEVICE_ROLES))))
+    token_rows = select_rows("api_token", ApiToken.user_id.in_(kiosk_ids or [0]))
+    maps = {"user": id_to_uuid("user", kiosk_ids), "api_token": {row["id"]: row["uuid"] for row in token_rows}}
+    printer_rows = select_rows("printer", Printer.token_id.in_(list(maps["api_token"]) or [0]))
+    return {"api_token": dump("api_token", token_rows, maps), "printer": dump("printer", printer_rows, maps)}
+
+
+def export_revocations() -> list[dict]:
+    """Check-in: the tokens revoked on this laptop (the server ignores tokens it never sent)."""
+    return [{"uuid": uuid, "revoked_at": _jsonable(at)} for uuid, at in db.session.execute(
+        sa.select(ApiToken.uuid, ApiToken.revoked_at).where(ApiToken.revoked_at.is_not(None)).order_by(ApiToken.id))]
+
+
+def apply_kiosk_devices(applier: Applier, parts: dict[str, list[dict]], refs: dict[str, dict[str, int]]) -> None:
+    """Checkout: the server's kiosk tokens and printers. A token is matched by UUID or hash; it is never
+    un-revoked (a laptop's revocation stands until it reaches the server by check-in). A printer is matched
+    by UUID or name; a new one arrives whole, an existing one takes only PRINTER_FROM_SERVER."""
+    tokens = [applier.load("api_token", item, refs, optional=()) for item in parts["api_token"]]
+    matched = applier.by_natural("api_token", tokens, ("token_hash",))
+    for values in tokens:
+        current = matched.get(values["uuid"])
+        if current is not None and current["revoked_at"] is not None:
+            values["revoked_at"] = current["revoked_at"]
+    applier.upsert("api_token", tokens, matched, update=("name", "revoked_at"))
+    refs["api_token"] = {**uuid_to_id("api_token", [t["uuid"] for t in tokens]),
+                         **{uuid: row["id"] for uuid, row in matched.items()}}
+    printers = [applier.load("printer", item, refs, optional=()) for item in parts["printer"]]
+    applier.upsert("printer", printers, applier.by_natural("printer", printers, ("name",)), update=PRINTER_FROM_SERVER)
+
+
+def apply_revocations(applier: Applier, items: list[dict]) -> None:
+    """Check-in: a token the laptop revoked is revoked here too; nothing else about tokens or printers
+    comes back (the laptop's printer addresses are the venue's, its token use its own)."""
+    table = ApiToken.__table__
+    wanted = {item["uuid"]: _from_json(table.c.revoked_at, item["revoked_at"]) for item in items}
+    if any(not isinstance(uuid, str) or at is None for uuid, at in wanted.items()):
+        raise damaged()
+    current = db.session.execute(sa.select(table.c.id, table.c.uuid).where(
+        table.c.uuid.in_(list(wanted) or [""]), table.c.revoked_at.is_(None))).all()
+    for row_id, uuid in current:
+        db.session.execute(sa.update(table).where(table.c.id == row_id).values(revoked_at=wanted[uuid]))
+    applier._count(applier.updated, "api_token", len(current))

@@ -57,7 +57,7 @@ from .shared import (ADDRESS_MAX, BASIS_MAX, BUDGET_CATEGORIES, BUDGET_DESCRIPTI
                      NOTES_MAX, NUMBER_MAX, REASON_MAX, REASON_MIN, SECTOR_MAX, SPONSOR_KINDS, STATUSES, UNIT_MAX,
                      history, parse_amount, status_key)
 from .sponsors import SponsorInput, create_sponsor, format_npwp, format_phone, public_sponsors, update_sponsor
-from .summary import (EventMix, Mix, YearFunding, funding_api_payload, funding_mix, funding_years, share,
+from .summary import (EventMix, Mix, YearFunding, by_month, funding_api_payload, funding_mix, funding_years, share,
                       year_bounds, yearly_funding)
 
 __all__ = [
@@ -70,7 +70,8 @@ __all__ = [
     "BudgetLineInput", "add_budget_line", "update_budget_line", "void_budget_line", "budget_lines",
     "parse_share_percent", "set_target", "target_bp",
     # summary.py
-    "Mix", "EventMix", "YearFunding", "share", "funding_mix", "year_bounds", "yearly_funding", "funding_years",
+    "Mix", "EventMix", "YearFunding", "by_month", "share", "funding_mix", "year_bounds", "yearly_funding",
+    "funding_years",
     "funding_api_payload",
     # shared.py
     "SPONSOR_KINDS", "FORMS", "IN_KIND_CATEGORIES", "BUDGET_CATEGORIES", "STATUSES", "status_key", "parse_amount",

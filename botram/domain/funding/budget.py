@@ -65,7 +65,7 @@ def void_budget_line(line: BudgetLine, reason: str | None, *, by_user_id: int | 
         raise Conflict(_l("Pos anggaran ini sudah dibatalkan sebelumnya."))
     covering = db.session.scalar(sa.select(sa.func.count()).select_from(Contribution).where(
         Contribution.budget_line_id == line.id, Contribution.voided_at.is_(None),
-        Contribution.status != ContributionStatus.CANCELLED.value))
+        Contribution.status != ContributionStatus.CANCELLED))
     if covering:
         raise Conflict(_l("Pos anggaran ini ditutup oleh sumbangan barang/jasa. Batalkan sumbangan itu dahulu."))
     line.void_reason = clean_reason(reason)

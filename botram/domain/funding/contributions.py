@@ -33,7 +33,7 @@ class ContributionInput:
     event_id: int | None
     form: str | None
     value_text: str | None
-    status: str = ContributionStatus.PLEDGED.value
+    status: str = ContributionStatus.PLEDGED
     category: str | None = None
     description: str | None = ""
     claimed_text: str | None = ""
@@ -108,9 +108,9 @@ def record_contribution(data: ContributionInput, *, by_user_id: int | None = Non
         if data.form not in FORMS:
             raise DomainError(_l("Pilih bentuk sumbangan: uang tunai atau barang/jasa."), field="form")
     with problems:
-        if data.status not in (ContributionStatus.PLEDGED.value, ContributionStatus.RECEIVED.value):
+        if data.status not in (ContributionStatus.PLEDGED, ContributionStatus.RECEIVED):
             raise DomainError(_l("Status awal harus dijanjikan atau diterima."), field="status")
-    in_kind = data.form == ContributionForm.IN_KIND.value
+    in_kind = data.form == ContributionForm.IN_KIND
     value = description = None
     with problems:
         value = parse_amount(data.value_text, "value", _l("Nilai taksiran") if in_kind else "Jumlah uang")
@@ -150,7 +150,7 @@ def record_contribution(data: ContributionInput, *, by_user_id: int | None = Non
     elif data.budget_line_id is not None:
         with problems:
             raise DomainError(_l("Hanya sumbangan barang/jasa yang dapat menutup pos anggaran."), field="budget_line_id")
-    if data.status == ContributionStatus.RECEIVED.value:
+    if data.status == ContributionStatus.RECEIVED:
         with problems:
             if in_kind and not values.get("bast_number") and not any(f == "bast_number" for e in problems.found
                                                                       for f, _m in e.errors):
@@ -207,17 +207,17 @@ def _live(contribution: Contribution) -> None:
 def mark_received(contribution: Contribution, received_on: date | None, receipt_number: str | None,
                   bast_number: str | None = None, *, by_user_id: int | None = None) -> Contribution:
     _live(contribution)
-    if contribution.status != ContributionStatus.PLEDGED.value:
+    if contribution.status != ContributionStatus.PLEDGED:
         raise Conflict(_l("Hanya sumbangan yang masih dijanjikan yang dapat dicatat diterima."))
     bast = contribution.bast_number
-    if contribution.form == ContributionForm.IN_KIND.value:
+    if contribution.form == ContributionForm.IN_KIND:
         bast = clean_doc_number(bast_number or bast, "bast_number", _l("Nomor BAST"), required=False)
         if not bast:
             raise DomainError(_l("Nomor BAST (berita acara serah terima) wajib diisi untuk barang/jasa yang sudah "
                                  "diserahkan."), field="bast_number")
     received_on, number = _check_received(received_on, receipt_number, contribution.pledged_on, contribution.id,
                                           event=contribution.event)
-    contribution.status = ContributionStatus.RECEIVED.value
+    contribution.status = ContributionStatus.RECEIVED
     contribution.received_on, contribution.receipt_number, contribution.bast_number = received_on, number, bast
     audit.record("funding.contribution.receive", "contribution", contribution.id, user_id=by_user_id,
                  event_id=contribution.event_id, value=contribution.value, received_on=received_on.isoformat())
@@ -229,11 +229,11 @@ def mark_received(contribution: Contribution, received_on: date | None, receipt_
 def cancel_pledge(contribution: Contribution, reason: str | None, *, by_user_id: int | None = None) -> Contribution:
     """The sponsor withdrew a pledge. A received contribution is not cancelled: a wrong one is voided."""
     _live(contribution)
-    if contribution.status != ContributionStatus.PLEDGED.value:
+    if contribution.status != ContributionStatus.PLEDGED:
         raise Conflict(_l("Hanya janji sumbangan yang dapat dibatalkan; sumbangan yang salah catat dibatalkan "
                        "dengan \"Batalkan catatan\"."))
     contribution.cancelled_reason = clean_reason(reason)
-    contribution.status = ContributionStatus.CANCELLED.value
+    contribution.status = ContributionStatus.CANCELLED
     audit.record("funding.contribution.cancel", "contribution", contribution.id, user_id=by_user_id,
                  event_id=contribution.event_id, value=contribution.value)
     return contribution

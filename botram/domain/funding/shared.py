@@ -26,38 +26,38 @@ DOC_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\- ]*$")
 
 # Labels people read: lazy strings, shown in the language of the request that renders them.
 SPONSOR_KINDS = {
-    SponsorKind.CSR.value: _l("Perusahaan (CSR)"),
-    SponsorKind.BUMD.value: _l("BUMD"),
-    SponsorKind.COMMUNITY.value: _l("Komunitas"),
-    SponsorKind.INDIVIDUAL.value: _l("Perorangan"),
-    SponsorKind.OTHER.value: _l("Lainnya"),
+    SponsorKind.CSR: _l("Perusahaan (CSR)"),
+    SponsorKind.BUMD: _l("BUMD"),
+    SponsorKind.COMMUNITY: _l("Komunitas"),
+    SponsorKind.INDIVIDUAL: _l("Perorangan"),
+    SponsorKind.OTHER: _l("Lainnya"),
 }
-FORMS = {ContributionForm.CASH.value: _l("Uang tunai"), ContributionForm.IN_KIND.value: _l("Barang/jasa")}
+FORMS = {ContributionForm.CASH: _l("Uang tunai"), ContributionForm.IN_KIND: _l("Barang/jasa")}
 IN_KIND_CATEGORIES = {
-    InKindCategory.GOODS.value: _l("Barang"),
-    InKindCategory.SERVICES.value: _l("Jasa"),
-    InKindCategory.VENUE.value: _l("Tempat"),
-    InKindCategory.FOOD.value: _l("Konsumsi"),
-    InKindCategory.TRANSPORT.value: _l("Transportasi"),
-    InKindCategory.PRINTING.value: _l("Percetakan"),
-    InKindCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
+    InKindCategory.GOODS: _l("Barang"),
+    InKindCategory.SERVICES: _l("Jasa"),
+    InKindCategory.VENUE: _l("Tempat"),
+    InKindCategory.FOOD: _l("Konsumsi"),
+    InKindCategory.TRANSPORT: _l("Transportasi"),
+    InKindCategory.PRINTING: _l("Percetakan"),
+    InKindCategory.HEALTH: _l("Perlengkapan kesehatan"),
 }
 BUDGET_CATEGORIES = {
-    BudgetCategory.TENTS.value: _l("Tenda"),
-    BudgetCategory.SOUND.value: _l("Pengeras suara"),
-    BudgetCategory.CHAIRS.value: _l("Kursi dan meja"),
-    BudgetCategory.FOOD.value: _l("Konsumsi"),
-    BudgetCategory.TRANSPORT.value: _l("Transportasi"),
-    BudgetCategory.PRINTING.value: _l("Percetakan"),
-    BudgetCategory.HONORARIA.value: _l("Honorarium petugas"),
-    BudgetCategory.HEALTH.value: _l("Perlengkapan kesehatan"),
-    BudgetCategory.VENUE.value: _l("Sewa tempat"),
-    BudgetCategory.OTHER.value: _l("Lainnya"),
+    BudgetCategory.TENTS: _l("Tenda"),
+    BudgetCategory.SOUND: _l("Pengeras suara"),
+    BudgetCategory.CHAIRS: _l("Kursi dan meja"),
+    BudgetCategory.FOOD: _l("Konsumsi"),
+    BudgetCategory.TRANSPORT: _l("Transportasi"),
+    BudgetCategory.PRINTING: _l("Percetakan"),
+    BudgetCategory.HONORARIA: _l("Honorarium petugas"),
+    BudgetCategory.HEALTH: _l("Perlengkapan kesehatan"),
+    BudgetCategory.VENUE: _l("Sewa tempat"),
+    BudgetCategory.OTHER: _l("Lainnya"),
 }
 STATUSES = {
-    ContributionStatus.PLEDGED.value: _l("Dijanjikan"),
-    ContributionStatus.RECEIVED.value: _l("Diterima"),
-    ContributionStatus.CANCELLED.value: _l("Dibatalkan"),
+    ContributionStatus.PLEDGED: _l("Dijanjikan"),
+    ContributionStatus.RECEIVED: _l("Diterima"),
+    ContributionStatus.CANCELLED: _l("Dibatalkan"),
     "voided": _l("Dibatalkan (salah catat)"),
 }
 

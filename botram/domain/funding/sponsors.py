@@ -136,6 +136,6 @@ def public_sponsors(event_id: int) -> list[str]:
     names = db.session.scalars(
         sa.select(Sponsor.name).join(Contribution.sponsor).where(
             Contribution.event_id == event_id, Contribution.voided_at.is_(None),
-            Contribution.status == ContributionStatus.RECEIVED.value, Sponsor.public_thanks.is_(True))
+            Contribution.status == ContributionStatus.RECEIVED, Sponsor.public_thanks.is_(True))
         .group_by(Sponsor.id, Sponsor.name).order_by(sa.func.sum(Contribution.value).desc(), Sponsor.name))
     return list(names)

@@ -57,17 +57,22 @@ class Mix:
         """Count one contribution by the rule: received and live counts, pledged is shown apart."""
         if contribution.voided_at is not None:
             return
-        cash = contribution.form == ContributionForm.CASH.value
-        if contribution.status == ContributionStatus.RECEIVED.value:
+        self.add_sum(contribution.form, contribution.status, contribution.value)
+
+    def add_sum(self, form: str, status: str, amount: int) -> None:
+        """Count live (non-voided) money of one form and status: what `add` does for one contribution, and what
+        the pages do with the database's sums per form and status (`_contribution_sums`)."""
+        cash = form == ContributionForm.CASH
+        if status == ContributionStatus.RECEIVED:
             if cash:
-                self.sponsor_cash += contribution.value
+                self.sponsor_cash += amount
             else:
-                self.in_kind += contribution.value
-        elif contribution.status == ContributionStatus.PLEDGED.value:
+                self.in_kind += amount
+        elif status == ContributionStatus.PLEDGED:
             if cash:
-                self.pledged_cash += contribution.value
+                self.pledged_cash += amount
             else:
-                self.pledged_in_kind += contribution.value
+                self.pledged_in_kind += amount
 
     def within(self, bp: int | None) -> bool | None:
         """APBD share at or under a target in basis points (None without target or cost)."""
@@ -85,18 +90,34 @@ class EventMix(Mix):
     budget_lines: int = 0
 
 
-def _event_mixes(events: list[Event]) -> dict[int, EventMix]:
+_COUNTED = (ContributionStatus.RECEIVED, ContributionStatus.PLEDGED)
+
+
+def _contribution_sums(*where) -> list[tuple]:
+    """(event id, form, status, Σ value) of live received and pledged contributions: a year's thousands of
+    contributions come back as a few hundred sums instead of objects."""
+    return db.session.execute(
+        sa.select(Contribution.event_id, Contribution.form, Contribution.status, sa.func.sum(Contribution.value))
+        .where(Contribution.voided_at.is_(None), Contribution.status.in_(_COUNTED), *where)
+        .group_by(Contribution.event_id, Contribution.form, Contribution.status)).all()
+
+
+def _event_mixes(events: list[Event] | list[tuple], ids_query=None) -> dict[int, EventMix]:
+    """The mix of each event (objects or rows with id, title, date, status), summed by the database. `ids_query`
+    selects the same events' ids, so a year's events need not be listed in an IN (...) of hundreds."""
     mixes = {e.id: EventMix(event_id=e.id, title=e.title, date=e.date, status=e.status) for e in events}
     if not mixes:
         return mixes
-    ids = list(mixes)
-    for line in db.session.scalars(sa.select(BudgetLine).where(BudgetLine.event_id.in_(ids),
-                                                                BudgetLine.voided_at.is_(None))):
-        mixes[line.event_id].total_cost += line.cost
-        mixes[line.event_id].budget_lines += 1
-    for contribution in db.session.scalars(sa.select(Contribution).where(Contribution.event_id.in_(ids),
-                                                                         Contribution.voided_at.is_(None))):
-        mixes[contribution.event_id].add(contribution)
+    in_events = (lambda column: column.in_(ids_query)) if ids_query is not None else (
+        lambda column: column.in_(list(mixes)))
+    cost = sa.func.coalesce(BudgetLine.actual, BudgetLine.planned)
+    for event_id, total, lines in db.session.execute(
+            sa.select(BudgetLine.event_id, sa.func.sum(cost), sa.func.count())
+            .where(in_events(BudgetLine.event_id), BudgetLine.voided_at.is_(None)).group_by(BudgetLine.event_id)):
+        mixes[event_id].total_cost += int(total)
+        mixes[event_id].budget_lines += lines
+    for event_id, form, status, amount in _contribution_sums(in_events(Contribution.event_id)):
+        mixes[event_id].add_sum(form, status, int(amount))
     return mixes
 
 
@@ -145,9 +166,10 @@ def year_bounds(year: int) -> tuple[date, date]:
 def yearly_funding(year: int) -> YearFunding:
     """A year's funding: its events (by date) plus programme-wide contributions booked in the year."""
     start, end = year_bounds(year)
-    events = list(db.session.scalars(sa.select(Event).where(Event.date.between(start, end))
-                                     .order_by(Event.date, Event.id)))
-    mixes = _event_mixes(events)
+    in_year = Event.date.between(start, end)
+    events = db.session.execute(sa.select(Event.id, Event.title, Event.date, Event.status).where(in_year)
+                                .order_by(Event.date, Event.id)).all()
+    mixes = _event_mixes(events, ids_query=sa.select(Event.id).where(in_year))
     result = YearFunding(year=year, target_bp=target_bp(year), events=list(mixes.values()))
     for mix in result.events:
         result.total_cost += mix.total_cost
@@ -156,37 +178,56 @@ def yearly_funding(year: int) -> YearFunding:
         result.pledged_cash += mix.pledged_cash
         result.pledged_in_kind += mix.pledged_in_kind
     book_date = sa.func.coalesce(Contribution.received_on, Contribution.pledged_on)
-    programme = db.session.scalars(sa.select(Contribution).where(
-        Contribution.event_id.is_(None), Contribution.voided_at.is_(None), book_date.between(start, end)))
-    for contribution in programme:
-        result.programme.add(contribution)
-        result.add(contribution)
-    # who carried it: received, live contributions of the year by sponsor kind, sector and sponsor
-    ids = [e.id for e in events]
-    conditions = [sa.and_(Contribution.event_id.is_(None), book_date.between(start, end))]
-    if ids:
-        conditions.append(Contribution.event_id.in_(ids))
-    rows = db.session.execute(sa.select(Sponsor.id, Sponsor.name, Sponsor.kind, Sponsor.sector, Contribution.value)
-                              .join(Contribution.sponsor)
-                              .where(sa.or_(*conditions), Contribution.voided_at.is_(None),
-                                     Contribution.status == ContributionStatus.RECEIVED.value)).all()
-    per_sponsor: dict[int, list] = {}
+    programme_money = sa.and_(Contribution.event_id.is_(None), book_date.between(start, end))
+    for _event_id, form, status, amount in _contribution_sums(programme_money):
+        result.programme.add_sum(form, status, int(amount))
+        result.add_sum(form, status, int(amount))
+    # who carried it: received, live contributions of the year by sponsor, summed by the database; by kind and
+    # by sector from those sums
+    event_money = Contribution.event_id.in_(sa.select(Event.id).where(in_year))
+    rows = db.session.execute(
+        sa.select(Sponsor.id, Sponsor.name, Sponsor.kind, Sponsor.sector, sa.func.sum(Contribution.value))
+        .join(Contribution.sponsor)
+        .where(sa.or_(programme_money, event_money), Contribution.voided_at.is_(None),
+               Contribution.status == ContributionStatus.RECEIVED)
+        .group_by(Sponsor.id, Sponsor.name, Sponsor.kind, Sponsor.sector)).all()
     for sponsor_id, name, kind, sector, value in rows:
-        result.by_kind[kind] = result.by_kind.get(kind, 0) + int(value)
+        value = int(value)
+        result.by_kind[kind] = result.by_kind.get(kind, 0) + value
         key = sector or "Lainnya"
-        result.by_sector[key] = result.by_sector.get(key, 0) + int(value)
-        per_sponsor.setdefault(sponsor_id, [sponsor_id, name, kind, 0])[3] += int(value)
-    result.by_sponsor = sorted((tuple(v) for v in per_sponsor.values()), key=lambda r: (-r[3], r[1]))
+        result.by_sector[key] = result.by_sector.get(key, 0) + value
+        result.by_sponsor.append((sponsor_id, name, kind, value))
+    result.by_sponsor.sort(key=lambda r: (-r[3], r[1]))
     result.by_sector = dict(sorted(result.by_sector.items(), key=lambda kv: (-kv[1], kv[0])))
     return result
+
+
+def by_month(mixes: list[EventMix]) -> list[EventMix]:
+    """The events' mixes summed per calendar month (in date order), each month by the year's rule: its APBD is
+    what its events' sponsors did not cover together. What a year of 200 events can show as a trend."""
+    months: dict[date, EventMix] = {}
+    for mix in mixes:
+        if mix.date is None:
+            continue
+        first = mix.date.replace(day=1)
+        month = months.setdefault(first, EventMix(date=first))
+        month.total_cost += mix.total_cost
+        month.sponsor_cash += mix.sponsor_cash
+        month.in_kind += mix.in_kind
+        month.pledged_cash += mix.pledged_cash
+        month.pledged_in_kind += mix.pledged_in_kind
+        month.budget_lines += mix.budget_lines
+    return [months[m] for m in sorted(months)]
 
 
 def funding_years() -> list[int]:
     """Years that have events or contributions, plus last, this and next year (targets are set ahead), newest first."""
     this_year = today_wib().year
     years = {this_year - 1, this_year, this_year + 1}
-    years.update(d.year for d in db.session.scalars(sa.select(Event.date)))
-    years.update(d.year for d in db.session.scalars(sa.select(Contribution.pledged_on)))
+    # the distinct years only: five regency years are 1,000 dates and 10,000 pledges
+    for column in (Event.date, Contribution.pledged_on):
+        years.update(int(y) for y in db.session.scalars(sa.select(sa.extract("year", column)).distinct())
+                     if y is not None)
     return sorted(years, reverse=True)
 
 

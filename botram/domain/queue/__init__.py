@@ -15,7 +15,8 @@ Callers import the package (`from botram.domain import queue; queue.call_next(..
 | `issue.py` | reception: a ticket issued, a visit cancelled |
 | `call.py` | a desk calls the next visitor, recalls, opens/pauses/closes |
 | `serve.py` | start, finish, and the undo of a hasty finish or no-show |
-| `move.py` | transfer to another service, no-show, reception's restore |
+| `move.py` | transfer to another service, no-show (and what it still waits for), reception's restore |
+| `reopen.py` | a closed step opened again, with a reason (the desk that closed it, reception, coordinator) |
 | `desk_hours.py` | a call outside the desk's hours stretches them |
 | `read.py` | a desk's current step and waiting list |
 | `wait.py` | people ahead and the one wait estimate |
@@ -27,9 +28,12 @@ from __future__ import annotations
 from .call import CANDIDATES, call_next, recall, set_desk_state
 from .desk_hours import HoursExtension, extend_hours_to_now, hours_extension
 from .issue import IssuedVisit, cancel_visit, issue_visit
-from .move import is_expired, no_show, restore_step, transfer
+from .move import is_expired, no_show, no_show_wait, restore_step, transfer
+from .reopen import REOPENABLE, closed_today, reopen_step
 from .read import WaitingRow, desk_current, loaded_step, waiting_for_desk
-from .serve import UNDO_SECONDS, finish, start, undo_finish, undo_no_show
+from .serve import (
+    UNDO_SECONDS, MissingRequirements, finish, mandatory_missing, start, undo_finish, undo_no_show,
+)
 from .shared import CALLED, LIVE_STEP_STATES, MAX_AMOUNT, MAX_NAME, MAX_NOTE, OUTCOMES, SERVING, WAITING
 from .status import StepView, VisitStatus, visit_status
 from .wait import (
@@ -43,9 +47,11 @@ __all__ = [
     # call.py
     "CANDIDATES", "call_next", "recall", "set_desk_state",
     # serve.py
-    "UNDO_SECONDS", "start", "finish", "undo_finish", "undo_no_show",
+    "UNDO_SECONDS", "MissingRequirements", "start", "finish", "mandatory_missing", "undo_finish", "undo_no_show",
     # move.py
-    "transfer", "no_show", "is_expired", "restore_step",
+    "transfer", "no_show", "no_show_wait", "is_expired", "restore_step",
+    # reopen.py
+    "REOPENABLE", "closed_today", "reopen_step",
     # desk_hours.py
     "HoursExtension", "hours_extension", "extend_hours_to_now",
     # read.py

@@ -71,7 +71,7 @@ def extend_hours_to_now(desk_id: int, *, by_user_id: int) -> Desk:
         raise NotFound(_l("Loket tidak ditemukan."))
     ensure_queue_writable(desk.event_id)
     event = db.session.get(Event, desk.event_id)
-    if event.status != EventStatus.OPEN.value:
+    if event.status != EventStatus.OPEN:
         raise DomainError(_l("Acara belum dibuka atau sudah ditutup."))
     plan = hours_extension(desk)
     if plan is None:

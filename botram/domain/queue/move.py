@@ -2,18 +2,20 @@
 later put back in the queue by reception, at its old place or, once expired, at the end."""
 from __future__ import annotations
 
+import math
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import ACTIVE_STEP_STATES, Step, StepStatus
-from .. import DomainError, audit
+from .. import Conflict, DomainError, audit
 from ..clock import now
-from ..queue_rules import DEFAULT as DEFAULT_RULES
-from ..queue_rules import QueueRules
+from ..queue_rules import QueueRules, current_rules
 from ..uow import bump_version, unit_of_work
 from .shared import (
-    CALLED, LIVE_STEP_STATES, WAITING, clean_note, lock_step, release_visit, require_status, services_offered,
+    CALLED, LIVE_STEP_STATES, WAITING, back_to_waiting, clean_note, lock_step, release_visit, require_status,
+    services_offered,
 )
 
 
@@ -37,7 +39,7 @@ def transfer(step_id: int, to_service_id: int, *, by_user_id: int, note: str | N
         raise DomainError(_l("Pengunjung ini sudah ada dalam antrean layanan tujuan."), field="service")
     note = clean_note(note)
 
-    step.status = StepStatus.TRANSFERRED.value
+    step.status = StepStatus.TRANSFERRED
     step.finished_at = now()
     if note:
         step.note = note
@@ -54,12 +56,30 @@ def transfer(step_id: int, to_service_id: int, *, by_user_id: int, note: str | N
     return new
 
 
+def no_show_wait(step: Step, *, rules: QueueRules | None = None, at=None) -> tuple[int, int]:
+    """What still stands between a called step and "tidak hadir": (recalls left, seconds left). Absence
+    is accepted once either is zero: the visitor was called as often as the rules ask, or had the
+    minimum time to reach the desk since the call."""
+    rules = rules or current_rules()
+    recalls_left = max(0, rules.max_recalls - step.recall_count)
+    if step.called_at is None or recalls_left == 0:
+        return recalls_left, 0
+    waited = ((at or now()) - step.called_at).total_seconds()
+    return recalls_left, max(0, math.ceil(rules.no_show_min_seconds - waited))
+
+
 @unit_of_work
-def no_show(step_id: int, *, by_user_id: int) -> Step:
-    """The called citizen did not come: called → no_show; reception can put them back."""
+def no_show(step_id: int, *, by_user_id: int, rules: QueueRules | None = None) -> Step:
+    """The called citizen did not come: called → no_show; reception can put them back. Refused (Conflict)
+    until the visitor was recalled `rules.max_recalls` times or `rules.no_show_min_seconds` passed since
+    the call, saying what remains."""
     step = lock_step(step_id)
     require_status(step, (CALLED,), _l("ditandai tidak hadir"))
-    step.status = StepStatus.NO_SHOW.value
+    recalls_left, seconds_left = no_show_wait(step, rules=rules)
+    if recalls_left and seconds_left:
+        raise Conflict(_l("Belum dapat ditandai tidak hadir: panggil ulang %(recalls)d kali lagi, atau tunggu "
+                          "%(seconds)d detik lagi.", recalls=recalls_left, seconds=seconds_left))
+    step.status = StepStatus.NO_SHOW
     step.finished_at = now()
     db.session.flush()
     release_visit(step)
@@ -69,10 +89,11 @@ def no_show(step_id: int, *, by_user_id: int) -> Step:
     return step
 
 
-def is_expired(step: Step, *, rules: QueueRules = DEFAULT_RULES) -> bool:
+def is_expired(step: Step, *, rules: QueueRules | None = None) -> bool:
     """A no-show ticket expires once it was recalled `rules.max_recalls` times, or `rules.no_show_after`
     later numbers of the same service were called after it was marked absent."""
-    if step.status != StepStatus.NO_SHOW.value:
+    rules = rules or current_rules()
+    if step.status != StepStatus.NO_SHOW:
         return False
     if step.recall_count >= rules.max_recalls:
         return True
@@ -88,20 +109,14 @@ def is_expired(step: Step, *, rules: QueueRules = DEFAULT_RULES) -> bool:
 
 
 @unit_of_work
-def restore_step(step_id: int, *, by_user_id: int, rules: QueueRules = DEFAULT_RULES) -> Step:
+def restore_step(step_id: int, *, by_user_id: int, rules: QueueRules | None = None) -> Step:
     """Reception puts a no-show step back in its queue: original place, or at the end once expired."""
     step = lock_step(step_id)
-    require_status(step, (StepStatus.NO_SHOW.value,), _l("dikembalikan ke antrean"))
+    require_status(step, (StepStatus.NO_SHOW,), _l("dikembalikan ke antrean"))
     expired = is_expired(step, rules=rules)
-    step.status = WAITING
+    back_to_waiting(step)
     if expired:
         step.arrived_at = now()
-    step.desk_id = None
-    step.served_by_id = None
-    step.called_at = None
-    step.started_at = None
-    step.finished_at = None
-    step.recall_count = 0
     db.session.flush()
     audit.record("step.restore", "step", step.id, user_id=by_user_id, event_id=step.event_id,
                  visit_id=step.visit_id, expired=expired)

@@ -13,6 +13,8 @@ from ...extensions import db
 from ...models import ACTIVE_STEP_STATES, Desk, Service, Step, Visit, desk_service
 from .. import NotFound
 from ..clock import now
+from ..queue_rules import current_rules
+from . import order
 from .shared import LIVE_STEP_STATES, WAITING
 
 
@@ -52,8 +54,8 @@ def _minutes_since(moment: datetime | None, at: datetime) -> int:
 
 
 def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
-    """Waiting steps for the desk's services in the order call_next takes them (fairness aside);
-    steps of visits busy at another desk are included and flagged."""
+    """Waiting steps for the desk's services in the order call_next takes them (order.py, the fairness cap
+    included); steps of visits busy at another desk are included and flagged."""
     desk = db.session.get(Desk, desk_id)
     if desk is None:
         raise NotFound(_l("Loket tidak ditemukan."))
@@ -61,12 +63,29 @@ def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
         sa.select(desk_service.c.service_id).where(desk_service.c.desk_id == desk_id)))
     if not service_ids:
         return []
-    rows = db.session.execute(
+    at = now()
+    query = (
         sa.select(Step, Visit.code, Service.code, Visit.priority, Visit.busy_desk_id, Service.name)
         .join(Visit, Visit.id == Step.visit_id).join(Service, Service.id == Step.service_id)
         .where(Step.event_id == desk.event_id, Step.service_id.in_(service_ids), Step.status == WAITING)
-        .order_by(Step.priority_rank, Step.arrived_at, Step.id).limit(limit)
-    ).all()
+        .order_by(*order.key_columns(at=at)).limit(limit))
+    # The first `limit` calls take only the first `limit` steps by KEY, the first `limit` regular ones and the
+    # first `limit` walk-ins (the caps' picks).
+    found = {row[0].id: row for row in db.session.execute(query).all()}
+    found |= {row[0].id: row for row in db.session.execute(query.where(Step.priority_rank == order.REGULAR)).all()}
+    found |= {row[0].id: row for row in db.session.execute(
+        query.where(order.band(Step, at) == order.NOT_DUE)).all()}
+
+    def key(row):
+        return order.python_key(row[0].priority_rank, row[0].booked_from, row[0].arrived_at, row[0].id, at)
+
+    by_key = sorted(found.values(), key=key)
+    rules = current_rules()
+    sequence = order.call_sequence(
+        [order.Waiting(r[0].id, r[0].visit_id, r[0].service_id, r[0].priority_rank, due=key(r)[1] == order.DUE)
+         for r in by_key], streak=desk.priority_streak, cap=rules.priority_cap,
+        booked_streak=desk.booked_streak, booking_cap=rules.booking_cap)
+    rows = [found[w.step_id] for w in sequence[:limit]]
     visit_ids = {step.visit_id for step, *_ in rows}
     others: dict[int, list[tuple[int, str, int, str]]] = {}
     if visit_ids:
@@ -76,7 +95,6 @@ def waiting_for_desk(desk_id: int, limit: int = 50) -> list[WaitingRow]:
             .where(Step.visit_id.in_(visit_ids), Step.status.in_(LIVE_STEP_STATES))
         ):
             others.setdefault(visit_id, []).append((step_id, code, position, name))
-    at = now()
     result = []
     for step, visit_code, service_code, priority, busy_desk, service_name in rows:
         other = [(code, name) for sid, code, pos, name in sorted(others.get(step.visit_id, []), key=lambda r: r[2])

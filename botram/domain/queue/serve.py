@@ -30,10 +30,32 @@ def start(step_id: int, *, by_user_id: int) -> Step:
     return step
 
 
+def mandatory_missing(step: Step, presented: list[int] | None) -> list[Requirement]:
+    """The step's required (not "bila berlaku") requirements not among `presented`: what makes a finish
+    "belum lengkap" rather than "selesai"."""
+    query = sa.select(Requirement).where(Requirement.service_id == step.service_id,
+                                         Requirement.optional.is_(False)).order_by(Requirement.position, Requirement.id)
+    if presented:
+        query = query.where(Requirement.id.not_in(presented))
+    return list(db.session.scalars(query))
+
+
+class MissingRequirements(Conflict):
+    """A "done" finish with required documents not shown, refused so that the officer is asked first."""
+
+    def __init__(self, missing: list[Requirement]):
+        super().__init__(_l("Persyaratan wajib belum dicentang: %(list)s. Catat sebagai belum lengkap?",
+                            list=", ".join(r.text for r in missing)))
+        self.missing = missing
+
+
 @unit_of_work
 def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presented: list[int] | None = None,
-           amount: int | None = None, note: str | None = None) -> Step:
-    """Close a called or serving step with its outcome, the documents shown, an amount, a note."""
+           amount: int | None = None, note: str | None = None, ask_if_missing: bool = False) -> Step:
+    """Close a called or serving step with its outcome, the documents shown, an amount, a note.
+
+    `ask_if_missing` (the desk console): a "done" with required requirements not presented is refused with
+    MissingRequirements, after every other check, so the console can ask once and finish "incomplete"."""
     step = lock_step(step_id)
     require_status(step, ACTIVE_STEP_STATES, _l("diselesaikan"))
     if outcome not in OUTCOMES:
@@ -60,8 +82,12 @@ def finish(step_id: int, *, outcome: str, by_user_id: int, requirements_presente
     else:
         amount = None
     note = clean_note(note)
+    if ask_if_missing and outcome == "done":
+        missing = mandatory_missing(step, req_ids)
+        if missing:
+            raise MissingRequirements(missing)
 
-    step.status = StepStatus.DONE.value
+    step.status = StepStatus.DONE
     step.outcome = outcome
     step.requirements_presented = req_ids
     step.amount = amount
@@ -129,7 +155,7 @@ def _undo(step_id: int, *, desk_id: int, by_user_id: int, status: str, action: s
 def undo_no_show(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
     """A hasty "Tidak hadir" taken back within seconds by the same desk: the visitor is called again,
     with the original call time and recall count."""
-    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.NO_SHOW.value,
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.NO_SHOW,
                  action="undo_no_show", within_seconds=within_seconds)
 
 
@@ -137,5 +163,5 @@ def undo_no_show(step_id: int, *, desk_id: int, by_user_id: int, within_seconds:
 def undo_finish(step_id: int, *, desk_id: int, by_user_id: int, within_seconds: int = UNDO_SECONDS) -> Step:
     """A hasty "Selesai" taken back within seconds by the same desk: the step is open again (called, or
     serving when it had started); the requirements, amount and note entered stay, to correct and finish."""
-    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.DONE.value,
+    return _undo(step_id, desk_id=desk_id, by_user_id=by_user_id, status=StepStatus.DONE,
                  action="undo_finish", within_seconds=within_seconds)

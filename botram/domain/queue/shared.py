@@ -12,9 +12,9 @@ from .. import Conflict, DomainError, NotFound, money
 from ..field import ensure_queue_writable
 from ..ids import parse_id
 
-WAITING = StepStatus.WAITING.value
-CALLED = StepStatus.CALLED.value
-SERVING = StepStatus.SERVING.value
+WAITING = StepStatus.WAITING
+CALLED = StepStatus.CALLED
+SERVING = StepStatus.SERVING
 LIVE_STEP_STATES = (WAITING, CALLED, SERVING)
 OUTCOMES = ("done", "incomplete", "referred")
 MAX_AMOUNT = money.MAX_RUPIAH  # the one upper bound of every amount (botram/domain/money.py)
@@ -56,6 +56,18 @@ def release_visit(step: Step) -> None:
         .values(busy_desk_id=None),
         execution_options={"synchronize_session": False},
     )
+
+
+def back_to_waiting(step: Step) -> None:
+    """A closed step waits again as if never called (reception's restore, a reopen): no desk, no times,
+    no recalls; its arrival time is the caller's decision."""
+    step.status = WAITING
+    step.desk_id = None
+    step.served_by_id = None
+    step.called_at = None
+    step.started_at = None
+    step.finished_at = None
+    step.recall_count = 0
 
 
 def require_status(step: Step, allowed: tuple[str, ...], action: str) -> None:

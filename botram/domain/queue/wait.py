@@ -3,7 +3,8 @@ the ticket and the board all use, from each service's measured time today and th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,15 +12,9 @@ from flask_babel import lazy_gettext as _l
 from ...extensions import db
 from ...models import Desk, DeskState, Service, Step, StepStatus, desk_service
 from .. import NotFound
+from ..queue_rules import current_rules
+from . import order
 from .shared import WAITING
-
-
-def _ahead_clause(step: Step):
-    return sa.or_(
-        Step.priority_rank < step.priority_rank,
-        sa.and_(Step.priority_rank == step.priority_rank, Step.arrived_at < step.arrived_at),
-        sa.and_(Step.priority_rank == step.priority_rank, Step.arrived_at == step.arrived_at, Step.id < step.id),
-    )
 
 
 @dataclass
@@ -30,6 +25,8 @@ class QueueShape:
     desks: dict[int, set[int]]  # desk id -> service ids
     open_desks: set[int]
     per_person: dict[int, float]  # service id -> minutes one visitor takes (measured, else the target)
+    streaks: dict[int, int] = field(default_factory=dict)  # desk id -> its run of priority calls
+    booked_streaks: dict[int, int] = field(default_factory=dict)  # desk id -> its run of due booked calls
 
     def desks_offering(self, service_id: int) -> list[int]:
         return [d for d, services in self.desks.items() if service_id in services]
@@ -45,16 +42,34 @@ class QueueShape:
     def open_desks_offering(self, service_id: int) -> int:
         return sum(1 for d in self.desks_offering(service_id) if d in self.open_desks)
 
+    def booked_streak_for(self, service_id: int) -> int:
+        """The run of due booked calls the order plays forward from: the lowest among the service's open desks
+        (else all its desks), as for `streak_for`."""
+        desks = self.desks_offering(service_id)
+        open_ones = [d for d in desks if d in self.open_desks] or desks
+        return min((self.booked_streaks.get(d, 0) for d in open_ones), default=0)
+
+    def streak_for(self, service_id: int) -> int:
+        """The run of priority calls the order plays forward from for this service: the lowest among its open
+        desks (else among all its desks), which never understates how many priority visitors come first."""
+        desks = self.desks_offering(service_id)
+        open_ones = [d for d in desks if d in self.open_desks] or desks
+        return min((self.streaks.get(d, 0) for d in open_ones), default=0)
+
 
 def queue_shape(event_id: int) -> QueueShape:
     desks: dict[int, set[int]] = {}
     open_desks: set[int] = set()
-    for desk_id, state, service_id in db.session.execute(
-        sa.select(Desk.id, Desk.state, desk_service.c.service_id)
+    streaks: dict[int, int] = {}
+    booked_streaks: dict[int, int] = {}
+    for desk_id, state, streak, booked_streak, service_id in db.session.execute(
+        sa.select(Desk.id, Desk.state, Desk.priority_streak, Desk.booked_streak, desk_service.c.service_id)
         .join(desk_service, desk_service.c.desk_id == Desk.id).where(Desk.event_id == event_id)
     ):
         desks.setdefault(desk_id, set()).add(service_id)
-        if state == DeskState.OPEN.value:
+        streaks[desk_id] = streak
+        booked_streaks[desk_id] = booked_streak
+        if state == DeskState.OPEN:
             open_desks.add(desk_id)
     offered = set().union(*desks.values()) if desks else set()
     targets = dict(db.session.execute(
@@ -62,7 +77,8 @@ def queue_shape(event_id: int) -> QueueShape:
     measured = service_times_today(event_id)
     # A desk that closes tickets in seconds still takes a citizen about a minute to reach it.
     per_person = {sid: max(1.0, measured.get(sid) or float(targets.get(sid) or 1)) for sid in offered}
-    return QueueShape(desks=desks, open_desks=open_desks, per_person=per_person)
+    return QueueShape(desks=desks, open_desks=open_desks, per_person=per_person, streaks=streaks,
+                      booked_streaks=booked_streaks)
 
 
 def wait_minutes(ahead_by_service: dict[int, int], service_id: int, shape: QueueShape) -> int | None:
@@ -80,17 +96,17 @@ def wait_minutes(ahead_by_service: dict[int, int], service_id: int, shape: Queue
 
 
 def ahead_by_service(step: Step, shape: QueueShape) -> dict[int, int]:
-    """Waiting steps of other visits that call_next will take before this one, per service: every
-    service of the desks offering this step's service, priority rank first, then arrival, then id.
-    The visitor's own other steps are not people ahead of them."""
+    """Waiting steps of other visits that call_next will take before this one, per service: the queue's order
+    (order.py, the fairness cap included) played forward over every service of the desks offering this step's
+    service. The visitor's own other steps are not people ahead of them."""
     if step.status != WAITING:
         return {}
-    shared = shape.shared_services(step.service_id)
-    return dict(db.session.execute(
-        sa.select(Step.service_id, sa.func.count()).select_from(Step)
-        .where(Step.event_id == step.event_id, Step.service_id.in_(shared), Step.status == WAITING,
-               Step.visit_id != step.visit_id, _ahead_clause(step))
-        .group_by(Step.service_id)).all())
+    waiting = order.waiting_rows(step.event_id, shape.shared_services(step.service_id))
+    rules = current_rules()
+    ahead = order.ahead_of(step.id, step.visit_id, waiting, streak=shape.streak_for(step.service_id),
+                           cap=rules.priority_cap, booked_streak=shape.booked_streak_for(step.service_id),
+                           booking_cap=rules.booking_cap)
+    return dict(Counter(row.service_id for row in ahead))
 
 
 def _people_ahead(step: Step) -> int:
@@ -117,7 +133,7 @@ def service_times_today(event_id: int, service_id: int | None = None) -> dict[in
     minutes = _minutes_expr(db.session.get_bind().dialect.name)
     query = (
         sa.select(Step.service_id, sa.func.avg(minutes))
-        .where(Step.event_id == event_id, Step.status == StepStatus.DONE.value,
+        .where(Step.event_id == event_id, Step.status == StepStatus.DONE,
                Step.called_at.is_not(None), Step.finished_at.is_not(None))
         .group_by(Step.service_id)
     )
@@ -129,7 +145,7 @@ def service_times_today(event_id: int, service_id: int | None = None) -> dict[in
 def open_desks_offering(event_id: int, service_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Desk.id))).join(desk_service, desk_service.c.desk_id == Desk.id)
-        .where(Desk.event_id == event_id, Desk.state == DeskState.OPEN.value,
+        .where(Desk.event_id == event_id, Desk.state == DeskState.OPEN,
                desk_service.c.service_id == service_id))
 
 

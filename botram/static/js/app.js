@@ -30,11 +30,12 @@
     toast(window.botramText("offline"), "error");
   });
   // A refused form (422) or a conflict (409) comes back as a fragment carrying the message next to the
-  // field: swap it like a success. A full error page (a whole document) is never swapped into a panel.
+  // field: swap it like a success. A full error page (a whole document) is never swapped into a panel;
+  // a boosted form's target is the whole body, so its refused page (the message by the field) is swapped.
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var xhr = evt.detail.xhr;
     if (!xhr || (xhr.status !== 422 && xhr.status !== 409)) return;
-    if (/^\s*<!doctype/i.test(xhr.responseText || "")) return;
+    if (/^\s*<!doctype/i.test(xhr.responseText || "") && !evt.detail.boosted) return;
     evt.detail.shouldSwap = true;
     evt.detail.isError = false;
   });

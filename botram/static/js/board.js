@@ -62,7 +62,7 @@
   // projector in the hall shows the same page. Sizes are measured, not guessed: long agency and service
   // names, 1 or 20 desks and any projector resolution all come out right.
   var PAGE_MS = 8000;
-  var DENSITIES = ["0", "1", "2", "3"];  // desk tiles: largest first (see board.css)
+  var DENSITIES = ["0", "1", "2", "3", "4", "5", "6"];  // desk tiles: largest first; 4-6 compact (see board.css)
   var pagers = [];
   var fittingRecent = 5;
   var laidOutPage = -1;
@@ -124,10 +124,10 @@
     return pager;
   }
   // Desks and services share the height between the latest call and the footer. Each split gives the
-  // services a whole number of chip rows and the desks the rest; the one chosen makes the shortest
-  // rotation (the fewest pages on the busier side), then the fewest pages in all, then the larger desk
-  // tiles. The services row is then fixed at its height, so it does not make the desks jump when a
-  // shorter page comes round.
+  // services a whole number of chip rows and the desks the rest; the one chosen pages the desks least
+  // (a citizen looks for their desk: 24 desks at 1920x1080 and 12 at 1024x768 fit on one page), then the
+  // services, then has the larger desk tiles. The services row is then fixed at its height, so it does not
+  // make the desks jump when a shorter page comes round.
   function splitDesksAndServices(desks, services) {
     var chips = itemsOf(services), tiles = itemsOf(desks);
     var boxTop = services.getBoundingClientRect().top, heights = [], tallestChip = 0;
@@ -147,7 +147,8 @@
     fitting.forEach(function (h) {
       services.style.height = h + "px";
       var d = paginateDesks(desks), s = paginate(services);
-      var score = [Math.max(d.pages.length, s.pages.length), d.pages.length + s.pages.length, +d.density];
+      // every desk at once before anything else: the service panel yields its room first
+      var score = [d.pages.length, s.pages.length, +d.density];
       var better = !best;
       for (var i = 0; !better && i < score.length; i++) {
         if (score[i] !== best.score[i]) { better = score[i] < best.score[i]; break; }
@@ -158,16 +159,40 @@
     desks.setAttribute("data-density", best.desks.density);
     return best;
   }
+  var dense = false;  // the latest call a little smaller, so that more desks fit at once (board.css)
+  function setDense(on) {
+    var live = panel.querySelector(".board-live");
+    dense = on;
+    if (live) live.toggleAttribute("data-dense", on);
+  }
   function layout() {
+    setDense(false);
     var boxes = Array.prototype.slice.call(panel.querySelectorAll("[data-pager] .pager-items"));
+    var services = panel.querySelector(".board-services .pager-items");
+    var desks = panel.querySelector(".board-desks .pager-items");
+    measure(boxes, services, desks);
+    if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) {
+      setDense(true);
+      measure(boxes, services, desks);
+    }
+    // a lone tile on the last page keeps the width of the others instead of filling the row
+    if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) desks.setAttribute("data-paged", "");
+    fitRecent();
+    pagers.forEach(function (pager) {
+      pager.selector = "." + pager.box.parentNode.classList[0] + " > .pager-items";
+      pager.saved = { style: pager.box.style.cssText, density: pager.box.getAttribute("data-density"),
+                      paged: pager.box.hasAttribute("data-paged") };
+      showPage(pager, false);
+    });
+    laidOutPage = Math.floor(Date.now() / PAGE_MS);
+  }
+  function measure(boxes, services, desks) {
     boxes.forEach(function (box) {
       box.style.height = "";
       box.removeAttribute("data-density");
       box.removeAttribute("data-paged");
       itemsOf(box).forEach(function (el) { el.hidden = false; });
     });
-    var services = panel.querySelector(".board-services .pager-items");
-    var desks = panel.querySelector(".board-desks .pager-items");
     if (desks) {
       // tiles as wide as the widest code on them needs ("W-888" is a third wider than "I-111")
       desks.style.removeProperty("--code-em");
@@ -184,20 +209,11 @@
       if (split && box === services) return split.services;
       return box === desks ? paginateDesks(box) : paginate(box);
     });
-    // a lone tile on the last page keeps the width of the others instead of filling the row
-    if (desks && pagers[boxes.indexOf(desks)].pages.length > 1) desks.setAttribute("data-paged", "");
-    fitRecent();
-    pagers.forEach(function (pager) {
-      pager.selector = "." + pager.box.parentNode.classList[0] + " > .pager-items";
-      pager.saved = { style: pager.box.style.cssText, density: pager.box.getAttribute("data-density"),
-                      paged: pager.box.hasAttribute("data-paged") };
-      showPage(pager, false);
-    });
-    laidOutPage = Math.floor(Date.now() / PAGE_MS);
   }
   // Measuring takes a projector PC a tenth of a second or more. A new panel (a call!) goes on screen at once
   // with the pages measured last time; the layout is measured again right after it has been painted.
   function reapply() {
+    setDense(dense);  // the morph gave the panel the server's attributes
     pagers.forEach(function (pager) {
       var box = panel.querySelector(pager.selector);
       if (!box) return;

@@ -33,8 +33,15 @@
       return;
     }
     if (state !== "ready") return;
-    var button = document.querySelector('#desk-console [data-shortcut="' + key + '"]');
+    var button = shortcutButton(key);
     if (button && !button.disabled) button.click();
+  }
+
+  // A key's own button first; else the button that stands in for it (U after the undo bar is gone opens
+  // the list of today's closed steps, so a late U is never silent).
+  function shortcutButton(key) {
+    return document.querySelector('#desk-console [data-shortcut="' + key + '"]') ||
+      document.querySelector('#desk-console [data-shortcut-alt~="' + key + '"]');
   }
 
   document.addEventListener("keydown", function (evt) {
@@ -43,15 +50,35 @@
     if (document.querySelector("dialog[open]")) return;
     var key = (evt.key || "").toLowerCase();
     if (!/^[a-z]$/.test(key)) return;
-    if (!document.querySelector('#desk-console [data-shortcut="' + key + '"]')) return;
+    if (!shortcutButton(key)) return;
     evt.preventDefault();
     pressShortcut(key, 0);
+  });
+
+  // A modal dialog keeps Tab inside it: from the last control back to the first (Chromium would otherwise
+  // move focus out to the browser's own toolbar).
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Tab") return;
+    var dialog = document.querySelector("#desk-console dialog[open]");
+    if (!dialog) return;
+    var items = Array.prototype.filter.call(
+      dialog.querySelectorAll("button, [href], input:not([type=hidden]), select, textarea"),
+      function (el) { return !el.disabled && el.offsetParent !== null; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (evt.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      evt.preventDefault();
+      last.focus();
+    } else if (!evt.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+      evt.preventDefault();
+      first.focus();
+    }
   });
 
   function openDialog(dialog) {
     if (!dialog || dialog.open || !dialog.showModal) return;
     dialog.showModal();
-    var first = dialog.querySelector("[aria-invalid='true'], select, input, textarea");
+    var first = dialog.querySelector("[autofocus], [aria-invalid='true'], select, input:not([type=hidden]), textarea");
     if (first) first.focus();
   }
 
@@ -120,6 +147,29 @@
     if (target && target.id === "desk-console" && target.querySelector(".htmx-request")) evt.preventDefault();
   });
 
-  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); });
-  document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); });
+  // M counts down to the moment the rules accept "tidak hadir" without another recall. The server decides
+  // (botram.domain.queue.no_show_wait); a console swapped in brings its own fresh count.
+  function countDown(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("[data-ready-in]").forEach(function (button) {
+      if (button.botramCounting) return;  // htmx:load and DOMContentLoaded both see the first console
+      button.botramCounting = true;
+      var readyAt = Date.now() + (parseInt(button.getAttribute("data-ready-in"), 10) || 0) * 1000;
+      var count = button.querySelector("[data-count]");
+      var timer = setInterval(function () {
+        var left = Math.ceil((readyAt - Date.now()) / 1000);
+        if (!button.isConnected) { clearInterval(timer); return; }
+        if (left > 0) { if (count) count.textContent = left; return; }
+        clearInterval(timer);
+        button.classList.remove("not-ready");
+        button.removeAttribute("data-ready-in");
+        button.removeAttribute("title");
+        var label = button.querySelector(".ready-in");
+        if (label) label.remove();
+      }, 1000);
+    });
+  }
+
+  document.addEventListener("htmx:load", function (evt) { reopen(evt.detail.elt); expireUndo(evt.detail.elt); countDown(evt.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { reopen(document); expireUndo(document); countDown(document); });
 })();

@@ -16,6 +16,9 @@
     document.body.classList.add("paper-" + width);
     document.querySelectorAll("[data-paper]").forEach(function (el) {
       el.classList.toggle("secondary", el.getAttribute("data-paper") !== width);
+      // with this script the links are toggle buttons (the click picks the paper and prints): say so, since
+      // aria-pressed belongs to a button, not to a link
+      el.setAttribute("role", "button");
       el.setAttribute("aria-pressed", el.getAttribute("data-paper") === width ? "true" : "false");
     });
   }
@@ -84,6 +87,13 @@
       evt.preventDefault();
       window.print();
     }
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    // a button is pressed with Space too
+    if (evt.key !== " " || !evt.target.closest || !evt.target.closest("[data-paper][role='button']")) return;
+    evt.preventDefault();
+    evt.target.closest("[data-paper]").click();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

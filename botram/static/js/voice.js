@@ -32,6 +32,16 @@
     return UNITS[Math.floor(n / 10)] + " puluh" + (n % 10 ? " " + UNITS[n % 10] : "");
   }
 
+  // Desk numbers as botram/domain/voice.py desk_number_keys says them: 1-20 and the tens have a clip each,
+  // 21-99 are a tens clip and a unit clip ("tiga puluh" + "tujuh").
+  function deskParts(n) {
+    if (n > 20 && n < 100 && n % 10) {
+      var tens = n - n % 10;
+      return [{ key: "loket-" + tens, text: numberWords(tens) }, { key: "loket-" + (n % 10), text: numberWords(n % 10) }];
+    }
+    return [{ key: "loket-" + n, text: numberWords(n) }];
+  }
+
   var manifest = { clips: {}, agencies: {} };
   var manifestLoaded = null;
   function loadManifest() {
@@ -148,9 +158,8 @@
       if (LETTERS[ch]) list.push({ key: "huruf-" + ch.toLowerCase(), text: LETTERS[ch] });
       else if (/[0-9]/.test(ch)) list.push({ key: "angka-" + ch, text: DIGITS[+ch] });
     });
-    var desk = parseInt(call.desk, 10);
     list.push({ key: "silakan-ke-loket", text: "silakan ke loket" });
-    list.push({ key: "loket-" + desk, text: numberWords(desk) });
+    deskParts(parseInt(call.desk, 10)).forEach(function (part) { list.push(part); });
     if (call.agency) list.push({ key: (manifest.agencies || {})[call.agency] || null, text: call.agency });
     return list;
   }
