@@ -34,7 +34,7 @@ def test_requirement_checklist_is_edited_inline(live_server, page):
     page.goto(live_server.url + "/admin/services")
     page.get_by_role("link", name="Akta kematian").click()
     items = page.locator(".req-list > li")
-    assert items.count() == 5
+    expect(items).to_have_count(5)  # waits for the page the click opens
     # Add: an empty submit shows the message in place, then a real one is appended.
     page.get_by_role("button", name="+ Tambah").click()
     page.get_by_text("Nama dokumen wajib diisi.").wait_for()

@@ -22,6 +22,8 @@ def test_a_citizen_books_a_life_event_package(live_server, new_page):
     staff.get_by_role("button", name="Umumkan di jadwal").click()
     staff.get_by_role("link", name="Pemesanan daring").click()
     quotas = staff.locator("[id^='windows-3-quotas-']")
+    # count() does not wait: counted before the booking page arrived it is 0 and nothing is opened (seen in CI)
+    expect(quotas.first).to_be_visible()
     for n in range(quotas.count()):
         quotas.nth(n).fill("1")
     staff.get_by_role("button", name="Simpan pemesanan").click()

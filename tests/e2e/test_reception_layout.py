@@ -32,7 +32,7 @@ def test_a_run_of_tickets_keeps_codes_buttons_and_toasts_in_their_place(live_ser
         assert not _covered(page, selector), f"a toast covers {selector}"
 
     codes = page.locator("#today-list .today-code")
-    assert codes.count() == 4
+    expect(codes).to_have_count(4)  # waits for the list's refresh, which may follow the last toast
     for i in range(codes.count()):
         box = codes.nth(i).bounding_box()
         line = float(codes.nth(i).evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24"))
