@@ -76,3 +76,43 @@ def fingerprint() -> dict[str, tuple[int, str]]:
 
 def changed_tables(before: dict, after: dict) -> list[str]:
     return sorted(t for t in after.keys() | before.keys() if after.get(t) != before.get(t))
+
+
+# Statements that cannot change a row. Anything else (INSERT, UPDATE, DELETE, WITH ..., DDL, a statement this
+# list does not know) counts as a possible write.
+_READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET", "SHOW", "LISTEN",
+          "UNLISTEN", "NOTIFY")
+
+
+class Snapshots:
+    """Reads of the database (the fingerprint, the highest ids, a record's row) taken again only when a statement
+    that may write has run on the app's engine since they were taken. A fuzzer submits hundreds of refused values
+    in a row and a refusal writes nothing, so reading every row before and after each of them was most of its
+    time. The watch sees every statement the app's engine runs (the fuzzers' requests run in this process, on
+    this engine); a write that was rolled back still counts, so the reads are taken again and compared as before."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.writes = 0
+        self.reads = 0  # reads taken again, for a fuzzer's summary
+        self._cache: dict = {}
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip()[:10].upper().startswith(_READS):
+            self.writes += 1
+
+    def close(self) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def read(self, key, take):
+        """What `take()` answers, from the cache while nothing may have written since it was taken."""
+        found = self._cache.get(key)
+        if found is None or found[0] != self.writes:
+            at = self.writes
+            found = self._cache[key] = (at, take())
+            self.reads += 1
+        return found[1]
+
+    def fingerprint(self) -> dict:
+        return self.read("fingerprint", fingerprint)

@@ -37,7 +37,8 @@ from botram.domain import DomainError, money, queue
 from botram.domain.clock import today_wib
 from botram.extensions import db
 
-from .conftest import PASSWORD, CsrfClient, fingerprint, reset_database
+from .conftest import PASSWORD, CsrfClient, reset_database
+from .db_snapshot import Snapshots
 from .factories import service
 from .booking_world import booking_to_check_in
 from .form_walk import Form, walk
@@ -321,6 +322,7 @@ class FormFuzzer:
         self.world_of: str | None = "-"  # the role whose forms share the current world
         self.client: CsrfClient | None = None
         self.n = 0
+        self.snapshots = Snapshots(db.engine)
 
     # -- world and sign-in
     def fresh_world(self) -> FuzzWorld:
@@ -387,9 +389,10 @@ class FormFuzzer:
         data = self.baseline(endpoint, form)
         data[name] = [value]
         where = f"{form.method} {action} [{endpoint}] {name}={label!s}"
-        before = fingerprint() if form.method == "POST" else {}
-        tops = top_ids() if form.method == "POST" else {}
-        targets = target_rows(action) if form.method == "POST" else {}
+        reads = self.snapshots
+        before = reads.fingerprint() if form.method == "POST" else {}
+        tops = reads.read("tops", top_ids) if form.method == "POST" else {}
+        targets = reads.read(("target", action), lambda: target_rows(action)) if form.method == "POST" else {}
         if form.method == "GET":
             response = client.get(action.split("?")[0], query_string=data)
         else:
@@ -408,11 +411,11 @@ class FormFuzzer:
         body = response.get_data(as_text=True)
         if status >= 400:
             exempt = MAY_WRITE_ON_REFUSAL.get(endpoint, set())
-            after = fingerprint()
+            after = reads.fingerprint()
             changed = {t for t in after if after[t] != before.get(t) and t not in exempt}
             if changed:
                 outcome.problems.append(f"{where}: refused ({status}) but rows changed in {sorted(changed)}")
-            if target_rows(action) != targets:
+            if reads.read(("target", action), lambda: target_rows(action)) != targets:
                 outcome.problems.append(f"{where}: refused ({status}) but the edited record changed")
             if status == 422:
                 errors = dict(FIELD_ERROR.findall(body))
@@ -485,7 +488,9 @@ def fields_to_fuzz(form: Form) -> list[str]:
 
 @pytest.fixture
 def fuzzer(app):
-    return FormFuzzer(app)
+    found = FormFuzzer(app)
+    yield found
+    found.snapshots.close()
 
 
 def test_the_walk_reaches_every_surface(fuzzer):
