@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -177,11 +178,15 @@ class LiveServer:
         if self.process.poll() is not None:
             raise RuntimeError(f"botram serve exited with {self.process.returncode}:\n{log_path.read_text()}")
 
-    def stop(self) -> None:
+    def stop(self, quick: bool = False) -> None:
+        """SIGTERM: gunicorn (every POSIX start) lets its workers finish and join their threads, seconds on a
+        loaded machine. `quick`, for the end of a test whose database is thrown away: SIGQUIT, gunicorn's
+        immediate shutdown (test_serve.py checks the graceful one; a test that stops a server itself gets it)."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            # gunicorn (every POSIX start) lets its workers finish and join their threads: seconds on a
-            # loaded machine, where waitress used to drop everything at once
+            if quick and not self.executable:
+                self.process.send_signal(signal.SIGQUIT)
+            else:
+                self.process.terminate()
             self.process.wait(30)
         self.process = None
 
@@ -215,7 +220,7 @@ def live_server(request, e2e_databases):
     server.settings.update({name: str(value) for name, value in options.items()})
     server.start(processes=processes)
     yield server
-    server.stop()
+    server.stop(quick=True)
 
 
 @pytest.fixture(scope="session")
