@@ -60,7 +60,8 @@ def timed(label: str, runs: int, call, profile: bool) -> None:
         call()
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
-    size = f"{len(result) / 1024:.0f} KB" if isinstance(result, (bytes, str)) else f"{len(result)} rows"
+    size = (f"{len(result.encode() if isinstance(result, str) else result) / 1024:.0f} KB"
+            if isinstance(result, (bytes, str)) else f"{len(result)} rows" if isinstance(result, list) else "")
     print(f"{label:<40} {size:>9}: wall p50 {percentile(walls, 50):4.0f} / p95 {percentile(walls, 95):4.0f} ms; "
           f"CPU p50 {percentile(cpus, 50):4.0f} / p95 {percentile(cpus, 95):4.0f} ms ({runs} runs)", flush=True)
     if profile:
