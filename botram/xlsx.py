@@ -86,7 +86,7 @@ class Book:
 # close): a year's contributions export is 38,000 cells, two thirds of the request's CPU (issue 25). A sheet
 # that is one header row over plain rows needs none of its generality, so `table_file` writes the same parts
 # XlsxWriter writes for `Book.table` (same styles, number formats, widths, frozen header, autofilter and
-# properties) with one f-string per cell. openpyxl reads both the same (tests/test_funding_domain.py).
+# properties) with one f-string per cell. tests/test_xlsx_table.py compares the two cell by cell.
 
 _NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
@@ -137,7 +137,8 @@ def table_file(title: str, sheet_name: str, headers: list[str], rows: list[list]
                formats: dict[int, str] | None = None, widths: list[int] | None = None) -> bytes:
     """One sheet: a header row (white on teal, frozen, filterable) over `rows`. `formats` names a column's
     number format, "money" (`"Rp" #,##0`) or "date" (dd/mm/yyyy); such a column's empty cells keep the format.
-    Values: str, int, float, bool, date/datetime (naive) or None. The same file `Book.table` gives."""
+    Values: str, int, date/datetime (naive), bool, float or None: the file `Book.table` gives, but for floats,
+    written as plain numbers (`Book.table` gives them a 0.00 format; no export of this writer has any)."""
     formats = formats or {}
     columns = len(headers)
     letters = _column_letters(max(columns, max((len(r) for r in rows), default=0)))
