@@ -201,12 +201,14 @@ def table_file(title: str, sheet_name: str, headers: list[str], rows: list[list]
     shared = (f'{_XML}<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{count}" '
               f'uniqueCount="{len(strings)}">' + "".join(map(_si, strings)) + "</sst>")
     name = escape(sheet_name)
-    quoted = "'" + name.replace("'", "''") + "'"
-    workbook = (f'{_XML}<workbook {_NS}><workbookPr/><bookViews><workbookView/></bookViews><sheets>'
+    quoted = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet_name) else "'" + name.replace("'", "''") + "'"
+    workbook = (f'{_XML}<workbook {_NS}><fileVersion appName="xl" lastEdited="4" lowestEdited="4" rupBuild="4505"/>'
+                '<workbookPr defaultThemeVersion="124226"/><bookViews><workbookView xWindow="240" yWindow="15" '
+                'windowWidth="16095" windowHeight="9660"/></bookViews><sheets>'
                 f'<sheet name="{escape(sheet_name, {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/></sheets>'
                 f'<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
                 f'{quoted}!$A$1:${letters[columns - 1]}${len(rows) + 1}</definedName></definedNames>'
-                '<calcPr fullCalcOnLoad="1"/></workbook>')
+                '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     author = "BOTRAM Kabupaten Bekasi"
     core = (f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
@@ -217,8 +219,12 @@ def table_file(title: str, sheet_name: str, headers: list[str], rows: list[list]
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>')
     app = (f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><Application>'
-           'Microsoft Excel</Application><TitlesOfParts><vt:vector size="1" baseType="lpstr">'
-           f'<vt:lpstr>{name}</vt:lpstr></vt:vector></TitlesOfParts></Properties>')
+           'Microsoft Excel</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop><HeadingPairs>'
+           '<vt:vector size="2" baseType="variant"><vt:variant><vt:lpstr>Worksheets</vt:lpstr></vt:variant>'
+           '<vt:variant><vt:i4>1</vt:i4></vt:variant></vt:vector></HeadingPairs><TitlesOfParts>'
+           f'<vt:vector size="1" baseType="lpstr"><vt:lpstr>{name}</vt:lpstr></vt:vector></TitlesOfParts>'
+           '<Company></Company><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
+           '<HyperlinksChanged>false</HyperlinksChanged><AppVersion>12.0000</AppVersion></Properties>')
     parts = {
         "[Content_Types].xml": (
             f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
