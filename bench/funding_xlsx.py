@@ -8,8 +8,8 @@
 
 The rows have the shape `export_rows` gives (botram/domain/funding/export.py) with bench/scale.py's mix: 150
 sponsors, cash and in kind, received, pledged, cancelled and voided, a tenth programme-wide. No database and no
-HTTP (unless --database-url): what it measures is the writing of the file, the part of the export that grows with the rows. Prints
-figures and the load average; asserts nothing about time.
+HTTP (unless --database-url): what it measures is the writing of the file, the part of the export that grows
+with the rows. Prints figures and the load average; asserts nothing about time.
 """
 from __future__ import annotations
 

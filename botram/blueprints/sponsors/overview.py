@@ -57,8 +57,8 @@ def _overview_context(year: int, target_form: TargetForm | None = None, error: s
     else:
         points, trend_caption = funding.events, _("Porsi APBD per kegiatan")
     return dict(year=year, years=rules.funding_years(), funding=funding, target_form=target_form,
-                export_form=export_form, error=error, shown_events=shown, phone_labels=_phone_labels(), page_number=page, pages=pages,
-                per_page=PER_PAGE, bars=charts.stacked_bars(shown),
+                export_form=export_form, error=error, shown_events=shown, page_number=page, pages=pages,
+                phone_labels=_phone_labels(), per_page=PER_PAGE, bars=charts.stacked_bars(shown),
                 trend=charts.share_trend(points, funding.target_bp), trend_caption=trend_caption, colours=dict(
                     apbd=charts.APBD_COLOUR, cash=charts.CASH_COLOUR, in_kind=charts.IN_KIND_COLOUR,
                     target=charts.TARGET_COLOUR), **labels())
