@@ -135,3 +135,28 @@ def test_an_event_covered_beyond_its_cost_shows_the_surplus_and_the_rows_reconci
     assert [a.replace("\xa0", " ") for a in amounts] == ["Rp 8.000.000", "− Rp 1.000.000", "− Rp 500.000",
                                                          "Rp 6.500.000"]
     assert re.search(r'data-testid="year-apbd">Rp.6\.500\.000<', html)
+
+
+def test_a_page_of_25_bars_keeps_its_dates_and_drops_labels_that_would_overlap(app):
+    """A regency year's funding page draws 25 bars 27 px apart; labels 70 px wide would write over each other
+    (issue 25). The figures stay in each bar's tooltip and in the chart's description."""
+    from botram.blueprints.reports.charts import LABEL_ROOM, stacked_bars
+    from botram.domain.funding import EventMix
+
+    def mixes(n: int) -> list[EventMix]:
+        return [EventMix(event_id=i, title=f"BOTRAM Kecamatan {i}", date=date(2026, 1, 1) + timedelta(days=i),
+                         total_cost=10_000_000, sponsor_cash=(i + 1) * 1_000_000, in_kind=14_000_000 if i % 2 else 0)
+                for i in range(n)]
+
+    crowded = ET.fromstring(stacked_bars(mixes(25)).svg("uji"))
+    texts = [(t.get("class"), t.text) for t in crowded.iter(SVG + "text")]
+    assert not [t for t in texts if t[0] in ("bar-label", "tick")]
+    assert [t for _c, t in texts if _c == "tick muted"] == [f"{d:02d}/01" for d in range(1, 26, 2)]  # every other
+    tooltips = [r.find(SVG + "title").text for r in bars(crowded)]  # cash 25, in kind 12, APBD 5 (events 0–8)
+    assert "Kecamatan 1 — Barang/jasa: Rp 14.000.000" in tooltips and len(tooltips) == 25 + 12 + 5
+    assert "Lebih Rp 6 jt" in crowded.find(SVG + "desc").text  # the surplus of event 1: 2 + 14 − 10
+    roomy = stacked_bars(mixes(5))
+    assert roomy.bars[1].x - roomy.bars[0].x >= LABEL_ROOM
+    labels = [t.text for t in ET.fromstring(roomy.svg("uji")).iter(SVG + "text") if t.get("class") == "bar-label"]
+    assert len(labels) == 5 and len([t for t in ET.fromstring(roomy.svg("uji")).iter(SVG + "text")
+                                      if t.get("class") == "tick muted"]) == 5

@@ -130,7 +130,7 @@ def test_the_overview_pages_show_every_event_once_and_the_years_figures(client, 
         assert f">{rupiah(fresh.total_cost)}<" in html and f">{rupiah(fresh.pledged)}<" in html
         assert "Porsi APBD per bulan" in html and f"Halaman {page} dari 2" in html
         for event_id, cells in re.findall(r'href="/funding/events/(\d+)".*?</td>(.*?)</tr>', html, re.S):
-            seen.append((int(event_id), re.findall(r'<td class="num[^"]*">([^<]*)<', cells)[:4]))
+            seen.append((int(event_id), re.findall(r'<td class="num[^"]*"[^>]*>([^<]*)<', cells)[:4]))
     assert [e for e, _cells in seen] == [m.event_id for m in fresh.events]  # date order, each once
     for (_id, cells), mix in zip(seen, fresh.events):
         assert cells == [rupiah(mix.total_cost), rupiah(mix.sponsor_cash), rupiah(mix.in_kind),

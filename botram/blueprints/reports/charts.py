@@ -260,19 +260,31 @@ class StackedChart:
         for y, label in self.gridlines:
             svg.add("line", x1=self.plot_left, x2=self.plot_right, y1=y, y2=y, class_="grid")
             svg.add("text", label, x=self.plot_left - 8, y=y + 4, text_anchor="end", class_="axis")
-        for bar in self.bars:
+        # A page of a regency year draws 25 bars 27 px apart: labels 70 px wide would write over each other.
+        # Then only the dates stay under the bars (every other one when even they would touch); each amount is
+        # still in its bar's tooltip, the description and the table below the chart.
+        slot = self.bars[1].x - self.bars[0].x if len(self.bars) > 1 else self.plot_right - self.plot_left
+        labelled, every = slot >= LABEL_ROOM, max(1, -(-DATE_ROOM // max(slot, 1)))  # a date every n bars
+        for index, bar in enumerate(self.bars):
             for s in bar.segments:
                 svg.add("rect", tooltip=f"{bar.title} — {s.label}: {rupiah(s.amount)}", class_="bar", x=bar.x,
                         y=s.y, width=bar.width, height=s.height, fill=s.colour, data_value=s.amount)
             if bar.cost_y is not None:
                 svg.add("line", x1=bar.x - 6, x2=bar.x + bar.width + 6, y1=bar.cost_y, y2=bar.cost_y,
                         class_="cost-line", stroke=INK, stroke_width=2, stroke_dasharray="4 3")
-            svg.add("text", bar.share_label, x=bar.centre, y=bar.top - 7, text_anchor="middle", class_="bar-label")
-            svg.add("text", bar.title, x=bar.centre, y=self.plot_bottom + 18, text_anchor="middle", class_="tick")
-            svg.add("text", bar.subtitle, x=bar.centre, y=self.plot_bottom + 34, text_anchor="middle",
-                    class_="tick muted")
+            if labelled:
+                svg.add("text", bar.share_label, x=bar.centre, y=bar.top - 7, text_anchor="middle",
+                        class_="bar-label")
+                svg.add("text", bar.title, x=bar.centre, y=self.plot_bottom + 18, text_anchor="middle", class_="tick")
+            if index % every == 0:
+                svg.add("text", bar.subtitle, x=bar.centre, y=self.plot_bottom + (34 if labelled else 18),
+                        text_anchor="middle", class_="tick muted")
         svg.add("line", x1=self.plot_left, x2=self.plot_right, y1=self.plot_bottom, y2=self.plot_bottom, class_="base")
         return svg.markup()
+
+
+LABEL_ROOM = 64  # px of a bar's slot that a label above it ("Lebih Rp 2,1 M") or an event's short name needs
+DATE_ROOM = 36   # px for its date (dd/mm at 11 px) and a gap
 
 
 def share_label(mix: Mix) -> str:

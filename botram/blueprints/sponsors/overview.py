@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from ...domain import funding as rules
@@ -20,6 +20,18 @@ from .shared import labels, page_arg, year_arg
 
 
 PER_PAGE = 25  # events per page of the table and the bar chart; a regency year holds 200 (bench/scale.py)
+# The amount columns' names, which a phone shows beside each amount (its table has no header row there): given
+# once to the table as CSS strings (sponsors.css reads them with var()) rather than once per cell, 175 times.
+PHONE_LABELS = (("cost", _l("Total biaya")), ("cash", _l("Tunai sponsor")), ("in-kind", _l("Barang/jasa")),
+                ("apbd", _l("APBD")), ("surplus", _l("Kelebihan sumbangan")), ("share", _l("Porsi APBD")),
+                ("pledged", _l("Dijanjikan")))
+
+
+def _phone_labels() -> str:
+    def css_string(text) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "; ".join(f"--fund-{key}: {css_string(label)}" for key, label in PHONE_LABELS)
 
 
 def _overview_context(year: int, target_form: TargetForm | None = None, error: str | None = None,
@@ -46,7 +58,7 @@ def _overview_context(year: int, target_form: TargetForm | None = None, error: s
         points, trend_caption = funding.events, _("Porsi APBD per kegiatan")
     return dict(year=year, years=rules.funding_years(), funding=funding, target_form=target_form,
                 export_form=export_form, error=error, shown_events=shown, page_number=page, pages=pages,
-                per_page=PER_PAGE, bars=charts.stacked_bars(shown),
+                phone_labels=_phone_labels(), per_page=PER_PAGE, bars=charts.stacked_bars(shown),
                 trend=charts.share_trend(points, funding.target_bp), trend_caption=trend_caption, colours=dict(
                     apbd=charts.APBD_COLOUR, cash=charts.CASH_COLOUR, in_kind=charts.IN_KIND_COLOUR,
                     target=charts.TARGET_COLOUR), **labels())
