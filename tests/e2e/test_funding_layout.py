@@ -8,10 +8,13 @@ from __future__ import annotations
 import random
 from datetime import time, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from .conftest import login, screenshot
 from .test_board_layout import _app
+
+pytestmark = pytest.mark.drawing  # a layout check: drawn once, in the SQLite pass (tests/conftest.py)
 
 TABLE_FITS = """() => {
   const wrap = document.querySelector('.fund-events .table-wrap');
