@@ -564,3 +564,39 @@ def test_boards_asking_for_a_new_version_at_once_read_the_database_once(app, hal
         sa.event.remove(db.engine, "before_cursor_execute", watch)
     assert shown == {name: version for name in boards}
     assert len(readers) == 1
+
+
+def test_the_watchers_cheap_read_sees_each_commit_as_the_session_does(app, hall):
+    """The watcher reads the version on a bare pooled connection (no session, no application context): it
+    must see what a session sees, every commit at once, and nothing for an event that does not exist."""
+    from botram.domain.board import version_reader
+
+    event = hall[0]
+    read = version_reader(db.engine, event.id)
+    assert read() == current_version(event.id)
+    event.queue_version += 1
+    db.session.commit()
+    assert read() == current_version(event.id) == event.queue_version
+    assert version_reader(db.engine, event.id + 10_000)() is None
+
+
+def test_the_version_poll_slows_only_while_this_process_hears_notify(app, hall, monkeypatch):
+    """With PostgreSQL's NOTIFY heard, every change pokes the watcher at once and the poll is only the safety
+    net (once a second); without it (SQLite, or the listening connection lost) the poll is how a change made
+    by another process is learnt, at BOTRAM_BOARD_POLL_MS as before."""
+    import threading
+    from types import SimpleNamespace
+
+    from botram import board_watch
+
+    current = board_watch._Watcher(app, hall[0].id)  # never started: only its interval is asked
+    assert current.interval() == current.poll  # SQLite here, or no listener yet
+    done = threading.Thread(target=lambda: None)
+    done.start()  # stop_watchers at teardown joins it
+    heard = SimpleNamespace(app=app, listening=threading.Event(), stop_requested=False, thread=done)
+    monkeypatch.setattr(board_watch, "_listener", heard)
+    assert current.interval() == current.poll  # its connection not up (yet, or lost)
+    heard.listening.set()
+    assert current.interval() == max(current.poll, board_watch.POLL_LISTENING) == board_watch.POLL_LISTENING
+    heard.app = object()  # a listener for another application's database tells this one nothing
+    assert current.interval() == current.poll

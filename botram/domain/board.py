@@ -158,6 +158,33 @@ def current_version(event_id: int) -> int | None:
     return db.session.scalar(sa.select(Event.queue_version).where(Event.id == event_id))
 
 
+def version_reader(engine: sa.Engine, event_id: int):
+    """`current_version` for a watcher that asks twenty times a second: the statement compiled once for the
+    engine's dialect and run on a pooled DB-API connection, without an application context, a session or
+    the ORM (about 20 µs a read on SQLite instead of about 250 µs; with hundreds of idle streams the
+    watcher's reads were most of the process's idle CPU, bench/streams.py)."""
+    compiled = (sa.select(Event.queue_version).where(Event.id == sa.bindparam("event_id"))
+                .compile(dialect=engine.dialect))
+    params = compiled.construct_params({"event_id": event_id})
+    args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
+    sql = compiled.string
+
+    def read() -> int | None:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, its transaction rolled back
+        return row[0] if row is not None else None
+
+    return read
+
+
 class _StateCache:
     """Board states by (event id, queue version), per application (kept in app.extensions)."""
 

@@ -195,6 +195,7 @@ def stream(desk_id: int):
     db.session.remove()  # hold no database connection while the stream waits
 
     def waiting_at(version: int) -> Waiting:
+        db.session.add(user)  # the templates' navigation reads the signed-in user's role
         desk = db.session.get(Desk, desk_id)
         current = queue.desk_current(desk.id)
         html = render_template("desk/_waiting_list.html", desk=desk, current=current,
@@ -209,10 +210,11 @@ def stream(desk_id: int):
                 yield ": keep-alive\n\n"
                 continue
             try:
-                db.session.add(user)  # the templates' navigation reads the signed-in user's role
-                # every console of this desk is sent the same list: computed once per version, not per console
+                # every console of this desk is sent the same list: computed once per version, not per console,
+                # and the consoles that find it computed open no database session at all
                 seen = shared.get(desk_id, str(get_locale()), version, lambda: waiting_at(version))
                 if (seen.current, seen.state) != shown:
+                    db.session.add(user)
                     desk = db.session.get(Desk, desk_id)
                     yield sse_event("console", render_template("desk/_console.html", **console_context(desk)),
                                     version)
