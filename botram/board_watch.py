@@ -42,6 +42,11 @@ STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever b
 # desk's rhythm (finish, then call a few milliseconds later) under 100 ms to the screen, and a burst of five
 # desks within 100 ms reaches a board as two or three refreshes ending on the latest version.
 MIN_GAP_SECONDS = 0.05
+# A desk console's waiting list is read by an officer, not watched for a call: bursts of changes reach it at
+# most four times a second. Each refresh of a desk's list costs several queries and a render (shared by the
+# desk's consoles, once per desk), so under a busy queue the consoles' lists were most of what the process
+# did per change (bench/streams.py, py-spy); a lone change still goes at once.
+CONSOLE_MIN_GAP_SECONDS = 0.25
 RETRY_MS = 1000  # how soon a browser reconnects a stream that ended (EventSource's `retry`)
 BUSY_RETRY_MS = 30_000  # a stream refused at the limit asks again this much later; its page polls meanwhile
 
@@ -252,10 +257,11 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
     return None
 
 
-def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> Iterator[int | None]:
+def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time,
+            gap: float = MIN_GAP_SECONDS) -> Iterator[int | None]:
     """The versions one stream sends, in order, for a screen that shows `known`; None when a keep-alive is due.
 
-    A change is sent at once, unless the stream sent one less than MIN_GAP_SECONDS ago: then it waits out the
+    A change is sent at once, unless the stream sent one less than `gap` (MIN_GAP_SECONDS) ago: then it waits out the
     rest of that gap and sends the latest version (what landed meanwhile goes along). So a lone change is
     never delayed, and only changes that come faster than a board redraws are coalesced; a burst reaches a
     screen as a few refreshes ending on its latest version. `watch` gives this process's watcher of the
@@ -273,7 +279,7 @@ def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> I
             yield None
             continue
         if sent_at is not None:
-            rest = sent_at + MIN_GAP_SECONDS - clock.monotonic()
+            rest = sent_at + gap - clock.monotonic()
             if rest > 0:
                 clock.sleep(rest)
         latest = watch().version

@@ -329,14 +329,14 @@ class ScriptedWatcher:
         return self.version
 
 
-def _sent(changes_at: list[float], start: int = 7, until: float = 5.0) -> list[tuple[float, int]]:
+def _sent(changes_at: list[float], start: int = 7, until: float = 5.0, **pacing) -> list[tuple[float, int]]:
     """(time, version) of every refresh a stream sends for versions moving at `changes_at`."""
     from botram.board_watch import changes
 
     clock = ControlledClock()
     watch = ScriptedWatcher(clock, start, changes_at)
     sent = []
-    for version in changes(lambda: watch, start, clock):
+    for version in changes(lambda: watch, start, clock, **pacing):
         if version is not None:
             sent.append((round(clock.at, 6), version))
         if version == start + len(changes_at) or clock.at > until:
@@ -358,6 +358,16 @@ def test_a_burst_reaches_a_board_as_a_few_refreshes_ending_on_its_latest_version
     assert _sent([0.0, 0.02, 0.04, 0.07, 0.1]) == [(0.0, 8), (0.05, 10), (0.1, 12)]
     # ten changes 10 ms apart, faster than a board redraws: three refreshes, never one per change
     assert _sent([round(0.01 * i, 2) for i in range(10)]) == [(0.0, 8), (0.05, 13), (0.1, 17)]
+
+
+def test_a_desk_console_gets_a_lone_change_at_once_and_a_busy_queue_at_most_four_times_a_second():
+    """The console's waiting list costs queries and a render per desk and change: a busy queue (a change
+    every 50 ms) reaches it every CONSOLE_MIN_GAP_SECONDS with the latest version, a lone change at once."""
+    from botram.board_watch import CONSOLE_MIN_GAP_SECONDS as gap
+
+    assert gap == 0.25
+    assert _sent([1.0, 3.0], gap=gap) == [(1.0, 8), (3.0, 9)]
+    assert _sent([round(0.05 * i, 2) for i in range(11)], gap=gap) == [(0.0, 8), (0.25, 13), (0.5, 18)]
 
 
 @pytest.mark.db_independent

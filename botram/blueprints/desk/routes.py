@@ -13,7 +13,7 @@ from flask import (abort, current_app, flash, make_response, redirect, render_te
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from ...board_watch import changes, known_version, newer, sse_event, sse_response, watcher
+from ...board_watch import CONSOLE_MIN_GAP_SECONDS, changes, known_version, newer, sse_event, sse_response, watcher
 from ...domain import DomainError, privacy, queue
 from ...domain.ids import is_digits
 from ...domain.guidance import build_guidance, services_offered_at
@@ -184,7 +184,8 @@ def stream(desk_id: int):
     visitor's step id, 0 for none) and `state`. Whenever the event's queue changes the stream sends
     `waiting`, the inside of the waiting list; when this desk's visitor or state is no longer what the console
     shows (a call button, another tab, the coordinator changed it) it sends `console`, the whole console, and
-    ends: the console swapped in opens its own stream. Pacing as the board's (board_watch.changes).
+    ends: the console swapped in opens its own stream. Paced as the board's (board_watch.changes), with the
+    console's longer gap: a lone change at once, a burst at most four refreshes a second.
     """
     desk = get_desk(desk_id)
     event_id = desk.event_id
@@ -205,7 +206,7 @@ def stream(desk_id: int):
     def events():
         sent = known
         shared = shared_waiting(app)
-        for version in changes(lambda: watcher(app, event_id), known):
+        for version in changes(lambda: watcher(app, event_id), known, gap=CONSOLE_MIN_GAP_SECONDS):
             if version is None:
                 yield ": keep-alive\n\n"
                 continue
