@@ -130,7 +130,7 @@ class BoardState:
             object.__setattr__(self, "_json_bytes", cached)
         return cached
 
-    def rendered(self, key: str, render) -> str:
+    def rendered(self, key: str, render):
         """`render()` once per state and `key` (e.g. the template and locale), shared by every board. Hundreds
         of open boards ask at the same moment: the first renders, the others wait for its result."""
         cache = self.__dict__.setdefault("_rendered", {})

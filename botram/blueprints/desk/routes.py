@@ -201,7 +201,8 @@ def stream(desk_id: int):
         current = queue.desk_current(desk.id)
         html = render_template("desk/_waiting_list.html", desk=desk, current=current,
                                waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels())
-        return Waiting(version, str(current.id if current else 0), desk.state, sse_event("waiting", html, version))
+        return Waiting(version, str(current.id if current else 0), desk.state,
+                       sse_event("waiting", html, version).encode())
 
     def events():
         sent = known
