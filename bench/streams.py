@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--changes", type=int, default=12, help="tickets in the per-change CPU measure")
     args = parser.parse_args()
 
     url, workdir = fresh_database(args.database_url)
@@ -189,7 +190,7 @@ def main() -> None:
             print(f"  call-next (3 desks):         {describe(calls)}")
             print(f"  ticket (reception):          {describe(tickets)}")
 
-        def cpu_cost(label: str, changes: int = 12, gap: float = 0.25, idle: float = 10.0) -> None:
+        def cpu_cost(label: str, changes: int = args.changes, gap: float = 0.25, idle: float = 10.0) -> None:
             """The server's CPU (its processes only; the machine's load hardly moves it, unlike latencies) while
             nothing happens, and per queue change: one ticket every `gap` seconds, each a change every open
             stream of the event is told of. What streams cost is the difference between the two runs. The
