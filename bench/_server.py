@@ -116,6 +116,23 @@ class Server:
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
+    def memory_mb(self) -> dict[str, float]:
+        """What the summed RSS double-counts, apart: the request workers' own RSS (the biggest of them), and
+        the proportional set size of all the server's processes together (pages the forked processes still
+        share with the arbiter counted once, split between them), from Linux /proc/<pid>/smaps_rollup."""
+        worker = pss = 0
+        workers = set(self.worker_pids())
+        for pid in self.pids():
+            try:
+                fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text()
+                              .splitlines()[1:] if ":" in line)
+            except OSError:
+                continue
+            pss += int(fields["Pss"].split()[0])
+            if pid in workers:
+                worker = max(worker, int(fields["Rss"].split()[0]))
+        return {"worker": worker / 1024, "pss": pss / 1024}
+
     def rss_mb(self) -> float:
         """Resident memory of the server's processes together."""
         total = 0

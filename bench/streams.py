@@ -8,7 +8,7 @@ The streams are plain sockets held by one selector thread (reading and dropping 
 browser that keeps up). With them open, for --seconds: one sign-in after another (the login form, as an
 officer's browser posts it), three desks calling and finishing, and reception issuing tickets, each on its
 own keep-alive connection. Prints p50/p95 of each, how many streams were open (and how many refused busy)
-at the end, and the server's resident memory.
+at the end, and the server's resident memory (summed RSS as before, the worker's own, and the PSS of all).
 """
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--changes", type=int, default=12, help="tickets in the per-change CPU measure")
     args = parser.parse_args()
 
     url, workdir = fresh_database(args.database_url)
@@ -173,23 +174,28 @@ def main() -> None:
                        *(threading.Thread(target=desk_loop, args=(d,)) for d in calling)]
             for t in workers:
                 t.start()
-            peak = server.rss_mb()
+            peak, apart = server.rss_mb(), server.memory_mb()
             while any(t.is_alive() for t in workers):
                 peak = max(peak, server.rss_mb())
+                apart = {k: max(v, server.memory_mb()[k]) for k, v in apart.items()}
                 time.sleep(0.5)
-            return signins, calls, tickets, peak
+            return signins, calls, tickets, (peak, apart)
 
         def report(label: str, figures) -> None:
-            signins, calls, tickets, peak = figures
-            print(f"{label}: server memory peak {peak:.0f} MB (arbiter + {args.processes} worker(s))")
+            signins, calls, tickets, (peak, apart) = figures
+            print(f"{label}: server memory peak {peak:.0f} MB (RSS of arbiter + outbox + {args.processes} "
+                  f"worker(s), shared pages counted in each); the worker alone {apart['worker']:.0f} MB RSS; "
+                  f"all together {apart['pss']:.0f} MB PSS")
             print(f"  sign-in (press → desk page): {describe(signins)}")
             print(f"  call-next (3 desks):         {describe(calls)}")
             print(f"  ticket (reception):          {describe(tickets)}")
 
-        def cpu_cost(label: str, changes: int = 12, gap: float = 0.25, idle: float = 3.0) -> None:
+        def cpu_cost(label: str, changes: int = args.changes, gap: float = 0.25, idle: float = 10.0) -> None:
             """The server's CPU (its processes only; the machine's load hardly moves it, unlike latencies) while
             nothing happens, and per queue change: one ticket every `gap` seconds, each a change every open
-            stream of the event is told of. What streams cost is the difference between the two runs."""
+            stream of the event is told of. What streams cost is the difference between the two runs. The
+            kernel counts CPU in 10 ms ticks: over `idle` seconds (10; it was 3, so 3.3 ms/s steps) idle CPU is
+            told to 1 ms/s."""
             before = server.cpu_seconds()
             time.sleep(idle)
             idle_ms = (server.cpu_seconds() - before) / idle * 1000

@@ -10,7 +10,8 @@ watcher at once instead of at its next poll. On PostgreSQL the bump also queues 
 commit; one listening connection per process (`_Listener`) wakes that process's watcher of the event, so
 boards on every process and machine learn of a call at once. The poll (BOTRAM_BOARD_POLL_MS) stays: it is
 how SQLite's processes learn of each other's changes, and PostgreSQL's safety net should the listening
-connection be lost.
+connection be lost; while the listener is up it slows to POLL_LISTENING (once a second), and a lost
+listening connection puts every watcher back on the fast poll at once.
 
 A server process that is told to stop (`close_streams`) ends its open streams at once with a `reconnect`
 event instead of letting them run out their ten minutes: the boards reconnect to a process that keeps
@@ -29,6 +30,9 @@ from sqlalchemy.orm import Session
 from . import metrics
 
 POLL = 0.05  # default (BOTRAM_BOARD_POLL_MS): a primary-key read 20 times a second per watched event and process
+# The poll while this process's PostgreSQL listener is up: NOTIFY wakes the watcher at every change, from any
+# process or machine, so the poll only covers a listening connection that died without saying so.
+POLL_LISTENING = 1.0
 IDLE_STOP = 60.0
 
 KEEPALIVE_SECONDS = 15
@@ -38,6 +42,11 @@ STREAM_SECONDS = 600  # then the browser reconnects: no thread is held forever b
 # desk's rhythm (finish, then call a few milliseconds later) under 100 ms to the screen, and a burst of five
 # desks within 100 ms reaches a board as two or three refreshes ending on the latest version.
 MIN_GAP_SECONDS = 0.05
+# A desk console's waiting list is read by an officer, not watched for a call: bursts of changes reach it at
+# most four times a second. Each refresh of a desk's list costs several queries and a render (shared by the
+# desk's consoles, once per desk), so under a busy queue the consoles' lists were most of what the process
+# did per change (bench/streams.py, py-spy); a lone change still goes at once.
+CONSOLE_MIN_GAP_SECONDS = 0.25
 RETRY_MS = 1000  # how soon a browser reconnects a stream that ended (EventSource's `retry`)
 BUSY_RETRY_MS = 30_000  # a stream refused at the limit asks again this much later; its page polls meanwhile
 
@@ -65,16 +74,25 @@ class _Watcher:
         self.stopped = False
         self.stop_requested = False
         self.poll = app.config.get("BOTRAM_BOARD_POLL_MS", POLL * 1000) / 1000
+        self._reader: Callable[[], int | None] | None = None
 
     def _read(self) -> int | None:
-        from .domain.board import current_version
-        from .extensions import db
+        if self._reader is None:
+            from .domain.board import version_reader
+            from .extensions import db
 
-        with self.app.app_context():
-            try:
-                return current_version(self.event_id)
-            finally:
-                db.session.remove()
+            with self.app.app_context():
+                self._reader = version_reader(db.engine, self.event_id)
+        return self._reader()
+
+    def interval(self) -> float:
+        """How long the watcher waits between two reads of the version when nothing pokes it. While this
+        process hears PostgreSQL's NOTIFY every change anywhere pokes it at once, so the poll is only the
+        safety net and slows to POLL_LISTENING; without the listener (SQLite, or its connection lost) it is
+        BOTRAM_BOARD_POLL_MS, how a change from another process is learnt."""
+        if listening(self.app):
+            return max(self.poll, POLL_LISTENING)
+        return self.poll
 
     def _run(self) -> None:
         while not self.stop_requested and time.monotonic() - self.last_interest < IDLE_STOP:
@@ -89,7 +107,7 @@ class _Watcher:
                     self.version = version
                     self.changed.notify_all()
             self.read_at = time.monotonic()
-            self.poked.wait(self.poll)
+            self.poked.wait(self.interval())
             self.poked.clear()
         self.stopped = True
 
@@ -135,6 +153,7 @@ class _Listener:
                                 _poke([int(note.payload)])
             except Exception:  # a lost connection must not end the listening: the poll covers the pause
                 self.listening.clear()
+                _poke(list(_watchers))  # read now, and poll at the fast rate again until it listens
                 if not self.stop_requested:
                     self.app.logger.warning("board listener lost its PostgreSQL connection", exc_info=True)
                     time.sleep(1)
@@ -167,9 +186,10 @@ def _listen_for(app: Flask) -> None:
     _listener.thread.start()
 
 
-def listening() -> bool:
-    """Whether this process hears PostgreSQL's NOTIFY now (tests and the operations guide ask)."""
-    return _listener is not None and _listener.listening.is_set()
+def listening(app: Flask | None = None) -> bool:
+    """Whether this process hears PostgreSQL's NOTIFY now (for `app`'s database, when given)."""
+    current = _listener
+    return current is not None and current.listening.is_set() and (app is None or current.app is app)
 
 
 def stop_watchers(timeout: float = 2.0) -> None:
@@ -237,10 +257,11 @@ def fresh_version(app: Flask, event_id: int, max_age: float = 0.3) -> int | None
     return None
 
 
-def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> Iterator[int | None]:
+def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time,
+            gap: float = MIN_GAP_SECONDS) -> Iterator[int | None]:
     """The versions one stream sends, in order, for a screen that shows `known`; None when a keep-alive is due.
 
-    A change is sent at once, unless the stream sent one less than MIN_GAP_SECONDS ago: then it waits out the
+    A change is sent at once, unless the stream sent one less than `gap` (MIN_GAP_SECONDS) ago: then it waits out the
     rest of that gap and sends the latest version (what landed meanwhile goes along). So a lone change is
     never delayed, and only changes that come faster than a board redraws are coalesced; a burst reaches a
     screen as a few refreshes ending on its latest version. `watch` gives this process's watcher of the
@@ -258,7 +279,7 @@ def changes(watch: Callable[[], "_Watcher"], known: int | None, clock=time) -> I
             yield None
             continue
         if sent_at is not None:
-            rest = sent_at + MIN_GAP_SECONDS - clock.monotonic()
+            rest = sent_at + gap - clock.monotonic()
             if rest > 0:
                 clock.sleep(rest)
         latest = watch().version

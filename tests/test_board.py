@@ -329,14 +329,14 @@ class ScriptedWatcher:
         return self.version
 
 
-def _sent(changes_at: list[float], start: int = 7, until: float = 5.0) -> list[tuple[float, int]]:
+def _sent(changes_at: list[float], start: int = 7, until: float = 5.0, **pacing) -> list[tuple[float, int]]:
     """(time, version) of every refresh a stream sends for versions moving at `changes_at`."""
     from botram.board_watch import changes
 
     clock = ControlledClock()
     watch = ScriptedWatcher(clock, start, changes_at)
     sent = []
-    for version in changes(lambda: watch, start, clock):
+    for version in changes(lambda: watch, start, clock, **pacing):
         if version is not None:
             sent.append((round(clock.at, 6), version))
         if version == start + len(changes_at) or clock.at > until:
@@ -358,6 +358,16 @@ def test_a_burst_reaches_a_board_as_a_few_refreshes_ending_on_its_latest_version
     assert _sent([0.0, 0.02, 0.04, 0.07, 0.1]) == [(0.0, 8), (0.05, 10), (0.1, 12)]
     # ten changes 10 ms apart, faster than a board redraws: three refreshes, never one per change
     assert _sent([round(0.01 * i, 2) for i in range(10)]) == [(0.0, 8), (0.05, 13), (0.1, 17)]
+
+
+def test_a_desk_console_gets_a_lone_change_at_once_and_a_busy_queue_at_most_four_times_a_second():
+    """The console's waiting list costs queries and a render per desk and change: a busy queue (a change
+    every 50 ms) reaches it every CONSOLE_MIN_GAP_SECONDS with the latest version, a lone change at once."""
+    from botram.board_watch import CONSOLE_MIN_GAP_SECONDS as gap
+
+    assert gap == 0.25
+    assert _sent([1.0, 3.0], gap=gap) == [(1.0, 8), (3.0, 9)]
+    assert _sent([round(0.05 * i, 2) for i in range(11)], gap=gap) == [(0.0, 8), (0.25, 13), (0.5, 18)]
 
 
 @pytest.mark.db_independent
@@ -564,3 +574,39 @@ def test_boards_asking_for_a_new_version_at_once_read_the_database_once(app, hal
         sa.event.remove(db.engine, "before_cursor_execute", watch)
     assert shown == {name: version for name in boards}
     assert len(readers) == 1
+
+
+def test_the_watchers_cheap_read_sees_each_commit_as_the_session_does(app, hall):
+    """The watcher reads the version on a bare pooled connection (no session, no application context): it
+    must see what a session sees, every commit at once, and nothing for an event that does not exist."""
+    from botram.domain.board import version_reader
+
+    event = hall[0]
+    read = version_reader(db.engine, event.id)
+    assert read() == current_version(event.id)
+    event.queue_version += 1
+    db.session.commit()
+    assert read() == current_version(event.id) == event.queue_version
+    assert version_reader(db.engine, event.id + 10_000)() is None
+
+
+def test_the_version_poll_slows_only_while_this_process_hears_notify(app, hall, monkeypatch):
+    """With PostgreSQL's NOTIFY heard, every change pokes the watcher at once and the poll is only the safety
+    net (once a second); without it (SQLite, or the listening connection lost) the poll is how a change made
+    by another process is learnt, at BOTRAM_BOARD_POLL_MS as before."""
+    import threading
+    from types import SimpleNamespace
+
+    from botram import board_watch
+
+    current = board_watch._Watcher(app, hall[0].id)  # never started: only its interval is asked
+    assert current.interval() == current.poll  # SQLite here, or no listener yet
+    done = threading.Thread(target=lambda: None)
+    done.start()  # stop_watchers at teardown joins it
+    heard = SimpleNamespace(app=app, listening=threading.Event(), stop_requested=False, thread=done)
+    monkeypatch.setattr(board_watch, "_listener", heard)
+    assert current.interval() == current.poll  # its connection not up (yet, or lost)
+    heard.listening.set()
+    assert current.interval() == max(current.poll, board_watch.POLL_LISTENING) == board_watch.POLL_LISTENING
+    heard.app = object()  # a listener for another application's database tells this one nothing
+    assert current.interval() == current.poll

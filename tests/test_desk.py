@@ -630,6 +630,27 @@ def test_the_stream_pushes_the_waiting_list_when_reception_issues_a_ticket(clien
     assert name == "waiting" and later > sent_version and visit_code in html
 
 
+def test_a_console_is_sent_a_second_change_no_sooner_than_the_consoles_gap(client, auth, world):
+    """A busy queue reaches a desk console at most every CONSOLE_MIN_GAP_SECONDS (each refresh costs the
+    desk's waiting-list queries and a render): the first change at once, one right behind it a gap later."""
+    import time
+
+    from botram.board_watch import CONSOLE_MIN_GAP_SECONDS
+
+    auth.login("petugas1")
+    ids = _ids(world)
+    response, chunks = _stream(client, ids, _version(ids))
+    _issue(ids, ["KK"])
+    first = sse_event(next(chunks))
+    first_at = time.monotonic()  # the stream runs in this thread: it sent the first just now
+    code = _issue(ids, ["AKTA-MATI"])
+    second = sse_event(next(chunks))
+    waited = time.monotonic() - first_at
+    response.close()
+    assert first[0] == second[0] == "waiting" and second[1] > first[1] and code in second[2]
+    assert waited >= CONSOLE_MIN_GAP_SECONDS - 0.01
+
+
 def test_consoles_of_one_desk_are_sent_the_list_computed_once_per_change(client, auth, world):
     """Every open console of a desk is sent the same list on a change: the first stream to ask computes it, the
     others take it from memory instead of each running the waiting-list queries again (bench/streams.py)."""

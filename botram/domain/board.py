@@ -130,7 +130,7 @@ class BoardState:
             object.__setattr__(self, "_json_bytes", cached)
         return cached
 
-    def rendered(self, key: str, render) -> str:
+    def rendered(self, key: str, render):
         """`render()` once per state and `key` (e.g. the template and locale), shared by every board. Hundreds
         of open boards ask at the same moment: the first renders, the others wait for its result."""
         cache = self.__dict__.setdefault("_rendered", {})
@@ -156,6 +156,33 @@ def public_event(event_id: int) -> Event | None:
 def current_version(event_id: int) -> int | None:
     """One indexed primary-key read: what a poll or a stream checks before doing anything else."""
     return db.session.scalar(sa.select(Event.queue_version).where(Event.id == event_id))
+
+
+def version_reader(engine: sa.Engine, event_id: int):
+    """`current_version` for a watcher that asks twenty times a second: the statement compiled once for the
+    engine's dialect and run on a pooled DB-API connection, without an application context, a session or
+    the ORM (about 20 µs a read on SQLite instead of about 250 µs; with hundreds of idle streams the
+    watcher's reads were most of the process's idle CPU, bench/streams.py)."""
+    compiled = (sa.select(Event.queue_version).where(Event.id == sa.bindparam("event_id"))
+                .compile(dialect=engine.dialect))
+    params = compiled.construct_params({"event_id": event_id})
+    args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
+    sql = compiled.string
+
+    def read() -> int | None:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, its transaction rolled back
+        return row[0] if row is not None else None
+
+    return read
 
 
 class _StateCache:

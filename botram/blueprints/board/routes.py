@@ -33,12 +33,13 @@ def _panel_html(state) -> str:
     return state.rendered(f"panel:{get_locale()}", lambda: render_template("board/_panel.html", state=state))
 
 
-def _panel_event(event_id: int, version: int) -> tuple[int, str]:
-    """The version shown and the whole server-sent event of it (`version` or newer), framed once per version
-    and language: hundreds of open boards then each only write the same string."""
+def _panel_event(event_id: int, version: int) -> tuple[int, bytes]:
+    """The version shown and the whole server-sent event of it (`version` or newer), framed and encoded once
+    per version and language: hundreds of open boards then each only write the same bytes (a str would be
+    encoded again by every stream)."""
     state = _state(event_id, version)
     return state.version, state.rendered(f"sse:{get_locale()}",
-                                         lambda: sse_event("panel", _panel_html(state), state.version))
+                                         lambda: sse_event("panel", _panel_html(state), state.version).encode())
 
 
 @bp.route("/<int:event_id>/panel")

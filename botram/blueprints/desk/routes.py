@@ -13,7 +13,7 @@ from flask import (abort, current_app, flash, make_response, redirect, render_te
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from ...board_watch import changes, known_version, newer, sse_event, sse_response, watcher
+from ...board_watch import CONSOLE_MIN_GAP_SECONDS, changes, known_version, newer, sse_event, sse_response, watcher
 from ...domain import DomainError, privacy, queue
 from ...domain.ids import is_digits
 from ...domain.guidance import build_guidance, services_offered_at
@@ -184,7 +184,8 @@ def stream(desk_id: int):
     visitor's step id, 0 for none) and `state`. Whenever the event's queue changes the stream sends
     `waiting`, the inside of the waiting list; when this desk's visitor or state is no longer what the console
     shows (a call button, another tab, the coordinator changed it) it sends `console`, the whole console, and
-    ends: the console swapped in opens its own stream. Pacing as the board's (board_watch.changes).
+    ends: the console swapped in opens its own stream. Paced as the board's (board_watch.changes), with the
+    console's longer gap: a lone change at once, a burst at most four refreshes a second.
     """
     desk = get_desk(desk_id)
     event_id = desk.event_id
@@ -195,24 +196,27 @@ def stream(desk_id: int):
     db.session.remove()  # hold no database connection while the stream waits
 
     def waiting_at(version: int) -> Waiting:
+        db.session.add(user)  # the templates' navigation reads the signed-in user's role
         desk = db.session.get(Desk, desk_id)
         current = queue.desk_current(desk.id)
         html = render_template("desk/_waiting_list.html", desk=desk, current=current,
                                waiting=queue.waiting_for_desk(desk.id), priority_labels=_priority_labels())
-        return Waiting(version, str(current.id if current else 0), desk.state, sse_event("waiting", html, version))
+        return Waiting(version, str(current.id if current else 0), desk.state,
+                       sse_event("waiting", html, version).encode())
 
     def events():
         sent = known
         shared = shared_waiting(app)
-        for version in changes(lambda: watcher(app, event_id), known):
+        for version in changes(lambda: watcher(app, event_id), known, gap=CONSOLE_MIN_GAP_SECONDS):
             if version is None:
                 yield ": keep-alive\n\n"
                 continue
             try:
-                db.session.add(user)  # the templates' navigation reads the signed-in user's role
-                # every console of this desk is sent the same list: computed once per version, not per console
+                # every console of this desk is sent the same list: computed once per version, not per console,
+                # and the consoles that find it computed open no database session at all
                 seen = shared.get(desk_id, str(get_locale()), version, lambda: waiting_at(version))
                 if (seen.current, seen.state) != shown:
+                    db.session.add(user)
                     desk = db.session.get(Desk, desk_id)
                     yield sse_event("console", render_template("desk/_console.html", **console_context(desk)),
                                     version)

@@ -22,7 +22,7 @@ class Waiting:
     version: int          # the queue version asked for; what it shows is at least that recent
     current: str          # the id of the step called at the desk, "0" for none (what the console shows)
     state: str            # the desk's state
-    message: str          # the whole `waiting` server-sent event, framed once
+    message: bytes        # the whole `waiting` server-sent event, framed and encoded once
 
 
 class SharedWaiting:
