@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -178,15 +177,11 @@ class LiveServer:
         if self.process.poll() is not None:
             raise RuntimeError(f"botram serve exited with {self.process.returncode}:\n{log_path.read_text()}")
 
-    def stop(self, quick: bool = False) -> None:
-        """SIGTERM: gunicorn (every POSIX start) lets its workers finish and join their threads, seconds on a
-        loaded machine. `quick`, for the end of a test whose database is thrown away: SIGQUIT, gunicorn's
-        immediate shutdown (test_serve.py checks the graceful one; a test that stops a server itself gets it)."""
+    def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            if quick and not self.executable:
-                self.process.send_signal(signal.SIGQUIT)
-            else:
-                self.process.terminate()
+            self.process.terminate()
+            # gunicorn (every POSIX start) lets its workers finish and join their threads: seconds on a
+            # loaded machine, where waitress used to drop everything at once
             self.process.wait(30)
         self.process = None
 
@@ -220,7 +215,7 @@ def live_server(request, e2e_databases):
     server.settings.update({name: str(value) for name, value in options.items()})
     server.start(processes=processes)
     yield server
-    server.stop(quick=True)
+    server.stop()
 
 
 @pytest.fixture(scope="session")
