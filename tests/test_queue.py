@@ -660,3 +660,35 @@ def test_closed_today_lists_this_desks_closed_steps_latest_first(s):
     c = s.done(s.call(s.d3))
     assert [x.id for x in q.closed_today(s.d1)] == [b.id, a.id]
     assert [x.id for x in q.closed_today(s.d3)] == [c.id]
+
+
+def test_closed_today_starts_at_midnight_wib_keeps_the_latest_thirty_and_only_what_may_reopen(s):
+    """The day's edge, the statuses, the tie-break and the limit of the reopen dialog's list."""
+    from botram.domain.clock import WIB
+
+    for _ in range(34):
+        s.issue("KK")
+    closed = [s.done(s.call()) for _ in range(34)]
+    day = datetime.combine(s.event.date, datetime.min.time(), tzinfo=WIB)
+    at = day.replace(hour=15, minute=30, second=45)
+    moments = {
+        0: day - timedelta(microseconds=1),        # yesterday's last instant: not today
+        1: day,                                    # midnight WIB itself: today
+        2: day.replace(minute=30),                 # before 01.00
+        3: day.replace(hour=9),                    # earlier today, before the hour of `at`
+        4: day.replace(hour=12),                   # a tie on the moment: the higher id first
+        5: day.replace(hour=12),
+        6: day.replace(hour=13),                   # cancelled (a transfer taken back): not reopenable
+    }
+    for n, step in enumerate(closed):
+        row = db.session.get(Step, step.id)
+        row.finished_at = moments.get(n, day.replace(hour=14, minute=n))
+        if n == 6:
+            row.status = "cancelled"
+    db.session.commit()
+    listed = [x.id for x in q.closed_today(s.d1, at=at)]
+    later = [closed[n].id for n in range(33, 6, -1)]  # 14.33 back to 14.07
+    assert listed == later + [closed[5].id, closed[4].id, closed[3].id]  # thirty, the latest first
+    everything = [x.id for x in q.closed_today(s.d1, at=at, limit=100)]
+    assert everything[-5:] == [closed[5].id, closed[4].id, closed[3].id, closed[2].id, closed[1].id]
+    assert closed[0].id not in everything and closed[6].id not in everything
