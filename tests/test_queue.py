@@ -640,6 +640,41 @@ def test_reopen_a_transfer_takes_it_back_while_the_new_step_waits(s):
         q.reopen_step(step.id, reason="salah alihkan", by_user_id=s.rid)
 
 
+def test_reopen_of_a_transfer_audits_the_step_and_the_one_it_cancelled(s):
+    s.issue("KK")
+    step = s.call()
+    finished = db.session.get(Step, step.id).called_at
+    new = q.transfer(step.id, s.ids["PBB-BAYAR"], by_user_id=s.oid)
+    q.reopen_step(step.id, reason="salah alihkan", by_user_id=s.oid, desk_id=s.d1)
+    db.session.expire_all()
+    cancelled = db.session.get(Step, new.id)
+    assert cancelled.status == "cancelled" and cancelled.finished_at is not None
+    assert cancelled.finished_at >= finished  # cancelled now, not left open-ended
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "step.reopen"))
+    assert (entry.entity, entry.entity_id, entry.event_id) == ("step", step.id, s.event_id)
+    assert entry.detail["cancelled_step"] == new.id and entry.detail["visit_id"] == step.visit_id
+    assert set(entry.detail["before"]) == {"status", "outcome", "desk_id", "finished_at"}
+    assert entry.detail["before"]["status"] == "transferred" and entry.detail["before"]["desk_id"] == s.d1
+    assert entry.detail["before"]["finished_at"] is not None
+
+
+def test_reopen_refused_while_the_visitor_already_waits_again_for_that_service(s):
+    """Done at desk 1 for KK; Bapenda then sends the same visitor back to KK: reopening the first KK step would
+    queue them twice for one service."""
+    s.issue("KK", "PBB-BAYAR")
+    kk = s.done(s.call())
+    pbb = q.call_next(s.d2, by_user_id=s.oid2)
+    again = q.transfer(pbb.id, s.ids["KK"], by_user_id=s.oid2)
+    assert again.visit_id == kk.visit_id and again.status == "waiting"
+    with pytest.raises(Conflict, match="sudah ada lagi"):
+        q.reopen_step(kk.id, reason="salah tekan S", by_user_id=s.rid)
+    assert db.session.get(Step, kk.id).status == "done"
+    # its own other closed steps do not count: a visit's finished KK step beside this one is no duplicate
+    q.finish(q.call_next(s.d1, by_user_id=s.oid).id, by_user_id=s.oid, outcome="done")
+    s.issue("KK")  # and another visitor waiting for KK is not this visitor waiting twice
+    assert q.reopen_step(kk.id, reason="salah tekan S", by_user_id=s.rid).status == "waiting"
+
+
 def test_reopen_refused_when_the_event_is_not_open(s):
     s.issue("KK")
     step = s.done(s.call())
