@@ -275,6 +275,11 @@ def test_recall_limit(s):
     q.start(step.id, by_user_id=s.oid)
     with pytest.raises(Conflict):
         q.recall(step.id, by_user_id=s.oid, rules=dataclasses.replace(current_rules(), max_recalls=9))
+    # each accepted recall is one audit entry naming the step, its desk and the count reached
+    entries = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "step.recall")
+                                 .order_by(AuditLog.id)).all()
+    assert [(e.entity, e.entity_id, e.user_id, e.event_id) for e in entries] == [("step", step.id, s.oid, s.event_id)] * 4
+    assert [(e.detail["desk_id"], e.detail["recall_count"]) for e in entries] == [(s.d1, n) for n in (1, 2, 3, 4)]
 
 
 def test_start_then_finish_records_the_service(s):
