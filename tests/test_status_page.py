@@ -194,3 +194,49 @@ def test_an_incomplete_step_is_not_done_on_the_phone_and_says_what_is_missing(cl
     assert any(r.where_to_get and f"Didapat di: {r.where_to_get}" in body for r in missing)
     assert "Semua layanan untuk tiket ini sudah selesai" not in body
     assert "berkas belum lengkap: lihat yang perlu dilengkapi" in body
+
+
+def test_the_status_lists_called_serving_waiting_then_finished_with_each_steps_service_and_desk(world):
+    """At the domain (the page's cards come from it): most urgent first whatever the ticket's order, each step
+    with its own service and position, a desk only while it is calling or serving."""
+    officer = world["officer"].id
+    bapenda = make_user("petugas", "petugas3", agency_code="BAPENDA").id
+    visit = issue(world, "KK", "KTP-REKAM", "PBB-BAYAR")
+    steps = {s.service.code: s for s in visit.steps}
+    assert [steps[c].position for c in ("KK", "KTP-REKAM", "PBB-BAYAR")] == [0, 1, 2]
+    kk = queue.call_next(world["desk1"].id, by_user_id=officer)
+    assert kk.id == steps["KK"].id
+    queue.finish(kk.id, by_user_id=officer, outcome="done")                   # the first service: finished
+    called = queue.call_next(world["desk3"].id, by_user_id=bapenda)            # the last one: called
+    assert called.id == steps["PBB-BAYAR"].id
+    status = queue.visit_status(visit.public_token)
+    assert [(v.service_code, v.status) for v in status.steps] == [
+        ("PBB-BAYAR", "called"), ("KTP-REKAM", "waiting"), ("KK", "done")]
+    views = {v.service_code: v for v in status.steps}
+    for code, view in views.items():
+        assert (view.step_id, view.position, view.service_id) == (steps[code].id, steps[code].position,
+                                                                  service(code).id)
+        assert view.service_name == service(code).name
+    assert views["PBB-BAYAR"].desk_number == 3
+    assert views["KK"].desk_number is None and views["KK"].desk_label is None  # finished: no desk to go to
+    assert views["KTP-REKAM"].desk_number is None
+    queue.start(called.id, by_user_id=bapenda)
+    status = queue.visit_status(visit.public_token)
+    assert [(v.service_code, v.status, v.desk_number) for v in status.steps] == [
+        ("PBB-BAYAR", "serving", 3), ("KTP-REKAM", "waiting", None), ("KK", "done", None)]
+
+
+def test_starting_records_who_serves_and_audits_the_step_at_its_desk(world):
+    from botram.models import AuditLog, Step
+    import sqlalchemy as sa
+
+    issue(world, "KK")
+    officer = world["officer"].id
+    step = queue.start(queue.call_next(world["desk1"].id, by_user_id=officer).id, by_user_id=officer)
+    db.session.expire_all()
+    stored = db.session.get(Step, step.id)
+    assert stored.status == "serving" and stored.served_by_id == officer and stored.started_at is not None
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "step.start"))
+    assert (entry.entity, entry.entity_id, entry.user_id, entry.event_id) == ("step", step.id, officer,
+                                                                              world["event"].id)
+    assert entry.detail["desk_id"] == world["desk1"].id
