@@ -208,7 +208,11 @@ def run_forked(kind: str, argv: list[str], env: dict) -> str:
 @pytest.fixture
 def live_server(request, e2e_databases):
     """A served app on a fresh database. `@pytest.mark.serve(processes=2, BOTRAM_X="...")` starts it that way
-    at once (a stop and a second start cost seconds of a gunicorn shutdown)."""
+    at once (a stop and a second start cost seconds of a gunicorn shutdown).
+
+    Ask for it before `new_page`/`page` (`def test_x(live_server, new_page)`): pytest ends fixtures in reverse
+    order, so the browser's pages close first; the other way round the server stops under pages still loading
+    (a board's voice clips), which their console reports as errors."""
     server = LiveServer(e2e_databases, executable=request.node.path.name in EXECUTABLE_SERVE)
     options = dict(request.node.get_closest_marker("serve").kwargs) if request.node.get_closest_marker("serve") else {}
     processes = options.pop("processes", 1)

@@ -138,7 +138,7 @@ def _report(problems: dict) -> str:
 
 
 @pytest.mark.timeout(600)  # every page of every role; axe once on each kind of page
-def test_every_page_each_role_reaches_has_no_serious_violation(new_page, live_server):
+def test_every_page_each_role_reaches_has_no_serious_violation(live_server, new_page):
     checked: set[str] = set()
     problems: dict[str, str] = {}
     for username in ROLES:
@@ -153,7 +153,7 @@ def test_every_page_each_role_reaches_has_no_serious_violation(new_page, live_se
 
 
 @pytest.mark.timeout(300)
-def test_what_a_citizen_opens_on_a_phone_has_no_serious_violation(new_page, live_server):
+def test_what_a_citizen_opens_on_a_phone_has_no_serious_violation(live_server, new_page):
     """A ticket served at a desk, so its survey is open: the status page, the survey, its thanks and the
     login, at phone size, and every page they link to (a citizen is never signed in)."""
     base = live_server.url
@@ -183,7 +183,7 @@ def test_what_a_citizen_opens_on_a_phone_has_no_serious_violation(new_page, live
     assert not problems, _report(problems)
 
 
-def test_projector_board_has_no_serious_violation(new_page, live_server):
+def test_projector_board_has_no_serious_violation(live_server, new_page):
     base = live_server.url
     event_id, _ = demo_ids(live_server)
     problems: dict[str, str] = {}

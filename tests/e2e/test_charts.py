@@ -56,7 +56,7 @@ def months_between(first: date, last: date) -> list[tuple[int, int]]:
 
 
 @pytest.mark.timeout(300)  # a dozen API reads besides the pages, on a loaded machine
-def test_report_and_funding_charts_are_drawn(page, live_server):
+def test_report_and_funding_charts_are_drawn(live_server, page):
     base = live_server.url
     login(page, base, "koordinator")
     api = page.request  # the coordinator's session: the same user asks the API

@@ -26,7 +26,7 @@ def check(page, name: str) -> None:
     ("resepsionis", [("/reception/", "Create ticket")]),
     ("admin", [("/admin/users", "Add user"), ("/admin/services", "Service catalogue")]),
 ])
-def test_english_pages_fit_1366(page, live_server, username, pages):
+def test_english_pages_fit_1366(live_server, page, username, pages):
     english(page, live_server.url, username)
     for path, words in pages:
         page.goto(live_server.url + path)
@@ -34,7 +34,7 @@ def test_english_pages_fit_1366(page, live_server, username, pages):
         check(page, f"i18n-en-{username}-{path.strip('/').replace('/', '-') or 'home'}")
 
 
-def test_event_detail_in_english(page, live_server):
+def test_event_detail_in_english(live_server, page):
     english(page, live_server.url, "koordinator")
     page.goto(live_server.url + "/events/")
     page.get_by_role("link", name="BOTRAM Pasar Bersih Jababeka").first.click()
@@ -42,7 +42,7 @@ def test_event_detail_in_english(page, live_server):
     check(page, "i18n-en-event-detail")
 
 
-def test_desk_console_in_english(page, live_server):
+def test_desk_console_in_english(live_server, page):
     english(page, live_server.url, "petugas1")
     page.goto(live_server.url + "/desk/")
     page.locator("a.desk-tile").first.click()

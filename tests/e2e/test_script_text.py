@@ -7,7 +7,7 @@ from .conftest import login
 pytestmark = pytest.mark.drawing
 
 
-def test_toast_sentences_follow_the_language(page, live_server):
+def test_toast_sentences_follow_the_language(live_server, page):
     base = live_server.url
     login(page, base, "admin")
     assert page.evaluate("() => window.botramText('offline')") == "Tidak dapat terhubung ke server. Periksa jaringan."
