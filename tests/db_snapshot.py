@@ -94,7 +94,6 @@ class Snapshots:
     def __init__(self, engine) -> None:
         self.engine = engine
         self.writes = 0
-        self.reads = 0  # reads taken again, for a fuzzer's summary
         self._cache: dict = {}
         sa.event.listen(engine, "before_cursor_execute", self._seen)
 
@@ -111,7 +110,6 @@ class Snapshots:
         if found is None or found[0] != self.writes:
             at = self.writes
             found = self._cache[key] = (at, take())
-            self.reads += 1
         return found[1]
 
     def fingerprint(self) -> dict:
