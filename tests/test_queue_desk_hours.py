@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from botram.domain import DomainError, NotFound
 from botram.domain import queue
-from botram.domain.clock import WIB, now, to_wib
+from botram.domain.clock import WIB, to_wib
 from botram.extensions import db
 from botram.models import AuditLog, Desk, EventStatus
 
@@ -74,40 +74,32 @@ def test_another_day_cannot_be_stretched_from_the_console(desk):
         queue.hours_extension(desk, at=_at(desk, 9) - timedelta(days=1))
 
 
-def _now_outside(desk) -> None:
-    """Put the desk's hours just behind now (WIB), on today's event."""
-    at = to_wib(now())
-    if at.hour == 0 and at.minute < 10 or at.hour == 23 and at.minute >= 30:
-        pytest.skip("too close to midnight WIB for a same-day extension")
-    desk.opens_at = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    desk.closes_at = at - timedelta(minutes=5)
-    db.session.commit()
+@pytest.fixture
+def at_1612(desk, monkeypatch):
+    """The officer presses N at 16.12 WIB on the event's day, after the desk's 16.00 closing: a fixed moment,
+    so the test reads the same at any hour it runs (near midnight too)."""
+    moment = _at(desk, 16, 12, 30)
+    monkeypatch.setattr("botram.domain.queue.desk_hours.now", lambda: moment)
+    return moment
 
 
-def test_accepting_stretches_the_closing_to_cover_now_and_audits_it(desk):
+def test_accepting_stretches_the_closing_to_cover_now_and_audits_it(desk, at_1612):
     officer = make_user("petugas", agency_code="DISDUKCAPIL")
-    _now_outside(desk)
-    at = to_wib(now())
-    expected = (at.replace(minute=0 if at.minute < 30 else 30, second=0, microsecond=0)
-                + timedelta(minutes=30)).time()
     version = desk.event.queue_version
     changed = queue.extend_hours_to_now(desk.id, by_user_id=officer.id)
     db.session.expire_all()
     stored = db.session.get(Desk, desk.id)
     assert changed.id == desk.id
-    assert to_wib(stored.closes_at).time() == expected
-    assert to_wib(stored.closes_at) > to_wib(now())
+    assert (to_wib(stored.opens_at).time(), to_wib(stored.closes_at).time()) == (time(8), time(16, 30))
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "desk.hours"))
     assert entry is not None and (entry.user_id, entry.entity, entry.entity_id) == (officer.id, "desk", desk.id)
     assert entry.detail["reason"] == "call_outside_hours"
     assert stored.event.queue_version > version  # boards and desks learn of the new hours
 
 
-def test_accepting_inside_the_hours_changes_nothing(desk):
+def test_accepting_inside_the_hours_changes_nothing(desk, at_1612):
     officer = make_user("petugas", agency_code="DISDUKCAPIL")
-    day = to_wib(now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    desk.opens_at, desk.closes_at = day, day + timedelta(hours=23, minutes=59, seconds=59)
-    db.session.commit()
+    _hours(desk, time(8), time(17))
     before = (desk.opens_at, desk.closes_at)
     assert queue.extend_hours_to_now(desk.id, by_user_id=officer.id).id == desk.id
     db.session.expire_all()
@@ -116,9 +108,8 @@ def test_accepting_inside_the_hours_changes_nothing(desk):
     assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "desk.hours")) == 0
 
 
-def test_accepting_is_refused_for_an_event_that_is_not_open_and_for_no_desk(desk):
+def test_accepting_is_refused_for_an_event_that_is_not_open_and_for_no_desk(desk, at_1612):
     officer = make_user("petugas", agency_code="DISDUKCAPIL")
-    _now_outside(desk)
     desk.event.status = EventStatus.CLOSED
     db.session.commit()
     closes = desk.closes_at
