@@ -52,6 +52,18 @@ def botram(env: dict, *args: str) -> str:
     return subprocess.run([BOTRAM, *args], env=env, check=True, capture_output=True, text=True).stdout
 
 
+def demo_database(url: str | None, password: str = "bench-sandi-1", **settings: str) -> tuple[str, dict]:
+    """A fresh database (see fresh_database) migrated and holding the demo event, its users signing in with
+    `password`; the URL and the environment a `botram` command or server runs with (`settings`: BOTRAM_*
+    variables of this bench)."""
+    url, workdir = fresh_database(url)
+    env = env_for(url, workdir)
+    env.update(settings)
+    botram(env, "init")
+    botram(env, "seed-demo", "--password", password)
+    return url, env
+
+
 class Server:
     def __init__(self, env: dict, threads: int | None = 64, processes: int | None = 1):
         """`None` leaves the option to `botram serve`'s own default."""

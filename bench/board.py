@@ -32,7 +32,7 @@ from pathlib import Path
 # library's `queue` (which psycopg imports): put the project root there instead.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench._server import Client, Server, botram, env_for, fresh_database, percentile  # noqa: E402
+from bench._server import Client, Server, botram, demo_database, percentile  # noqa: E402
 
 WATCH = """
 window.__seen = {};
@@ -141,10 +141,7 @@ def main() -> None:
     if args.nodes == 2 and not args.database_url:
         parser.error("--nodes 2 needs --database-url (PostgreSQL): two servers share one database")
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    url, env = demo_database(args.database_url)
     reception = botram(env, "create-token", "resepsionis").strip()
     officer = botram(env, "create-token", "petugas5").strip()
     coordinator = botram(env, "create-token", "koordinator").strip()

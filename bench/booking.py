@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
+from bench._server import Client, Server, demo_database, describe  # noqa: E402
 
 
 def open_booking(env: dict) -> int:
@@ -87,11 +87,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="botram serve --processes (one per core)")
     args = parser.parse_args()
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    env["BOTRAM_BOOKING_THROTTLE_PER_HOUR"] = "10000"
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    url, env = demo_database(args.database_url, BOTRAM_BOOKING_THROTTLE_PER_HOUR="10000")
     event_id = open_booking(env)
 
     names = ["/jadwal", "/jadwal/<id>", "/jadwal/<id>/pesan", "GET booking", "POST /api/v1/bookings"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench._server import Server, botram, env_for, fresh_database, percentile  # noqa: E402
+from bench._server import Server, demo_database, percentile  # noqa: E402
 from tests.escpos_stream import read  # noqa: E402
 from tests.printer_endpoint import FakePrinter  # noqa: E402
 
@@ -87,10 +87,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="botram serve --threads (its default if unset)")
     args = parser.parse_args()
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    url, env = demo_database(args.database_url)
     printers = [TimedPrinter() for _ in range(args.kiosks)]
     tokens = prepare(env, printers)
     print(f"database: {url.split('://')[0]}; {args.presses} presses at once on {args.kiosks} kiosks; "

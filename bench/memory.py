@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root, not bench/ (see bench/queue.py)
 
-from bench._server import Client, Server, botram, env_for, fresh_database  # noqa: E402
+from bench._server import Client, Server, demo_database  # noqa: E402
 from bench.queue import prepare  # noqa: E402
 
 
@@ -32,10 +32,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", "bench-sandi-1")
+    url, env = demo_database(args.database_url)
     event_id, tokens = prepare(env, args.desks, args.waiting)
     stop = threading.Event()
     served = [0]

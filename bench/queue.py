@@ -28,7 +28,7 @@ from pathlib import Path
 # library's `queue` (which psycopg imports): put the project root there instead.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
+from bench._server import Client, Server, botram, demo_database, describe, env_for, fresh_database  # noqa: E402
 
 
 def prepare(env: dict, desks: int, waiting: int, notify: bool = False) -> tuple[int, list[tuple[int, str]]]:
@@ -227,10 +227,7 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="with --template: make it, measure nothing")
     args = parser.parse_args()
     if args.same_service:
-        url, workdir = fresh_database(args.database_url)
-        env = env_for(url, workdir)
-        botram(env, "init")
-        botram(env, "seed-demo", "--password", "bench-sandi-1")
+        _, env = demo_database(args.database_url)
         same_service(args, env)
         os.system("uptime")
         return

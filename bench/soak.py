@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root, not bench/ (see bench/queue.py)
 
-from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
+from bench._server import Client, Server, demo_database, describe  # noqa: E402
 
 PASSWORD = "soak-sandi-1"
 SCORES = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana", "pengaduan")
@@ -326,10 +326,7 @@ def main() -> int:
     parser.add_argument("--no-restart", action="store_true")
     args = parser.parse_args()
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", PASSWORD)
+    url, env = demo_database(args.database_url, PASSWORD)
     event_id, reception_token, desk_tokens = prepare(env, args.desks)
     print(f"database: {url.split('@')[-1]}  visits={args.visits} desks={len(desk_tokens)} boards={args.boards} "
           f"streams={args.streams} phones={args.status_pages} over {args.seconds:.0f} s, "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench._server import Client, Server, botram, describe, env_for, fresh_database  # noqa: E402
+from bench._server import Client, Server, botram, demo_database, describe  # noqa: E402
 
 PASSWORD = "bench-sandi-1"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -122,10 +122,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=12, help="tickets in the per-change CPU measure")
     args = parser.parse_args()
 
-    url, workdir = fresh_database(args.database_url)
-    env = env_for(url, workdir)
-    botram(env, "init")
-    botram(env, "seed-demo", "--password", PASSWORD)
+    url, env = demo_database(args.database_url, PASSWORD)
     reception = botram(env, "create-token", "resepsionis").strip()
     coordinator = botram(env, "create-token", "koordinator").strip()
 
