@@ -27,10 +27,6 @@ def rupiah(amount: int | None) -> str:
     """Integer rupiah as `Rp 1.500.000` in every UI language: officials read amounts the Indonesian way."""
     if amount is None:
         return "–"
-    if type(amount) is int:
-        # What Babel writes for an integer, 30 times faster: a regency year's funding page formats ~220 amounts
-        # (15 µs each through format_currency). tests/test_money.py holds the two to the same text.
-        return f"{'-' if amount < 0 else ''}Rp {abs(amount):,}".replace(",", ".")
     return format_currency(amount, "IDR", format="¤ #,##0", currency_digits=False, locale="id")
 
 

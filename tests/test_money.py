@@ -174,16 +174,3 @@ def test_the_window_is_the_budget_year_and_the_year_before(app):
     assert refused.value.field == "received_on" and f"31 Desember {end.year}" in refused.value.message
     db.session.rollback()
     assert rules.date_window(None) == (date(today.year - 1, 1, 1), date(today.year, 12, 31))
-
-
-@given(st.one_of(st.integers(min_value=-10**18, max_value=10**18),
-                 st.sampled_from([0, 1, -1, 999, 1_000, -1_000, 999_999, 1_000_000, 10**15])))
-def test_rupiah_of_an_integer_is_babels_text(amount):
-    """`botram.i18n.rupiah` writes integers itself (issue 25: a funding page formats hundreds); the text is
-    Babel's to the character, signs and thousands separators included."""
-    from babel.numbers import format_currency
-
-    from botram.i18n import rupiah
-
-    assert rupiah(amount) == format_currency(amount, "IDR", format="¤ #,##0", currency_digits=False, locale="id")
-    assert rupiah(None) == "–"
